@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gcevidence demo --out output
+
+test: $(STAMP)
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff format --check lib tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/collect.py
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,3 @@
+from gcevidence.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,251 @@
+"""Params files (YAML): strict parsing into frozen records.
+
+Unknown keys are an error so that a typo never silently weakens a check; every error names
+the file, the field and the value (exit status 2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gcevidence.errors import InputError
+
+BASELINES = ("pci-dss-4.0.1", "iso27001-2022", "nist-800-63b-4", "cis-v8")
+FORMATS = ("html", "pdf")
+
+# The audit services queried by default: where identity, role, auth, recording-key and
+# trunk changes are logged (genesys-api.md §8.8, Appendix A).
+DEFAULT_AUDIT_SERVICES = (
+    "PeoplePermissions", "Directory", "Groups", "Telephony", "ContactCenter",
+    "Quality", "Integrations", "Routing", "Architect",
+)
+
+
+@dataclass(frozen=True)
+class OrgConfig:
+    region: str | None = None
+    api_base_url: str | None = None
+    login_base_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PeriodConfig:
+    end: dt.date
+    days: int
+
+    @property
+    def start(self) -> dt.date:
+        return self.end - dt.timedelta(days=self.days - 1)
+
+    @property
+    def start_utc(self) -> dt.datetime:
+        return dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.UTC)
+
+    @property
+    def end_utc(self) -> dt.datetime:
+        """Exclusive end: midnight after the inclusive end date."""
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class PrivilegedRolePolicy:
+    allowed_groups: tuple[str, ...] = ()
+    max_holders: int | None = None
+    allowed_granters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    services: tuple[str, ...] = DEFAULT_AUDIT_SERVICES
+    max_interval_days: int = 30
+    query_timeout_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class SigningConfig:
+    key: Path | None = None
+    key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class Params:
+    path: Path
+    digest: str
+    org: OrgConfig
+    period: PeriodConfig
+    baseline: str
+    hr_roster: Path | None
+    privileged_roles: dict[str, PrivilegedRolePolicy]
+    sod_conflicts: tuple[tuple[str, str], ...]
+    thresholds: dict[str, Any]
+    output_dir: Path
+    formats: tuple[str, ...]
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    signing: SigningConfig = field(default_factory=SigningConfig)
+    exceptions_register: Path | None = None
+
+
+class _NoDatesLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as strings, so a bad date gets our own error message."""
+
+
+_NoDatesLoader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+_TOP_KEYS = {"org", "period", "baseline", "hr", "privileged_roles", "sod_conflicts",
+             "thresholds", "output", "audit", "signing", "exceptions"}
+
+
+class _Reader:
+    """Reads one params file, naming file and field in every error."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, field_name: str, value: object, problem: str, fix: str = "") -> InputError:
+        return InputError(str(self.path), field_name, value, problem, fix)
+
+    def mapping(self, value: object, name: str, allowed: set[str]) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(name, value, "must be a mapping")
+        for key in value:
+            if key not in allowed:
+                raise self.fail(f"{name}.{key}" if name else str(key), value[key],
+                                "unknown key", f"allowed: {', '.join(sorted(allowed))}")
+        return value
+
+    def string_list(self, value: object, name: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(name, value, "must be a list of non-empty strings")
+        return tuple(value)
+
+    def positive_int(self, value: object, name: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise self.fail(name, value, "must be a positive whole number")
+        return value
+
+    def file_path(self, value: object, name: str) -> Path:
+        if not isinstance(value, str) or not value:
+            raise self.fail(name, value, "must be a path")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p).resolve()
+
+
+def load_params(path: str | Path, period_end: dt.date | None = None,
+                today: dt.date | None = None) -> Params:
+    """Parse and validate a params file; paths inside it are relative to the file."""
+    path = Path(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), "(file)", str(path), f"cannot be read ({exc.strerror})",
+                         "pass an existing params file with --params") from exc
+    r = _Reader(path)
+    try:
+        doc = yaml.load(raw_bytes.decode("utf-8"), Loader=_NoDatesLoader)  # noqa: S506
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise r.fail("(file)", path.name, f"is not valid UTF-8 YAML ({first})") from exc
+    doc = r.mapping(doc, "", _TOP_KEYS)
+
+    org_raw = r.mapping(doc.get("org"), "org", {"region", "api_base_url", "login_base_url"})
+    for key in ("region", "api_base_url", "login_base_url"):
+        if key in org_raw and not isinstance(org_raw[key], str):
+            raise r.fail(f"org.{key}", org_raw[key], "must be a string")
+    for key in ("api_base_url", "login_base_url"):
+        url = org_raw.get(key)
+        if url and not url.startswith(("http://", "https://")):
+            raise r.fail(f"org.{key}", url, "must start with http:// or https://")
+    org = OrgConfig(org_raw.get("region"), org_raw.get("api_base_url"),
+                    org_raw.get("login_base_url"))
+
+    per = r.mapping(doc.get("period"), "period", {"end", "days"})
+    end = period_end or per.get("end") or today or dt.datetime.now(dt.UTC).date()
+    if isinstance(end, str):
+        try:
+            end = dt.date.fromisoformat(end)
+        except ValueError as exc:
+            raise r.fail("period.end", end, "must be a date YYYY-MM-DD") from exc
+    if isinstance(end, dt.datetime) or not isinstance(end, dt.date):
+        raise r.fail("period.end", end, "must be a date YYYY-MM-DD")
+    days = r.positive_int(per.get("days", 90), "period.days")
+    if days > 366:
+        raise r.fail("period.days", days, "must be at most 366")
+
+    baseline = doc.get("baseline", "pci-dss-4.0.1")
+    if baseline not in BASELINES:
+        raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(BASELINES)}")
+
+    hr = r.mapping(doc.get("hr"), "hr", {"roster"})
+    roster = r.file_path(hr["roster"], "hr.roster") if hr.get("roster") else None
+
+    roles_raw = doc.get("privileged_roles") or {}
+    if not isinstance(roles_raw, dict):
+        raise r.fail("privileged_roles", roles_raw, "must be a mapping of role name to policy")
+    roles: dict[str, PrivilegedRolePolicy] = {}
+    for name, pol in roles_raw.items():
+        base = f"privileged_roles.{name}"
+        pol = r.mapping(pol, base, {"allowed_groups", "max_holders", "allowed_granters"})
+        max_holders = pol.get("max_holders")
+        if max_holders is not None:
+            max_holders = r.positive_int(max_holders, f"{base}.max_holders")
+        roles[str(name)] = PrivilegedRolePolicy(
+            r.string_list(pol.get("allowed_groups"), f"{base}.allowed_groups"),
+            max_holders,
+            r.string_list(pol.get("allowed_granters"), f"{base}.allowed_granters"))
+
+    sod_raw = doc.get("sod_conflicts") or []
+    if not isinstance(sod_raw, list):
+        raise r.fail("sod_conflicts", sod_raw, "must be a list of role pairs")
+    sod = []
+    for i, pair in enumerate(sod_raw):
+        if (not isinstance(pair, list) or len(pair) != 2
+                or not all(isinstance(x, str) and x for x in pair) or pair[0] == pair[1]):
+            raise r.fail(f"sod_conflicts[{i}]", pair, "must be a pair of two different role names")
+        sod.append((pair[0], pair[1]))
+
+    thresholds = doc.get("thresholds") or {}
+    if not isinstance(thresholds, dict):
+        raise r.fail("thresholds", thresholds, "must be a mapping of threshold name to value")
+
+    out = r.mapping(doc.get("output"), "output", {"dir", "formats"})
+    out_dir = r.file_path(out.get("dir", "output"), "output.dir")
+    formats = r.string_list(out.get("formats", ["html", "pdf"]), "output.formats")
+    for f in formats:
+        if f not in FORMATS:
+            raise r.fail("output.formats", f, "unknown format", "use html and/or pdf")
+    if "html" not in formats:
+        raise r.fail("output.formats", list(formats), "must include html")
+
+    aud = r.mapping(doc.get("audit"), "audit",
+                    {"services", "max_interval_days", "query_timeout_seconds"})
+    audit = AuditConfig(
+        r.string_list(aud["services"], "audit.services") if "services" in aud
+        else DEFAULT_AUDIT_SERVICES,
+        r.positive_int(aud.get("max_interval_days", 30), "audit.max_interval_days"),
+        r.positive_int(aud.get("query_timeout_seconds", 900), "audit.query_timeout_seconds"))
+
+    sig = r.mapping(doc.get("signing"), "signing", {"key", "key_env"})
+    signing = SigningConfig(r.file_path(sig["key"], "signing.key") if sig.get("key") else None,
+                            sig.get("key_env"))
+
+    exc = r.mapping(doc.get("exceptions"), "exceptions", {"register"})
+    register = r.file_path(exc["register"], "exceptions.register") if exc.get("register") else None
+
+    return Params(
+        path=path.resolve(), digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
+        org=org, period=PeriodConfig(end, days), baseline=baseline, hr_roster=roster,
+        privileged_roles=roles, sod_conflicts=tuple(sod), thresholds=dict(thresholds),
+        output_dir=out_dir, formats=formats, audit=audit, signing=signing,
+        exceptions_register=register)
