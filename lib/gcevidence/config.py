@@ -41,7 +41,8 @@ class PeriodConfig:
 
     @property
     def start(self) -> dt.date:
-        return self.end - dt.timedelta(days=self.days - 1)
+        """First day, inclusive: `days` before the end date (evidence-pack.md §5 example)."""
+        return self.end - dt.timedelta(days=self.days)
 
     @property
     def start_utc(self) -> dt.datetime:
