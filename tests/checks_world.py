@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import datetime as dt
 from pathlib import Path
 
@@ -20,7 +21,8 @@ baseline: pci-dss-4.0.1
 privileged_roles:
   Master Admin: {allowed_groups: [GC-Platform-Admins], max_holders: 2,
                  allowed_granters: [GC-Platform-Admins]}
-  Quality Evaluator: {allowed_groups: [QA Department], allowed_granters: [GC-Platform-Admins, QA Leads]}
+  Quality Evaluator: {allowed_groups: [QA Department],
+                      allowed_granters: [GC-Platform-Admins, QA Leads]}
 sod_conflicts:
   - [Quality Evaluator, Quality Administrator]
 """
@@ -50,8 +52,8 @@ def event(eid, when, service="Directory", entity_type="User", action="Update", e
 
 
 def state_change(eid, when, user_id, new="inactive"):
-    return event(eid, when, entity_id=user_id, property_changes=(
-        '[{"property": "state", "oldValues": ["active"], "newValues": ["%s"]}]' % new))
+    changes = [{"property": "state", "oldValues": ["active"], "newValues": [new]}]
+    return event(eid, when, entity_id=user_id, property_changes=json.dumps(changes))
 
 
 def member_add(eid, when, grantee, role_id, granter, org="org-1"):

@@ -1,4 +1,4 @@
-"""Unit tests per check on a small hand-built snapshot: pass, fail (every subject), not_evaluable."""
+"""Unit tests per check on a hand-built snapshot: pass, fail (every subject), not_evaluable."""
 
 from __future__ import annotations
 
