@@ -176,7 +176,7 @@ def privileged_holders(points: Sequence[HistoryPoint],
 def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     """PeoplePermissions/Role MemberAdd and MemberRemove events, with the user and role parsed."""
     columns = ["event_id", "event_date", "action", "role_id", "user_id", "by_id", "by_name",
-               "status"]
+               "status", "mentions"]
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
     ev = snapshot.table("audit_events")
@@ -187,7 +187,9 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
         user_id, role_id = _member_of(e.entity_name, e.entity_id)
         rows.append({"event_id": e.id, "event_date": e.event_date, "action": e.action,
                      "role_id": role_id, "user_id": user_id, "by_id": e.user_id,
-                     "by_name": e.user_name, "status": e.status})
+                     "by_name": e.user_name, "status": e.status,
+                     # where a user id may sit when the entity name is not user--role--org
+                     "mentions": f"{e.context} {e.property_changes}"})
     return pd.DataFrame(rows, columns=columns)
 
 
