@@ -76,17 +76,22 @@ def plan_queries(services: tuple[str, ...] | list[str], start: dt.datetime, end:
 
 def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSink, *,
                       timeout_seconds: float, poll_initial: float = 0.25,
-                      poll_max: float = 5.0) -> list[AuditQueryOutcome]:
+                      poll_max: float = 5.0, stop: threading.Event | None = None
+                      ) -> list[AuditQueryOutcome]:
     """Run every query to the end and stream its results to on_page (called thread-safely).
 
-    Failed/Cancelled/timeout raise AuditQueryFailed naming the transaction id.
+    Failed/Cancelled/timeout raise AuditQueryFailed naming the transaction id; setting
+    `stop` abandons the run (the caller has already failed for another reason).
     """
+    stop = stop or threading.Event()
     if not specs:
         return []
     outcomes = client.map(lambda spec: _submit(client, spec), specs)
     sink_lock = threading.Lock()
 
     def locked_sink(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
+        if stop.is_set():
+            raise AuditQueryFailed(outcome.transaction_id, "abandoned", "the collection failed")
         with sink_lock:
             on_page(outcome, entities)
 
@@ -104,7 +109,9 @@ def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSin
         while pending:
             _raise_failed_reader(readers)
             delay = min(poll_max, poll_initial * 1.6 ** rounds)
-            time.sleep(delay / 2 + random.uniform(0, delay / 2))
+            if stop.wait(delay / 2 + random.uniform(0, delay / 2)):
+                raise AuditQueryFailed(pending[0].transaction_id, "abandoned",
+                                       "the collection failed")
             rounds += 1
             client.map(lambda o: _poll(client, o), pending)
             still = []
