@@ -172,8 +172,11 @@ class _Collector:
     # -- users -------------------------------------------------------------------------------
 
     def users(self) -> None:
+        # state=any: the default (active) hides inactive and deleted users, and state=inactive
+        # alone stops at 10,000 results (genesys-api.md §2.3), so one state=any listing it is.
         listing = list_all(self.client, "/api/v2/users",
-                           {"state": "any", "expand": list(USER_EXPANSIONS)})
+                           {"state": "any", "expand": list(USER_EXPANSIONS)},
+                           page_ok=_expansions_present)
         users = listing.entities
         recovered, unrecovered, extra_requests = self._recover_expansions(users)
         reason = ""
@@ -447,6 +450,18 @@ class AuditSpool:
 
 
 # -- normalisation (columns exactly as datasets.SPECS) -------------------------------------------
+
+def _expansions_present(page: dict) -> bool:
+    """False when a page looks like a best-effort expansion was dropped for all of it."""
+    users = page.get("entities") or []
+    if not users:
+        return True
+    if not all("authorization" in u for u in users):
+        return False
+    # dateLastLogin is absent for people who never logged in, but not for a whole page of a
+    # real org; a short page may be all newcomers, so only a full page counts as suspicious.
+    return len(users) < 50 or any("dateLastLogin" in u for u in users)
+
 
 def _bool(value: Any) -> str:
     return "" if value is None else ("true" if value else "false")

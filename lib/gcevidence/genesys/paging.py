@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,20 +45,32 @@ class Listing:
 
 
 def list_all(client: Any, path: str, params: dict[str, Any] | None = None, *,
-             page_size: int | None = None, id_key: str = "id",
-             reconcile: bool = True) -> Listing:
+             page_size: int | None = None, id_key: str = "id", reconcile: bool = True,
+             page_ok: Callable[[dict], bool] | None = None, page_tries: int = 3) -> Listing:
     """Every entity of a page-number listing (EntityListing or UserReference listing).
 
     Page 1 tells how many pages there are (`pageCount`, else `total`/`pageSize`); pages
     2..N are fetched concurrently. When the API gives neither, `nextUri` is followed, and as
-    a last resort pages are read until an empty one.
+    a last resort pages are read until an empty one. A page failing `page_ok` (e.g. a
+    best-effort expansion silently dropped) is read again, up to `page_tries` times.
     """
     size = page_size or PAGE_SIZES.get(path, DEFAULT_PAGE_SIZE)
     base = dict(params or {})
 
+    lock = threading.Lock()
+    extra_reads = 0
+
     def page(number: int) -> dict:
-        body = client.get(path, {**base, "pageSize": size, "pageNumber": number})
-        return body if isinstance(body, dict) else {}
+        nonlocal extra_reads
+        for attempt in range(1, page_tries + 1):
+            body = client.get(path, {**base, "pageSize": size, "pageNumber": number})
+            body = body if isinstance(body, dict) else {}
+            if page_ok is None or page_ok(body) or attempt == page_tries:
+                return body
+            with lock:
+                extra_reads += 1
+            log.debug("%s page %d failed its check; reading it again", path, number)
+        return body
 
     first = page(1)
     pages = [first]
@@ -89,7 +102,7 @@ def list_all(client: Any, path: str, params: dict[str, Any] | None = None, *,
     if reconcile:
         reconcile_ids(path, entities, total, id_key)
     log.debug("%s: %d entities in %d pages", path, len(entities), len(pages))
-    return Listing(path, entities, total, len(pages), requests)
+    return Listing(path, entities, total, len(pages), requests + extra_reads)
 
 
 def reconcile_ids(endpoint: str, entities: list[dict], total: int | None,
