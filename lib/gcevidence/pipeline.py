@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +33,7 @@ import nbformat
 from gcevidence import __version__
 from gcevidence.config import Params, load_params
 from gcevidence.csvsafe import guard
-from gcevidence.errors import GcEvidenceError, InputError, PackError, UsageError
+from gcevidence.errors import InputError, PackError, UsageError
 from gcevidence.findings import Finding
 from gcevidence.report import render
 from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
@@ -420,25 +420,24 @@ def _period_end(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from exc
 
 
-def _report(result: RunResult, say: Callable[[str], None]) -> int:
+def _report(result: RunResult) -> int:
+    """A one-line summary on stderr; the path of index.html alone on stdout (for scripts)."""
     if result.pack_dir is not None:
         counts = {s: sum(f.status == s for f in result.findings)
                   for s in ("fail", "not_evaluable", "pass")}
-        say(f"{len(result.findings)} checks: {counts['fail']} fail, "
-            f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass")
-        say(str(result.pack_dir / "index.html"))
+        print(f"{len(result.findings)} checks: {counts['fail']} fail, "
+              f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass; pack sealed",
+              file=sys.stderr)
+        print(result.pack_dir / "index.html")
     return result.exit_status
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     params = load_params(args.params, period_end=args.period_end)
-    if args.out:
-        out = Path(args.out)
-    else:
-        out = params.output_dir
+    out = Path(args.out) if args.out else params.output_dir
     result = run_pipeline(params, out, args.fail_on_findings, os.environ, pdf=not args.no_pdf,
                           progress=sys.stderr.isatty())
-    return _report(result, lambda s: print(s, file=sys.stderr if s[0].isdigit() else sys.stdout))
+    return _report(result)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -447,7 +446,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                          "run from a checkout of gcevidence")
     result = run_demo(Path(args.out) if args.out else None, args.fail_on_findings,
                       pdf=not args.no_pdf)
-    return _report(result, lambda s: print(s, file=sys.stderr if s[0].isdigit() else sys.stdout))
+    return _report(result)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -466,4 +465,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(func=cmd_demo)
 
 
-__all__ = ["RunResult", "register", "run_demo", "run_pipeline", "GcEvidenceError"]
+__all__ = ["RunResult", "register", "run_demo", "run_pipeline"]

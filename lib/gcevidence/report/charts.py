@@ -16,11 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from IPython.display import HTML  # noqa: E402
 
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc  # noqa: E402
-from IPython.display import HTML  # noqa: E402
-
 from gcevidence.report.sections import _display  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
@@ -131,7 +130,7 @@ def chart_role_grants(ctx: RunContext) -> HTML:
     data = grant_events(ctx)
     if data.empty:
         return no_data("role grants over time",
-                       "no MemberAdd/MemberRemove audit events in the period or audit not available")
+                       "no MemberAdd/MemberRemove audit events in the period, or no audit trail")
 
     def draw():
         weeks = data.assign(week=data["day"].dt.tz_localize(None).dt.to_period("W").dt.start_time)
@@ -167,8 +166,12 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
         return pd.DataFrame(columns=["email", "hours"])
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
+    # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
+    deactivated = ((events["action"] == "Update")
+                   & events["property_changes"].str.contains("state", na=False)
+                   & events["property_changes"].str.contains("inactive", na=False))
     removal = events[(events["entity_type"] == "User")
-                     & events["action"].isin(DEPROVISION_ACTIONS)]
+                     & (events["action"].isin(DEPROVISION_ACTIONS) | deactivated)]
     first = (removal.assign(at=_dates(removal["event_date"])).dropna(subset=["at"])
              .groupby("entity_id")["at"].min())
     rows = []
