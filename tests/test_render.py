@@ -48,14 +48,15 @@ def build_fake_run(root: Path) -> tuple[Path, Path]:
     w = SnapshotWriter(run_dir)
     users = [{"id": f"u-{i}", "name": HOSTILE if i == 1 else f"User {i}",
               "email": f"user{i}@example.com", "state": "active",
-              "division_name": "Home", "date_last_login": "2026-11-01T00:00:00Z"}
+              "division_name": HOSTILE_IMG if i == 2 else "Home",
+              "date_last_login": "2026-11-01T00:00:00Z"}
              for i in range(1, 13)]
     w.write_table("users", users, expected_rows=12, requests=1)
     w.write_table("role_grants", [
         {"role_id": "r1", "role_name": "Master Admin", "subject_id": f"u-{i}",
          "subject_name": "x", "subject_type": "PC_USER",
-         "division_name": HOSTILE_IMG if i == 2 else "Home"} for i in range(1, 6)],
-        expected_rows=5)
+         "division_name": division} for i in range(1, 6) for division in ("Home", "Sales")],
+        expected_rows=10)
     start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
     events = []
     for d in range(91):
@@ -139,6 +140,12 @@ def test_charts_embed_a_png_with_caption(ctx, chart):
     html = getattr(charts, chart)(ctx).data
     assert re.search(r'<img alt="[^"]*" src="data:image/png;base64,[A-Za-z0-9+/=]{2000,}"', html)
     assert "<script>" not in html
+
+
+def test_privileged_holders_are_distinct_people(ctx):
+    data = charts.privileged_holders(ctx)
+    assert int(data["holders"].sum()) == 5  # granted in two divisions each, counted once
+    assert set(data["division_name"]) == {"Home", HOSTILE_IMG}
 
 
 def test_gap_days_named_in_caption(ctx):
