@@ -23,7 +23,8 @@ class SimUser:
     id: str
     name: str
     email: str
-    kind: str  # agent | supervisor | evaluator | qa_lead | admin | telephony | hr | contractor | service
+    # agent | supervisor | evaluator | qa_lead | admin | telephony | hr | contractor | service
+    kind: str
     department: str
     title: str
     division_id: str
