@@ -235,7 +235,7 @@ def event_to_wire(e: Event, org_id: str, user_name: Callable[[str], str] | None)
     """AuditLogMessage as the API sends it (empty strings/objects included, like the real one)."""
     msg: dict = {"id": e.id, "userHomeOrgId": org_id}
     if e.user_id:
-        user = {"id": e.user_id, "selfUri": f"/api/v2/users/{e.user_id}"}
+        user = {"id": e.user_id, "selfUri": "/api/v2/users/" + e.user_id}
         if user_name:
             name = user_name(e.user_id)
             if name:
