@@ -249,9 +249,9 @@ def test_403_makes_datasets_unavailable_naming_the_permission(make_simulator, tm
 def test_wrong_secret_and_wrong_client_id(simulator, tmp_path):
     for creds, hint in ((Credentials(simulator.client_id, "nope"), "wrong secret"),
                         (Credentials("nobody", simulator.client_secret), "wrong client id")):
-        with GenesysClient(creds, api_base_url=simulator.base_url) as client:
-            with pytest.raises(AuthenticationError) as err:
-                client.get("/api/v2/organizations/me")
+        with (GenesysClient(creds, api_base_url=simulator.base_url) as client,
+              pytest.raises(AuthenticationError) as err):
+            client.get("/api/v2/organizations/me")
         assert hint in str(err.value) and "nope" not in str(err.value)
 
 
@@ -261,10 +261,10 @@ def test_unreachable_login_host(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with GenesysClient(Credentials("x", "y"), api_base_url=f"http://127.0.0.1:{port}",
-                       backoff_base=0.01, backoff_cap=0.02) as client:
-        with pytest.raises(AuthenticationError) as err:
-            client.get("/api/v2/organizations/me")
+    with (GenesysClient(Credentials("x", "y"), api_base_url=f"http://127.0.0.1:{port}",
+                        backoff_base=0.01, backoff_cap=0.02) as client,
+          pytest.raises(AuthenticationError) as err):
+        client.get("/api/v2/organizations/me")
     assert "login host" in str(err.value) and f"127.0.0.1:{port}" in str(err.value)
 
 
