@@ -448,3 +448,34 @@ def test_activity_gaps_lists_every_empty_day(world):
     assert f.extra["events_per_day"]["2026-11-22"] >= 1
     world.data["audit_events"] = DENIED
     assert world.run("logging.activity_gaps").status == "not_evaluable"
+
+
+# --- registry, summary ---------------------------------------------------------------------
+
+def test_retention_probe_with_another_lookback_is_not_evaluable(world):
+    world.data["audit_retention_probe"]["required_days"] = 90
+    f = world.run("logging.retention")
+    assert f.status == "not_evaluable" and "90 days back" in f.reason
+
+
+def test_a_registered_check_may_return_a_finding_and_is_run(world, monkeypatch):
+    from gcevidence.checks import registry
+    monkeypatch.setitem(registry.REGISTRY, "zz.extra", registry.RegisteredCheck(
+        "zz.extra", lambda ctx: registry.Outcome(population=0), "summary", ("users",), False))
+    findings = world.run_all()
+    assert findings[-1].check == "zz.extra" and findings[-1].status == "pass"
+
+
+def test_control_matrix_takes_the_worst_status_per_control(world):
+    from gcevidence.checks.summary import control_matrix
+    world.data["auth_settings"]["multifactorAuthenticationRequired"] = False
+    world.data["trunks"] = DENIED
+    findings = world.run_all()
+    matrix = control_matrix(findings)
+    assert matrix["iso27001-2022"]["8.5"]["status"] == "fail"
+    assert matrix["iso27001-2022"]["8.20"]["status"] == "not_evaluable"
+    assert matrix["iso27001-2022"]["5.16"]["status"] == "pass"
+    assert matrix["iso27001-2022"]["8.5"]["title"] == "Secure authentication"
+    assert "auth.mfa_required" in matrix["soc2"]["CC6.6"]["checks"]
+    assert control_matrix([f.to_dict() for f in findings]) == matrix
+    assert list(matrix["iso27001-2013"])[:2] == ["A.6.1.2", "A.9.1.2"]
