@@ -78,3 +78,18 @@ def test_unreadable_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_roster(tmp_path / "nope.csv")
     assert "cannot be read" in err.value.problem
+
+
+def test_non_utf8_after_a_bom_reports_the_offset_in_the_file(tmp_path):
+    data = b"\xef\xbb\xbf" + HEADER.encode() + b"E1,a@x.com,active,,Caf\xe9,\n"
+    with pytest.raises(InputError) as err:
+        load_roster(write(tmp_path, data))
+    assert err.value.value == f"byte offset {data.index(bytes([0xE9]))}"
+    assert err.value.field == "line 2"
+
+
+def test_row_numbers_count_blank_lines(tmp_path):
+    p = write(tmp_path, HEADER + "E1,a@x.com,active,,IT,\n\nE2,b@x.com,retired,,IT,\n")
+    with pytest.raises(InputError) as err:
+        load_roster(p)
+    assert err.value.field == "row 4 column status"
