@@ -79,7 +79,8 @@ def test_a_block_that_never_seals_leaves_nothing(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_sigterm_while_building_removes_the_unfinished_pack(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_kill_while_building_removes_the_unfinished_pack(tmp_path, signum):
     script = textwrap.dedent(f"""
         import sys, time
         from pathlib import Path
@@ -97,21 +98,30 @@ def test_sigterm_while_building_removes_the_unfinished_pack(tmp_path):
     try:
         assert proc.stdout.readline().strip() == "building"
         assert any(p.name.startswith(".building-") for p in tmp_path.iterdir())
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         _, err = proc.communicate(timeout=20)
     finally:
         proc.kill()
-    assert proc.returncode == 128 + signal.SIGTERM
+    assert proc.returncode == 128 + signum
     assert "removed the unfinished pack" in err
     assert leftovers(tmp_path) == []
 
 
-def test_sigterm_handler_is_restored_after_the_block(tmp_path):
-    before = signal.getsignal(signal.SIGTERM)
+def test_signal_handlers_are_restored_after_the_block(tmp_path):
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
     with PackBuilder(tmp_path, PERIOD_END) as pb:
-        assert signal.getsignal(signal.SIGTERM) != before
+        assert signal.getsignal(signal.SIGTERM) != before[0]
         pb.seal({})
-    assert signal.getsignal(signal.SIGTERM) == before
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+
+
+def test_folders_left_by_killed_runs_are_named(tmp_path, caplog):
+    stale = tmp_path / ".building-010203Z-dead"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 3 * 86400,) * 2)
+    with PackBuilder(tmp_path, PERIOD_END) as pb:
+        pb.seal({})
+    assert f"{stale} was left by a run that was killed" in caplog.text
 
 
 def test_an_existing_pack_is_never_written_into(tmp_path):
