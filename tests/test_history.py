@@ -137,3 +137,20 @@ def test_history_section_draws_both_charts_and_escapes_names(out, tmp_path):
 
     alone = history_html(history_points(tmp_path / "empty", "org-1", current), current)
     assert "Only this run exists" in alone
+
+
+def test_show_history_finds_sealed_packs_beside_the_pack_being_built(out, tmp_path):
+    from types import SimpleNamespace
+
+    from gcevidence.report.history_charts import show_history
+
+    building = out / ".building-080000Z-beef"
+    current = make_snapshot(building, users=[user("u3", "Cy")], collected_at="2026-12-31T06:00:00Z",
+                            grants=[grant("u3", "Master Admin")])
+    ctx = SimpleNamespace(run_dir=building, snapshot=current, run={"id": "080000Z-beef"},
+                          params=SimpleNamespace(output_dir=tmp_path / "elsewhere",
+                                                 privileged_roles={"Master Admin": None}))
+    page = show_history(ctx).data
+    assert "Privileged role holders per pack" in page
+    assert page.count("<tr><td>") >= 4  # three sealed packs and this run
+    assert "080000Z-beef" in page
