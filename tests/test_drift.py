@@ -58,8 +58,8 @@ def test_unexplained_changes_fail_and_only_they_are_exceptions(tmp_path, previou
         events=[role_event("MemberAdd", "u2", "Quality Evaluator", "2026-11-12T09:00:00Z"),
                 # a removal event does not explain an addition
                 role_event("MemberRemove", "u3", "Master Admin", "2026-11-13T09:00:00Z"),
-                # an event after this run's collection explains nothing either
-                role_event("MemberRemove", "u2", "Employee", "2026-12-01T09:00:00Z")])
+                # nor does one for another role of the same user
+                role_event("MemberRemove", "u2", "Master Admin", "2026-11-14T09:00:00Z")])
     f = run_drift(current, previous)
     assert f.status == "fail"
     assert sorted(e.subject_id for e in f.exceptions) == ["u2/r-Employee/d1",
@@ -85,6 +85,25 @@ def test_removal_of_a_deleted_user_is_explained_by_the_deletion(tmp_path, previo
     assert f.status == "pass"
     [change] = f.extra["explained_changes"]
     assert change["explained_by"] == "user deleted" and change["user_name"] == "Bob"
+
+
+def test_window_starts_at_the_baselines_newest_event_when_the_org_clock_runs_ahead(tmp_path):
+    # a simulated org moved a month on: its events are dated after our collection time
+    before = make_snapshot(tmp_path / "prev", users=USERS, collected_at=PREV_AT,
+                           grants=[grant("u1", "Employee")],
+                           events=[role_event("MemberAdd", "u2", "Employee",
+                                              "2026-12-20T09:00:00Z")])
+    current = make_snapshot(tmp_path / "now", users=USERS, collected_at="2026-10-31T07:00:00Z",
+                            grants=[grant("u1", "Employee"), grant("u2", "Employee"),
+                                    grant("u3", "Employee")],
+                            events=[role_event("MemberAdd", "u2", "Employee",
+                                               "2026-12-20T09:00:00Z"),
+                                    role_event("MemberAdd", "u3", "Employee",
+                                               "2027-01-15T09:00:00Z")])
+    f = run_drift(current, before, {"run_id": "p", "collected_at": PREV_AT})
+    # u2's event was already in the baseline's data: it does not explain a later change
+    assert [e.subject_id for e in f.exceptions] == ["u2/r-Employee/d1"]
+    assert [c["user_id"] for c in f.extra["explained_changes"]] == ["u3"]
 
 
 def test_group_grants_are_not_user_drift(tmp_path, previous):

@@ -155,3 +155,24 @@ def test_cli_reports_bad_input_with_exit_2(tmp_path, capsys):
     assert main(["review", "import", str(bad), "--out", str(tmp_path)]) == 2
     assert "required columns are missing" in capsys.readouterr().err
     assert latest_decisions(tmp_path) is None
+
+
+def test_privileged_roles_default_to_the_policy_the_findings_recorded(tmp_path, snapshot):
+    policy = Finding("access.privileged_outside_group", "p", "pass", "high", {}, 1, (), (),
+                     "A09_access_control", "r", extra={"roles": ["Master Admin"]})
+    write_review_workbooks(snapshot, [*FINDINGS, policy], tmp_path / "reviews")
+    with (tmp_path / "reviews" / "access-review-manager-mia-manager.csv").open() as fh:
+        ann = [r for r in csv.DictReader(fh) if r["user_id"] == "u1"][0]
+    assert ann["flags"] == "privileged: Master Admin"
+
+
+def test_next_pack_carries_the_latest_recorded_decisions(tmp_path, snapshot):
+    out = tmp_path / "output"
+    write_review_workbooks(snapshot, FINDINGS, tmp_path / "reviews")
+    book = tmp_path / "reviews" / "access-review-department-support.csv"
+    assert main(["review", "import", str(book), "--out", str(out)]) == 0
+    building = out / ".building-070000Z-abcd" / "review"
+    paths = write_review_workbooks(snapshot, FINDINGS, building)
+    carried = [p for p in paths if p.name.startswith("previous-decisions-")]
+    assert len(carried) == 1
+    assert carried[0].read_bytes() == latest_decisions(out).read_bytes()

@@ -77,9 +77,9 @@ def _verify(pack: Path) -> tuple[bool, str]:
         names = list(getattr(report, label, None) or [])
         if names:
             parts.append(f"{label}: {', '.join(map(str, names))}")
-    signature = getattr(report, "signature", None)
-    if signature not in (None, True, "ok", "valid", "absent", "none", ""):
-        parts.append(f"signature: {signature}")
+    if getattr(report, "signature", "") == "invalid":
+        parts.append("signature invalid")
+    parts.extend(getattr(report, "problems", ()) or ())
     return False, "failed verification (" + ("; ".join(parts) or "manifest mismatch") + ")"
 
 
@@ -208,7 +208,7 @@ def grant_activity_per_week(snapshot: Snapshot) -> pd.DataFrame:
     events = events[events["status"].isin(["SUCCESS", ""])]
     dates = pd.to_datetime(events["event_date"], utc=True, format="ISO8601")
     weeks = (dates.dt.tz_localize(None).dt.normalize()
-             - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date
+             - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     frame = pd.DataFrame({"week_start": weeks, "kind": events["action"].map(ROLE_MEMBER_ACTIONS)})
     counts = frame.groupby(["week_start", "kind"]).size().unstack(fill_value=0)
     start = _day(period.get("start")) or (min(weeks) if len(weeks) else None)

@@ -50,7 +50,9 @@ def _uuid(run_id: str, *parts: str) -> str:
 
 
 def _time(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """An aware UTC time from ISO-8601 text; a bare date or a time without zone counts as UTC."""
+    t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def _prop(name: str, value: object) -> common.Property:

@@ -126,17 +126,44 @@ def review_rows(snapshot: Snapshot, findings: Sequence[Finding],
             for k, v in sorted(groups.items())}
 
 
+def privileged_roles_of(findings: Sequence[Finding]) -> set[str]:
+    """The privileged roles the policy named, as the privileged-access checks recorded them."""
+    roles: set[str] = set()
+    for f in findings:
+        if f.check == "access.privileged_outside_group":
+            roles.update(f.extra.get("roles") or ())
+        elif f.check == "access.privileged_count":
+            roles.update((f.extra.get("max_holders") or {}).keys())
+    return roles
+
+
 def write_review_workbooks(snapshot: Snapshot, findings: Sequence[Finding], out_dir: Path,
-                           privileged_roles: Collection[str] = ()) -> list[Path]:
-    """Write access-review-<group>.csv and .xlsx per manager or department; return the paths."""
+                           privileged_roles: Collection[str] | None = None,
+                           out_root: Path | None = None) -> list[Path]:
+    """Write access-review-<group>.csv and .xlsx per manager or department; return the paths.
+
+    privileged_roles defaults to those the privileged-access findings name. The newest
+    recorded review decisions under out_root (by default the output folder of a pack being
+    built in out_root/.building-<run-id>/) are copied beside the workbooks, so each pack
+    carries the last completed review.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if privileged_roles is None:
+        privileged_roles = privileged_roles_of(findings)
     paths: list[Path] = []
     used: set[str] = set()
     for group, rows in review_rows(snapshot, findings, privileged_roles).items():
         stem = _file_stem(group, used)
         paths.append(_write_csv(out_dir / f"{stem}.csv", rows))
         paths.append(_write_xlsx(out_dir / f"{stem}.xlsx", group, rows, snapshot.meta))
+    if out_root is None and out_dir.parent.name.startswith(".building-"):
+        out_root = out_dir.parent.parent
+    latest = latest_decisions(out_root) if out_root is not None else None
+    if latest is not None:
+        copy = out_dir / f"previous-{latest.name}"
+        copy.write_bytes(latest.read_bytes())
+        paths.append(copy)
     return paths
 
 

@@ -59,6 +59,20 @@ def _deleted_users(snapshot, start: dt.datetime, end: dt.datetime) -> dict[str, 
     return out
 
 
+def _data_time(snapshot, collected_at: str | None = None) -> dt.datetime | None:
+    """When a snapshot's state was taken, on the org's clock.
+
+    The later of its collection time and its newest audit event: the same in a real org,
+    and right for an org whose clock runs apart from ours (a simulator moved a month on).
+    """
+    times = [parse_time(collected_at or snapshot.meta.get("collected_at", ""))]
+    if snapshot.has("audit_events"):
+        dates = snapshot.table("audit_events")["event_date"]
+        times.append(parse_time(dates.max()) if len(dates) else None)
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
 @register_check("access.role_drift", notebook="A09_access_control", needs=("role_grants",))
 def role_drift(ctx: CheckContext) -> Outcome:
     info = ctx.previous_info or {}
@@ -72,9 +86,8 @@ def role_drift(ctx: CheckContext) -> Outcome:
     if not previous.has("role_grants"):
         return Outcome(status="not_evaluable", extra=extra,
                        reason=f"the previous pack {baseline} holds no role grants to compare")
-    since = parse_time(info.get("collected_at") or previous.meta.get("collected_at", ""))
-    until = parse_time(ctx.snapshot.meta.get("collected_at", "")) or dt.datetime.now(dt.UTC)
-    since = since or until
+    until = _data_time(ctx.snapshot) or dt.datetime.now(dt.UTC)
+    since = _data_time(previous, info.get("collected_at")) or until
     added, removed = grant_changes(previous, ctx.snapshot)
     extra.update(baseline={"run_id": baseline, "collected_at": fmt_time(since)},
                  added=len(added), removed=len(removed))
