@@ -18,7 +18,7 @@ STYLE = """
 <style>
 .gce-table { border-collapse: collapse; margin: 0.4em 0 1em 0; font-size: 0.92em; }
 .gce-table th, .gce-table td { border: 1px solid #999; padding: 3px 7px;
-  text-align: left !important; vertical-align: top; max-width: 32em; overflow-wrap: anywhere; }
+  text-align: left !important; vertical-align: top; max-width: 32em; overflow-wrap: break-word; }
 .gce-table th { background: #eee; }
 .gce-status { font-weight: bold; padding: 1px 6px; border: 1px solid #333; border-radius: 3px;
   white-space: nowrap; }
