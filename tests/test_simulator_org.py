@@ -265,3 +265,10 @@ def test_simulate_command_serves_until_interrupted(tmp_path):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+
+
+def test_day_counts_match_generated_days(simulator):
+    audit = simulator.org.audit
+    for back in range(0, 402, 13):
+        day = NOW.date() - dt.timedelta(days=back)
+        assert audit.count(day) == len(audit.day(day))
