@@ -1,0 +1,177 @@
+"""The asynchronous audit query: submit (202), poll until Succeeded, read every result page.
+
+Many queries (one per service and window) run at once: all are submitted, then polled in
+rounds with growing pauses; each query's results are read on a worker thread as soon as it
+has Succeeded, page by page through the cursor, and handed to a callback so that a million
+events never sit in memory together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcevidence.errors import AuditQueryFailed
+from gcevidence.genesys.paging import cursor_pages
+
+log = logging.getLogger(__name__)
+
+QUERY_PATH = "/api/v2/audits/query"
+RESULTS_PAGE_SIZE = 500  # documented maximum (genesys-api.md §8.3)
+TERMINAL_FAILURES = ("Failed", "Cancelled")
+
+
+@dataclass(frozen=True)
+class AuditQuerySpec:
+    service: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def interval(self) -> str:
+        return f"{iso_z(self.start)}/{iso_z(self.end)}"
+
+
+@dataclass
+class AuditQueryOutcome:
+    spec: AuditQuerySpec
+    transaction_id: str = ""
+    state: str = ""
+    result_count: int = 0
+    pages: int = 0
+    polls: int = 0
+    submitted_at: float = field(default=0.0, repr=False)
+
+
+PageSink = Callable[[AuditQueryOutcome, list[dict]], None]
+
+
+def iso_z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def windows(start: dt.datetime, end: dt.datetime, max_days: int
+            ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """[start, end) cut into consecutive windows of at most max_days."""
+    step = dt.timedelta(days=max_days)
+    cursor = start
+    while cursor < end:
+        nxt = min(end, cursor + step)
+        yield cursor, nxt
+        cursor = nxt
+
+
+def plan_queries(services: tuple[str, ...] | list[str], start: dt.datetime, end: dt.datetime,
+                 max_days: int) -> list[AuditQuerySpec]:
+    return [AuditQuerySpec(service, ws, we) for ws, we in windows(start, end, max_days)
+            for service in services]
+
+
+def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSink, *,
+                      timeout_seconds: float, poll_initial: float = 0.25,
+                      poll_max: float = 5.0, stop: threading.Event | None = None
+                      ) -> list[AuditQueryOutcome]:
+    """Run every query to the end and stream its results to on_page (called thread-safely).
+
+    Failed/Cancelled/timeout raise AuditQueryFailed naming the transaction id; setting
+    `stop` abandons the run (the caller has already failed for another reason).
+    """
+    stop = stop or threading.Event()
+    if not specs:
+        return []
+    outcomes = client.map(lambda spec: _submit(client, spec), specs)
+    sink_lock = threading.Lock()
+
+    def locked_sink(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
+        if stop.is_set():
+            raise AuditQueryFailed(outcome.transaction_id, "abandoned", "the collection failed")
+        with sink_lock:
+            on_page(outcome, entities)
+
+    readers: list[Future] = []
+    pool = ThreadPoolExecutor(max_workers=max(1, client.max_workers),
+                              thread_name_prefix="gcevidence-audit")
+    try:
+        pending = []
+        for outcome in outcomes:
+            if outcome.state == "Succeeded":
+                readers.append(pool.submit(_read_results, client, outcome, locked_sink))
+            else:
+                pending.append(outcome)
+        rounds = 0
+        while pending:
+            _raise_failed_reader(readers)
+            delay = min(poll_max, poll_initial * 1.6 ** rounds)
+            if stop.wait(delay / 2 + random.uniform(0, delay / 2)):
+                raise AuditQueryFailed(pending[0].transaction_id, "abandoned",
+                                       "the collection failed")
+            rounds += 1
+            client.map(lambda o: _poll(client, o), pending)
+            still = []
+            for outcome in pending:
+                if outcome.state == "Succeeded":
+                    readers.append(pool.submit(_read_results, client, outcome, locked_sink))
+                elif outcome.state in TERMINAL_FAILURES:
+                    raise AuditQueryFailed(outcome.transaction_id, outcome.state,
+                                           _describe(outcome))
+                elif time.monotonic() - outcome.submitted_at > timeout_seconds:
+                    raise AuditQueryFailed(
+                        outcome.transaction_id, f"unfinished after {timeout_seconds:g} s",
+                        f"last state {outcome.state or 'unknown'}, {outcome.polls} polls; "
+                        f"{_describe(outcome)}; raise audit.query_timeout_seconds")
+                else:
+                    still.append(outcome)
+            pending = still
+        for reader in readers:
+            reader.result()
+    finally:
+        for reader in readers:
+            reader.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+    return outcomes
+
+
+def _describe(outcome: AuditQueryOutcome) -> str:
+    return f"service {outcome.spec.service}, interval {outcome.spec.interval}"
+
+
+def _raise_failed_reader(readers: list[Future]) -> None:
+    for reader in readers:
+        if reader.done() and reader.exception() is not None:
+            raise reader.exception()  # type: ignore[misc]
+
+
+def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
+    body = {"interval": spec.interval, "serviceName": spec.service,
+            "sort": [{"name": "Timestamp", "sortOrder": "ascending"}]}
+    resp = client.post(QUERY_PATH, body)
+    doc = resp.body if isinstance(resp.body, dict) else {}
+    outcome = AuditQueryOutcome(spec, str(doc.get("id", "")), str(doc.get("state", "")),
+                                submitted_at=time.monotonic())
+    if not outcome.transaction_id:
+        raise AuditQueryFailed("(none)", "rejected",
+                               f"HTTP {resp.status} without a transaction id; {_describe(outcome)}")
+    log.debug("audit query %s submitted (%s)", outcome.transaction_id, _describe(outcome))
+    return outcome
+
+
+def _poll(client: Any, outcome: AuditQueryOutcome) -> None:
+    doc = client.get(f"{QUERY_PATH}/{outcome.transaction_id}") or {}
+    outcome.polls += 1
+    outcome.state = str(doc.get("state", outcome.state))
+
+
+def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> None:
+    path = f"{QUERY_PATH}/{outcome.transaction_id}/results"
+    for page in cursor_pages(client, path, {"pageSize": RESULTS_PAGE_SIZE, "expand": "user"}):
+        entities = page.get("entities") or []
+        outcome.pages += 1
+        outcome.result_count += len(entities)
+        sink(outcome, entities)

@@ -1,0 +1,50 @@
+"""Settings of one simulated org and the faults its API injects."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FaultConfig:
+    """Faults the simulated API injects; mutable while the server runs (tests flip them)."""
+
+    latency_ms: int = 0                 # added to every API response
+    rate_429: float = 0.0               # share of API requests answered 429 (with Retry-After)
+    rate_5xx: float = 0.0               # share answered 500/502/503/504
+    reset_rate: float = 0.0             # share whose connection is dropped without an answer
+    drop_expand_rate: float = 0.0       # share of user pages silently missing one expansion
+    audit_polls: int = 2                # status polls answered 202 before Succeeded
+    audit_fail: bool = False            # audit queries end Failed
+    audit_never_finish: bool = False    # audit queries stay Running forever
+    fail_after_requests: int | None = None  # API outage (503) after this many API requests
+    retry_after_seconds: int = 1        # Retry-After on injected 429s
+    token_lifetime_seconds: int | None = None  # overrides SimConfig.token_lifetime_seconds
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """What org to generate and how its API behaves (see BRIEF: Simulator)."""
+
+    seed: int = 7
+    users: int = 300
+    now: dt.datetime | None = None  # aware UTC; None = the wall clock at start
+    audit_events_per_day: int = 200
+    audit_history_days: int = 400
+    client_id: str = "gcevidence-sim"
+    client_secret: str = "sim-secret"  # noqa: S105 - the simulator's own demo secret
+    permissions: frozenset[str] | set[str] | None = None  # None = every permission
+    rate_limit_per_minute: int = 300
+    token_lifetime_seconds: int = 86400
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = a free port
+
+    def resolved_now(self) -> dt.datetime:
+        """`now` as an aware UTC datetime with millisecond precision."""
+        now = self.now or dt.datetime.now(dt.UTC)
+        if now.tzinfo is None:
+            raise ValueError("SimConfig.now must be timezone-aware (UTC)")
+        now = now.astimezone(dt.UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -1,0 +1,139 @@
+"""Ground truth: the exceptions each check must report under params/demo.yaml's policy.
+
+Computed from the simulator's own model by the rules of PLANTED.md, independently of the
+checks package, so the two can be compared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from gcevidence.simulator.audit import AuditQuery
+from gcevidence.simulator.org import Org
+
+# Mirrors params/demo.yaml (a test keeps them in step).
+DEMO_POLICY = {
+    "privileged_roles": {
+        "Master Admin": {"allowed_groups": ["GC-Platform-Admins"], "max_holders": 3,
+                         "allowed_granters": ["GC-Platform-Admins"]},
+        "Quality Evaluator": {"allowed_groups": ["QA Department"],
+                              "allowed_granters": ["GC-Platform-Admins", "QA Leads"]},
+    },
+    "sod_conflicts": [["Quality Evaluator", "Quality Administrator"]],
+    "period_days": 90,
+}
+DORMANT_DAYS = 90
+DEPROVISION_HOURS = 24
+CRYPTOPERIOD_DAYS = 365
+PASSWORD_MIN_LENGTH = 12
+USABLE_KEY_TYPES = ("KmsSymmetric", "LocalKeyManager")
+
+CHECK_IDS = (
+    "access.terminated_active", "access.deprovision_latency", "access.orphan_accounts",
+    "access.dormant_accounts", "access.privileged_outside_group", "access.privileged_count",
+    "access.unused_roles", "access.sod_conflicts", "auth.password_policy", "auth.mfa_required",
+    "crypto.recording_keys", "crypto.key_rotation", "network.trunk_tls", "network.trunk_srtp",
+    "logging.audit_completeness", "logging.privileged_grants", "logging.retention",
+    "logging.activity_gaps",
+)
+
+
+def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]]:
+    """check id -> sorted subject ids a correct check lists under `policy` at `org.now`."""
+    now, today = org.now, org.now.date()
+    period_start = today - dt.timedelta(days=policy["period_days"])
+    period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), now)
+    active = [u for u in org.users.values() if u.state == "active"]
+    roster = org.roster
+    groups_of = {u.id: set(roster[u.email.lower()].groups) if u.email.lower() in roster else set()
+                 for u in org.users.values()}
+    role_id = {r.name: r.id for r in org.roles}
+    held: dict[str, set[str]] = {u.id: {g.role_id for g in org.grants.get(u.id, ())}
+                                 for u in active}
+    out: dict[str, set[str]] = {c: set() for c in CHECK_IDS}
+
+    for u in active:
+        row = roster.get(u.email.lower())
+        if row is None:
+            out["access.orphan_accounts"].add(u.id)
+        elif row.status == "terminated":
+            out["access.terminated_active"].add(u.id)
+        last = u.date_last_login or u.date_welcome_sent
+        if last is not None and now - last > dt.timedelta(days=DORMANT_DAYS):
+            out["access.dormant_accounts"].add(u.id)
+        if org.unused.get(u.id):
+            out["access.unused_roles"].add(u.id)
+        for a, b in policy["sod_conflicts"]:
+            if role_id[a] in held[u.id] and role_id[b] in held[u.id]:
+                out["access.sod_conflicts"].add(u.id)
+
+    for name, pol in policy["privileged_roles"].items():
+        holders = [u for u in active if role_id[name] in held[u.id]]
+        for u in holders:
+            if not groups_of[u.id] & set(pol.get("allowed_groups", ())):
+                out["access.privileged_outside_group"].add(u.id)
+        if pol.get("max_holders") is not None and len(holders) > pol["max_holders"]:
+            out["access.privileged_count"].add(name)
+
+    # De-provisioning latency and privileged grants come from the audit trail of the period.
+    q_dir = AuditQuery(period[0], period[1], "Directory", (("EntityType", "User"),), False)
+    removed: dict[str, dt.datetime] = {}
+    for e in org.audit.all_matches(q_dir):
+        is_off = e.action == "Delete" or any(
+            p == "state" and "inactive" in new for p, _old, new in e.property_changes)
+        if is_off:
+            removed.setdefault(e.entity_id, e.ts)
+    by_email_user = {u.email.lower(): u for u in org.users.values()}
+    for email, row in roster.items():
+        user = by_email_user.get(email)
+        if row.status != "terminated" or user is None or user.id not in removed:
+            continue
+        start = dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=dt.UTC)
+        if removed[user.id] - start > dt.timedelta(hours=DEPROVISION_HOURS):
+            out["access.deprovision_latency"].add(user.id)
+
+    q_roles = AuditQuery(period[0], period[1], "PeoplePermissions",
+                         (("EntityType", "Role"), ("Action", "MemberAdd")), False)
+    for e in org.audit.all_matches(q_roles):
+        for name, pol in policy["privileged_roles"].items():
+            if e.entity_id == role_id[name] and not (
+                    groups_of.get(e.user_id or "", set()) & set(pol.get("allowed_granters", ()))):
+                out["logging.privileged_grants"].add(e.id)
+
+    day = period_start
+    while day <= today:
+        if org.audit.count(day) == 0:
+            out["logging.activity_gaps"].add(day.isoformat())
+        day += dt.timedelta(days=1)
+
+    pw = org.auth_settings["passwordRequirements"]
+    if pw["minimumLength"] < PASSWORD_MIN_LENGTH:
+        out["auth.password_policy"].add("passwordRequirements.minimumLength")
+    if pw["minimumDigits"] < 1:
+        out["auth.password_policy"].add("passwordRequirements.minimumDigits")
+    if pw["minimumLetters"] < 1:
+        out["auth.password_policy"].add("passwordRequirements.minimumLetters")
+    if not pw["expirationDays"] or pw["expirationDays"] > 90:
+        out["auth.password_policy"].add("passwordRequirements.expirationDays")
+    if not org.auth_settings["multifactorAuthenticationRequired"]:
+        out["auth.mfa_required"].add("multifactorAuthenticationRequired")
+
+    usable = [c for c in org.key_configs if c["keyConfigurationType"] in USABLE_KEY_TYPES]
+    out["crypto.recording_keys"].update(c["id"] for c in org.key_configs if c.get("lastError"))
+    if not usable:
+        out["crypto.recording_keys"].add("keyconfigurations")
+    if org.rotation["period"] == "DISABLED":  # YEARLY (365 d) fits the 365-day cryptoperiod
+        out["crypto.key_rotation"].add("rotationschedule.period")
+    if org.recording_keys:
+        newest = max(org.recording_keys, key=lambda k: k["createDate"])
+        if now - newest["createDate"] > dt.timedelta(days=CRYPTOPERIOD_DAYS):
+            out["crypto.key_rotation"].add(newest["id"])
+
+    for t in org.trunks:
+        if t.state != "active" or t.trunk_type != "EXTERNAL":
+            continue
+        if t.transport != "tls":
+            out["network.trunk_tls"].add(t.id)
+        if not t.srtp:
+            out["network.trunk_srtp"].add(t.id)
+    return {k: sorted(v) for k, v in out.items()}
