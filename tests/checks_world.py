@@ -119,8 +119,8 @@ def base_data() -> dict:
                            "interval_start": "2026-11-20T00:00:00Z",
                            "interval_end": "2026-12-01T00:00:00Z", "state": "Succeeded",
                            "result_count": "12", "pages": "1"}],
-        "audit_retention_probe": {"events_found": 4, "interval_start": "2025-11-30T00:00:00Z",
-                                  "interval_end": "2025-12-01T00:00:00Z"},
+        "audit_retention_probe": {"events_found": 4, "probe_start": "2025-11-30T00:00:00Z",
+                                  "probe_end": "2025-12-07T00:00:00Z", "required_days": 365},
     }
 
 

@@ -48,14 +48,15 @@ def build_fake_run(root: Path) -> tuple[Path, Path]:
     w = SnapshotWriter(run_dir)
     users = [{"id": f"u-{i}", "name": HOSTILE if i == 1 else f"User {i}",
               "email": f"user{i}@example.com", "state": "active",
-              "division_name": "Home", "date_last_login": "2026-11-01T00:00:00Z"}
+              "division_name": HOSTILE_IMG if i == 2 else "Home",
+              "date_last_login": "2026-11-01T00:00:00Z"}
              for i in range(1, 13)]
     w.write_table("users", users, expected_rows=12, requests=1)
     w.write_table("role_grants", [
         {"role_id": "r1", "role_name": "Master Admin", "subject_id": f"u-{i}",
          "subject_name": "x", "subject_type": "PC_USER",
-         "division_name": HOSTILE_IMG if i == 2 else "Home"} for i in range(1, 6)],
-        expected_rows=5)
+         "division_name": division} for i in range(1, 6) for division in ("Home", "Sales")],
+        expected_rows=10)
     start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
     events = []
     for d in range(91):
@@ -141,6 +142,12 @@ def test_charts_embed_a_png_with_caption(ctx, chart):
     assert "<script>" not in html
 
 
+def test_privileged_holders_are_distinct_people(ctx):
+    data = charts.privileged_holders(ctx)
+    assert int(data["holders"].sum()) == 5  # granted in two divisions each, counted once
+    assert set(data["division_name"]) == {"Home", HOSTILE_IMG}
+
+
 def test_gap_days_named_in_caption(ctx):
     assert "2026-10-11" in charts.chart_audit_events_per_day(ctx).data
 
@@ -181,3 +188,50 @@ def test_all_notebooks_present():
     names = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
     assert {"A09_access_control", "A10_cryptography", "A12_logging_monitoring",
             "A13_communications", "summary"} <= names
+
+
+def test_network_fetch_detector():
+    from gcevidence.report.render import network_fetches
+    assert network_fetches('<script src="https://cdn.x/require.js"></script>')
+    assert network_fetches("<link rel=stylesheet href='//fonts.example/css'>")
+    assert network_fetches('<img src="http://x/y.png">')
+    assert network_fetches("<style>@import url(https://x/y.css);</style>")
+    assert not network_fetches('<a href="https://example.com">a link is not a fetch</a>')
+    assert not network_fetches('<img src="data:image/png;base64,AAAA">')
+
+
+def test_no_chromium_logs_one_line_and_skips(tmp_path, monkeypatch, caplog):
+    from gcevidence import pipeline
+    from gcevidence.report import render
+    monkeypatch.setattr(render, "find_chromium", lambda: None)
+    pages = [tmp_path / "a.html", tmp_path / "b.html"]
+    for p in pages:
+        p.write_text("<p>x</p>")
+    with caplog.at_level("WARNING"):
+        assert pipeline.print_all(pages) == []
+    assert [r.getMessage() for r in caplog.records] == ["no Chromium found: PDF skipped"]
+    assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_kernel_env_has_no_secret():
+    from gcevidence import pipeline
+    env = pipeline.kernel_env({"GENESYSCLOUD_OAUTHCLIENT_ID": "id",
+                               "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s", "PATH": "/bin"})
+    assert "GENESYSCLOUD_OAUTHCLIENT_SECRET" not in env and env["PATH"] == "/bin"
+
+
+def test_executed_notebook_renders_offline_with_hidden_code(tmp_path):
+    """A notebook executed against the fake run renders without code, parameters or fetches."""
+    from gcevidence import pipeline
+    from gcevidence.report import render
+    run_dir, params = build_fake_run(tmp_path)
+    (run_dir / "params.yaml").write_bytes(params.read_bytes())
+    out = pipeline.execute_notebook("A10_cryptography", run_dir,
+                                    pipeline.kernel_env({"PATH": "/usr/bin:/bin"}))
+    text = out.read_text(encoding="utf-8")
+    assert str(run_dir) not in text and '"run_dir": "."' in text
+    html = render.render_html(out, tmp_path / "a10.html").read_text(encoding="utf-8")
+    assert render.network_fetches(html) == []
+    assert "report.open_run" not in html and "params_path" not in html
+    assert "<script" not in html
+    assert "5 recording keys (newest 5 shown)" in html

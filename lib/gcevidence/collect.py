@@ -70,6 +70,8 @@ class _Collector:
     def run(self) -> Snapshot:
         started = dt.datetime.now(dt.UTC)
         error: BaseException | None = None
+        # A bad roster is the user's input error (exit 2): find out before any API call.
+        self._step(("hr_roster",), self.hr_roster)
         # Audit queries take longest (server-side work plus polling): run them alongside.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits") as bg:
             audits = bg.submit(self._step, AUDIT_DATASETS, self.audits)
@@ -90,8 +92,7 @@ class _Collector:
                             "/api/v2/recording/recordingkeys/rotationschedule")),
                         (("recording_settings",), lambda: self.object(
                             "recording_settings", "/api/v2/recording/settings")),
-                        (("trunks",), self.trunks),
-                        (("hr_roster",), self.hr_roster)):
+                        (("trunks",), self.trunks)):
                     self._step(names, fn)
             except BaseException as exc:
                 error = exc
@@ -186,7 +187,7 @@ class _Collector:
                       f"(e.g. {', '.join(unrecovered[:3])})")
         counts = {"expected_rows": listing.total, "requests": listing.requests + extra_requests}
         self.writer.write_table("users", (_user_row(u) for u in users), users,
-                                complete=not unrecovered and len(users) == listing.total,
+                                complete=not unrecovered and listing.total in (None, len(users)),
                                 expansions_recovered=recovered, pages=listing.pages,
                                 state="any", **counts)
         unused = [{"user_id": u.get("id", ""), "role_id": r.get("id", ""),

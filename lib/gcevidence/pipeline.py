@@ -206,9 +206,19 @@ def print_all(pages: list[Path]) -> list[Path]:
     if chromium is None:
         log.warning("no Chromium found: PDF skipped")
         return []
+
+
+    def one(page: Path) -> Path | None:
+        try:
+            return render.print_pdf(chromium, page, page.with_suffix(".pdf"))
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            # A PDF is a convenience copy of the sealed HTML; its failure must not lose the pack.
+            log.warning("PDF of %s failed (%s); the HTML is sealed without it", page.name, exc)
+            page.with_suffix(".pdf").unlink(missing_ok=True)
+            return None
+
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(lambda p: render.print_pdf(chromium, p, p.with_suffix(".pdf")),
-                             pages))
+        return [p for p in pool.map(one, pages) if p is not None]
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -404,11 +414,12 @@ def demo_params(out_root: Path | None = None, sim_config: Any = None,
 
 def run_demo(out_root: Path | None = None, fail_on_findings: bool = False,
              pdf: bool = True, sim_config: Any = None,
-             env: dict[str, str] | None = None) -> RunResult:
+             env: dict[str, str] | None = None, progress: bool = False) -> RunResult:
     """The whole pipeline against the embedded simulator."""
     env = os.environ if env is None else env
     with demo_params(out_root, sim_config, env) as (params, _sim):
-        return run_pipeline(params, params.output_dir, fail_on_findings, env, pdf=pdf)
+        return run_pipeline(params, params.output_dir, fail_on_findings, env, pdf=pdf,
+                            progress=progress)
 
 
 # --- command line ---------------------------------------------------------------------------
@@ -425,9 +436,10 @@ def _report(result: RunResult) -> int:
     if result.pack_dir is not None:
         counts = {s: sum(f.status == s for f in result.findings)
                   for s in ("fail", "not_evaluable", "pass")}
+        phases = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
         print(f"{len(result.findings)} checks: {counts['fail']} fail, "
-              f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass; pack sealed",
-              file=sys.stderr)
+              f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass; pack sealed "
+              f"({phases})", file=sys.stderr)
         print(result.pack_dir / "index.html")
     return result.exit_status
 
@@ -445,7 +457,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise InputError(str(DEMO_PARAMS), "(file)", str(DEMO_PARAMS), "is missing",
                          "run from a checkout of gcevidence")
     result = run_demo(Path(args.out) if args.out else None, args.fail_on_findings,
-                      pdf=not args.no_pdf)
+                      pdf=not args.no_pdf, progress=sys.stderr.isatty())
     return _report(result)
 
 

@@ -11,6 +11,7 @@ from gcevidence.checks.common import (
     fmt_time,
     join_names,
     parse_time,
+    period_bounds,
     person_groups,
     property_changes,
     records,
@@ -69,10 +70,13 @@ def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
                 needs=("users", "hr_roster", "audit_events"))
 def deprovision_latency(ctx: CheckContext) -> Outcome:
     limit_h = ctx.threshold("deprovision_hours")
+    start, end = period_bounds(ctx)
     first_off: dict[str, dt.datetime] = {}
     for event in records(ctx.snapshot.table("audit_events")):
         when = _deactivation_time(event)
-        if when and (event["entity_id"] not in first_off or when < first_off[event["entity_id"]]):
+        if when is None or not start <= when.date() <= end:
+            continue  # leavers deactivated before the period are out of scope
+        if event["entity_id"] not in first_off or when < first_off[event["entity_id"]]:
             first_off[event["entity_id"]] = when
     by_email = _users_by_email(records(ctx.snapshot.table("users")))
     leavers = [p for p in roster_by_email(ctx.snapshot).values() if p["status"] == "terminated"]
@@ -156,11 +160,15 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
                    extra={"idle_days": idle, "threshold_days": dormant_days})
 
 
-def _user_holders(ctx: CheckContext) -> dict[str, dict[str, dict[str, Any]]]:
-    """role name -> user id -> {"name", "divisions": set}, from user (not group) grants."""
+def _active_ids(ctx: CheckContext) -> set[str]:
+    return {u["id"] for u in records(ctx.snapshot.table("users")) if u["state"] == "active"}
+
+
+def _user_holders(ctx: CheckContext, active: set[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """role name -> active user id -> {"name", "divisions"}, from direct (not group) grants."""
     holders: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     for g in records(ctx.snapshot.table("role_grants")):
-        if g["subject_type"] != "PC_USER":
+        if g["subject_type"] != "PC_USER" or g["subject_id"] not in active:
             continue
         h = holders[g["role_name"]].setdefault(
             g["subject_id"], {"name": g["subject_name"], "divisions": set()})
@@ -178,43 +186,41 @@ def privileged_outside_group(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_groups}
     if not policies:
         return _no_policy("privileged roles with allowed_groups", "privileged_roles")
-    holders = _user_holders(ctx)
+    holders = _user_holders(ctx, _active_ids(ctx))
     users = {u["id"]: u for u in records(ctx.snapshot.table("users"))}
     roster = roster_by_email(ctx.snapshot)
-    exceptions, population = [], 0
+    # One exception per person, naming every privileged role they should not hold.
+    problems: dict[str, list[str]] = defaultdict(list)
+    examined: set[str] = set()
     for role in sorted(policies):
         allowed = set(policies[role].allowed_groups)
-        for uid, h in sorted(holders.get(role, {}).items()):
-            user = users.get(uid)
-            if user and user["state"] == "deleted":
-                continue
-            population += 1
-            name = user_label(user, h["name"] or uid)
-            email = (user or {}).get("email", "").strip().lower()
+        for uid in sorted(holders.get(role, {})):
+            examined.add(uid)
+            email = users[uid]["email"].strip().lower()
             person = roster.get(email) if email else None
             if person is None:
-                exceptions.append(ExceptionItem(
-                    "user", uid, name, f"holds {role}; {email or 'no email'} is not in the HR "
-                    f"roster (allowed groups: {join_names(allowed)})"))
+                problems[uid].append(f"holds {role} but {email or 'no email'} is not in the "
+                                     f"HR roster (allowed groups: {join_names(allowed)})")
             elif not person_groups(person) & allowed:
-                exceptions.append(ExceptionItem(
-                    "user", uid, name, f"holds {role}; HR groups "
-                    f"{join_names(person_groups(person))}, none of the allowed "
-                    f"{join_names(allowed)}"))
-    return Outcome(exceptions, population=population,
-                   reason=f"{len(exceptions)} of {population} privileged role holdings are "
-                          "outside the allowed groups",
+                problems[uid].append(f"holds {role} but HR groups are "
+                                     f"{join_names(person_groups(person))}, none of the allowed "
+                                     f"{join_names(allowed)}")
+    exceptions = [ExceptionItem("user", uid, user_label(users[uid], uid), "; ".join(texts))
+                  for uid, texts in sorted(problems.items())]
+    return Outcome(exceptions, population=len(examined),
+                   reason=f"{len(exceptions)} of {len(examined)} active privileged role holders "
+                          "are outside the allowed groups",
                    extra={"roles": sorted(policies),
                           "absent_roles": sorted(r for r in policies if r not in holders)})
 
 
-@register_check("access.privileged_count", notebook=NB, needs=("role_grants",))
+@register_check("access.privileged_count", notebook=NB, needs=("role_grants", "users"))
 def privileged_count(ctx: CheckContext) -> Outcome:
     limits = {n: p.max_holders for n, p in ctx.params.privileged_roles.items()
               if p.max_holders is not None}
     if not limits:
         return _no_policy("privileged roles with max_holders", "privileged_roles")
-    holders = _user_holders(ctx)
+    holders = _user_holders(ctx, _active_ids(ctx))
     exceptions, counts, by_division = [], {}, {}
     for role in sorted(limits):
         held = holders.get(role, {})
@@ -237,16 +243,19 @@ def privileged_count(ctx: CheckContext) -> Outcome:
 
 @register_check("access.unused_roles", notebook=NB, needs=("unused_roles", "users"))
 def unused_roles(ctx: CheckContext) -> Outcome:
-    users = {u["id"]: u for u in _live_users(ctx)}
+    active = {u["id"]: u for u in _live_users(ctx) if u["state"] == "active"}
+    unused: dict[str, set[str]] = defaultdict(set)
+    for r in records(ctx.snapshot.table("unused_roles")):
+        if r["user_id"] in active:
+            unused[r["user_id"]].add(r["role_name"] or r["role_id"])
     exceptions = [
-        ExceptionItem("user", r["user_id"], user_label(users[r["user_id"]], r["user_id"]),
-                      f"holds role {r['role_name'] or r['role_id']}, which Genesys reports as "
-                      "unused by this user")
-        for r in sorted(records(ctx.snapshot.table("unused_roles")),
-                        key=lambda r: (r["user_id"], r["role_name"]))
-        if r["user_id"] in users]
-    return Outcome(exceptions, population=len(users),
-                   reason=f"{len(exceptions)} unused role holding(s) among {len(users)} users")
+        ExceptionItem("user", uid, user_label(active[uid], uid),
+                      f"holds {join_names(roles)}, which Genesys reports as unused by this user")
+        for uid, roles in sorted(unused.items())]
+    return Outcome(exceptions, population=len(active),
+                   reason=f"{len(exceptions)} of {len(active)} active users hold roles they do "
+                          "not use",
+                   extra={"unused_pairs": sum(len(r) for r in unused.values())})
 
 
 @register_check("access.sod_conflicts", notebook=NB, needs=("role_grants",))
@@ -265,7 +274,7 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
     exceptions = []
     for uid in sorted(roles_of):
         user = users.get(uid)
-        if user and user["state"] == "deleted":
+        if user and user["state"] != "active":
             continue
         for a, b in pairs:
             if a in roles_of[uid] and b in roles_of[uid]:

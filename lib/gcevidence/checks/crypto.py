@@ -2,40 +2,43 @@
 
 from __future__ import annotations
 
-from gcevidence.checks.common import parse_time, records
+from gcevidence.checks.common import join_names, parse_time, records
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 
 NB = "A10_cryptography"
 # Approximate length of each rotation period, for comparison with the cryptoperiod.
 PERIOD_DAYS = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 31, "YEARLY": 365}
-_NOT_ENCRYPTING = ("None", "Native", "")
+USABLE_TYPES = ("KmsSymmetric", "LocalKeyManager")  # None / Native = encryption config off
 
 
 @register_check("crypto.recording_keys", notebook=NB, needs=("recording_key_configs",))
 def recording_keys(ctx: CheckContext) -> Outcome:
-    configs = records(ctx.snapshot.table("recording_key_configs"))
-    if not configs:
-        return Outcome([ExceptionItem("key_config", "(none)", "",
-                                      "no recording key configuration exists")], population=0,
-                       reason="no recording key configuration exists")
+    configs = sorted(records(ctx.snapshot.table("recording_key_configs")), key=lambda c: c["id"])
+    types = sorted({c["key_configuration_type"] or "(none)" for c in configs})
+    if not any(c["key_configuration_type"] in USABLE_TYPES for c in configs):
+        found = f"only {join_names(types)}" if configs else "none at all"
+        return Outcome([ExceptionItem(
+            "key_config", "keyconfigurations", "recording key configurations",
+            f"no KmsSymmetric or LocalKeyManager key configuration ({found}): recordings are "
+            "not encrypted with customer-managed keys")], population=len(configs),
+            reason="no usable recording key configuration", extra={"types": types})
     exceptions = []
-    for c in sorted(configs, key=lambda c: c["id"]):
+    for c in configs:
         kind = c["key_configuration_type"]
-        if kind in _NOT_ENCRYPTING:
+        if kind not in USABLE_TYPES:
             exceptions.append(ExceptionItem(
                 "key_config", c["id"], kind or "(no type)",
-                f"key configuration type {kind or 'missing'}: no customer-managed recording "
-                "key is in use"))
+                f"key configuration type {kind or 'missing'}: encryption configuration disabled"))
         elif c["last_error_code"] or c["last_error_message"]:
             exceptions.append(ExceptionItem(
                 "key_config", c["id"], kind,
                 f"{kind} configuration reports an error: "
-                f"{c['last_error_code'] or ''} {c['last_error_message'] or ''}".strip()))
+                f"{c['last_error_code']} {c['last_error_message']}".strip()))
     return Outcome(exceptions, population=len(configs),
                    reason=f"{len(exceptions)} of {len(configs)} key configurations unusable"
                    if exceptions else f"{len(configs)} key configuration(s) in use without error",
-                   extra={"types": sorted({c['key_configuration_type'] for c in configs})})
+                   extra={"types": types})
 
 
 @register_check("crypto.key_rotation", notebook=NB,

@@ -34,7 +34,7 @@ def audit_completeness(ctx: CheckContext) -> Outcome:
         if not snap.has(name):
             exceptions.append(ExceptionItem(
                 "dataset", name, name, f"could not be read: {status.reason or 'not collected'}"))
-        elif not status.complete:
+        elif not status.complete and name == "audit_events":  # failed queries listed below
             exceptions.append(ExceptionItem(
                 "dataset", name, name, f"incomplete: {status.rows} of "
                 f"{status.expected_rows if status.expected_rows is not None else '?'} rows read"))
@@ -124,12 +124,17 @@ def retention(ctx: CheckContext) -> Outcome:
     probe = ctx.snapshot.object("audit_retention_probe") or {}
     days = ctx.threshold("audit_retention_days")
     found = probe.get("events_found")
-    window = " .. ".join(str(probe[k]) for k in ("interval_start", "interval_end") if probe.get(k))
-    window = window or str(probe.get("interval") or probe.get("window") or "")
+    window = " .. ".join(str(probe[k]) for k in ("probe_start", "probe_end") if probe.get(k))
     where = f" ({window})" if window else ""
     if not isinstance(found, int) or isinstance(found, bool):
         return Outcome(status="not_evaluable", reason="the retention probe recorded no event count",
                        extra={"probe": probe})
+    probed = probe.get("required_days")
+    if isinstance(probed, int) and probed != days and not (found and probed >= days):
+        return Outcome(status="not_evaluable", population=1,
+                       reason=f"the retention probe looked {probed} days back{where}, but the "
+                              f"threshold is {days} days; re-run collection with that retention",
+                       extra={"probe": probe, "retention_days": days})
     exceptions = []
     if found == 0:
         exceptions.append(ExceptionItem(

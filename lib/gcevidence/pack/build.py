@@ -7,8 +7,9 @@
 
 The temporary folder `out_root/.building-<run-id>/` sits on the same filesystem as the final
 `out_root/<period-end>/<run-id>/`, so the rename is atomic: readers see no pack or a whole one.
-An exception, Ctrl-C or SIGTERM inside the block removes the temporary folder. Only SIGKILL or a
-power cut can leave a `.building-*` folder behind, and never anything under `<period-end>/`.
+An exception, Ctrl-C, SIGTERM or SIGHUP inside the block removes the temporary folder. Only
+SIGKILL or a power cut can leave a `.building-*` folder behind (the next run names it in a
+warning), and never anything under `<period-end>/`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 BUILDING_PREFIX = ".building-"
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 _NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR)
+# kill's default and a closed terminal; Ctrl-C already raises KeyboardInterrupt.
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n))
+_STALE_AFTER = dt.timedelta(hours=24)
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -97,8 +101,7 @@ class PackBuilder:
         self.dir = Path()
         self.pack_dir: Path | None = None
         self._shown_digest: str | None = None
-        self._previous_sigterm: Any = None
-        self._sigterm_installed = False
+        self._previous_handlers: dict[int, Any] = {}
         self._closing = False
 
     @property
@@ -125,18 +128,30 @@ class PackBuilder:
             raise storage_error(exc, self.out_root) or PackError(
                 f"cannot create the pack folder in {self.out_root} ({exc}); "
                 "choose another output folder (--out or output.dir)") from exc
-        self._install_sigterm()
+        self._install_handlers()
+        self._warn_stale()
         log.debug("building pack %s in %s", self.run_id, self.dir)
         return self
 
+    def _warn_stale(self) -> None:
+        """Name build folders left by killed runs (SIGKILL, power cut): they are never packs."""
+        cutoff = dt.datetime.now().timestamp() - _STALE_AFTER.total_seconds()
+        for path in self.out_root.glob(f"{BUILDING_PREFIX}*"):
+            try:
+                if path != self.dir and path.stat().st_mtime < cutoff:
+                    log.warning("%s was left by a run that was killed; it is not a pack and "
+                                "can be deleted", path)
+            except OSError:
+                continue
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._closing = True  # a second SIGTERM must not interrupt the cleanup
+        self._closing = True  # a second signal must not interrupt the cleanup
         try:
             if self.pack_dir is None:
                 self._discard(exc)
         finally:
-            self._restore_sigterm()
+            self._restore_handlers()
         if isinstance(exc, OSError) and not isinstance(exc, PackError):
             translated = storage_error(exc, self.out_root)
             if translated is not None:
@@ -153,23 +168,23 @@ class PackBuilder:
         elif isinstance(exc, KeyboardInterrupt | SystemExit):
             log.warning("run interrupted; removed the unfinished pack folder %s", self.dir)
 
-    def _install_sigterm(self) -> None:
-        # Python lets only the main thread install handlers; elsewhere SIGTERM keeps its default.
+    def _install_handlers(self) -> None:
+        # Python lets only the main thread install handlers; elsewhere signals keep their default.
         if threading.current_thread() is not threading.main_thread():
             return
-        self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
-        self._sigterm_installed = True
+        for signum in _STOP_SIGNALS:
+            self._previous_handlers[signum] = signal.signal(signum, self._on_stop_signal)
 
-    def _restore_sigterm(self) -> None:
-        if self._sigterm_installed:
-            signal.signal(signal.SIGTERM, self._previous_sigterm)
-            self._sigterm_installed = False
+    def _restore_handlers(self) -> None:
+        for signum, previous in self._previous_handlers.items():
+            signal.signal(signum, previous)
+        self._previous_handlers.clear()
 
-    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
         if self._closing:
             return
         # Unwinds the with-block like Ctrl-C does, so __exit__ removes the unfinished pack;
-        # the process then exits with the conventional status 128 + SIGTERM.
+        # the process then exits with the conventional status 128 + signal number.
         raise SystemExit(128 + signum)
 
     def content_digest(self) -> str:

@@ -39,26 +39,27 @@ def verify_pack(pack_dir: str | Path,
     if not manifest_path.is_file() or manifest_path.is_symlink():
         return VerifyReport(False, missing=(mf.MANIFEST,),
                             problems=("manifest.json is missing: this is not a sealed pack",))
-    manifest_bytes = manifest_path.read_bytes()
     try:
+        manifest_bytes = manifest_path.read_bytes()
         doc = mf.parse_manifest(manifest_bytes)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         return VerifyReport(False, changed=(mf.MANIFEST,),
                             problems=(f"manifest.json cannot be read: {exc}",))
 
     entries = mf.entries_of(doc)
-    missing, changed = [], []
+    missing: list[str] = []
+    changed: list[str] = []
+    problems: list[str] = []
     for entry in entries:
         path = root / entry.path
         if not path.exists() and not path.is_symlink():
             missing.append(entry.path)
-        elif (path.is_symlink() or not path.is_file()
-              or mf.hash_file(path) != (entry.sha256, entry.size)):
+        elif path.is_symlink() or not path.is_file() or _digest(root, entry.path, problems) != (
+                entry.sha256, entry.size):
             changed.append(entry.path)
     listed = {e.path for e in entries} | mf.UNLISTED
     added = sorted(rel for rel, _ in mf.walk_files(root) if rel not in listed)
 
-    problems: list[str] = []
     digest_ok = mf.content_digest(entries) == doc["content_digest"]
     if not digest_ok:
         problems.append("content_digest in manifest.json does not match its file list")
@@ -70,6 +71,14 @@ def verify_pack(pack_dir: str | Path,
     return VerifyReport(ok, tuple(sorted(missing)), tuple(added), tuple(sorted(changed)),
                         signature, digest_ok, signer, doc["content_digest"], len(entries),
                         tuple(problems))
+
+
+def _digest(root: Path, rel: str, problems: list[str]) -> tuple[str, int] | None:
+    try:
+        return mf.hash_file(root / rel)
+    except OSError as exc:
+        problems.append(f"{rel} cannot be read ({exc.strerror})")
+        return None
 
 
 def _check_signature(root: Path, manifest_bytes: bytes, doc: dict,

@@ -68,20 +68,20 @@ def _chart(draw: Callable[[], tuple[plt.Figure, str]]) -> HTML:
 # --- access control -------------------------------------------------------------------------
 
 def privileged_holders(ctx: RunContext) -> pd.DataFrame:
-    """Distinct holders per (privileged role, division)."""
-    grants = _table(ctx, "role_grants")
+    """Distinct active holders (direct user grants) per privileged role and holder's division."""
+    grants, users = _table(ctx, "role_grants"), _table(ctx, "users")
     roles = set(ctx.params.privileged_roles)
-    if grants is None or not roles:
+    if grants is None or users is None or not roles:
         return pd.DataFrame(columns=["role_name", "division_name", "holders"])
-    chosen = grants[grants["role_name"].isin(roles) & (grants["subject_type"].isin(["", "PC_USER",
-                                                                                     "user"]))]
-    if chosen.empty:
-        chosen = grants[grants["role_name"].isin(roles)]
-    division = chosen["division_name"].where(chosen["division_name"] != "", "(all divisions)")
-    counted = (chosen.assign(division_name=division)
-               .groupby(["role_name", "division_name"])["subject_id"].nunique()
-               .rename("holders").reset_index())
-    return counted
+    direct = grants[grants["role_name"].isin(roles)
+                    & grants["subject_type"].isin(["PC_USER", "user", ""])]
+    active = users[users["state"] == "active"][["id", "division_name"]]
+    held = direct[["role_name", "subject_id"]].drop_duplicates().merge(
+        active, left_on="subject_id", right_on="id")
+    division = held["division_name"].where(held["division_name"] != "", "(no division)")
+    return (held.assign(division_name=division)
+            .groupby(["role_name", "division_name"])["subject_id"].nunique()
+            .rename("holders").reset_index())
 
 
 def chart_privileged_holders(ctx: RunContext) -> HTML:
@@ -107,12 +107,12 @@ def chart_privileged_holders(ctx: RunContext) -> HTML:
             if pol and pol.max_holders:
                 ax.plot([pol.max_holders] * 2, [i - 0.4, i + 0.4], color="red", lw=2.5)
             ax.text(left[role] + 0.1, i, str(int(left[role])), va="center")
-        ax.set_xlabel("distinct holders (red bar: max_holders in params)")
-        ax.set_title("Privileged role holders by role and division")
-        ax.legend(title="division", fontsize=8, loc="lower right")
+        ax.set_xlabel("distinct active holders (red bar: max_holders in params)")
+        ax.set_title("Privileged role holders by role and the holder's division")
+        ax.legend(title="division", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
         ax.invert_yaxis()
-        return fig, (f"Privileged role holders: {int(data['holders'].sum())} grants over "
-                     f"{data['role_name'].nunique()} privileged roles, by division.")
+        totals = ", ".join(f"{r}: {int(n)}" for r, n in left.items())
+        return fig, f"Distinct active holders per privileged role ({totals}), by division."
     return _chart(draw)
 
 
@@ -247,11 +247,12 @@ def chart_audit_events_per_day(ctx: RunContext) -> HTML:
             ax.axvspan(day - pd.Timedelta(hours=12), day + pd.Timedelta(hours=12),
                        color="red", alpha=0.35, label="day without events" if n == 0 else None)
         for day in gaps[:15]:
-            ax.annotate(f"gap {day:%m-%d}", (day, totals.max() * 0.9 if totals.max() else 1),
+            ax.annotate(f"no events {day:%m-%d}", (day, max(1, float(totals.max())) * 1.1),
                         rotation=90, ha="center", va="top", fontsize=7, color="darkred")
         ax.set_ylabel("audit events")
         ax.set_title("Audit events per day by service")
-        ax.legend(fontsize=7, ncol=3, loc="upper left")
+        ax.set_ylim(0, max(1, float(totals.max())) * 1.15)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         fig.autofmt_xdate()
         gap_text = (", ".join(f"{d:%Y-%m-%d}" for d in gaps) if len(gaps) else "none")
         return fig, (f"{int(totals.sum())} audit events over {len(data)} days; "
@@ -283,10 +284,10 @@ def chart_key_age(ctx: RunContext) -> HTML:
     def draw():
         fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.8))
         over = shown["age_days"] > float(limit) if limit is not None else shown["age_days"] < 0
-        ax.barh([label(f"{n} ({c:%Y-%m-%d})", 45) for n, c in zip(shown["name"], shown["created"],
-                                                                   strict=True)],
-                shown["age_days"], color=["0.3" if o else "0.75" for o in over],
-                hatch=None, edgecolor="black")
+        names = [label(f"created {c:%Y-%m-%d}: {str(n)[:18]}", 45)
+                 for n, c in zip(shown["name"], shown["created"], strict=True)]
+        ax.barh(names, shown["age_days"], color=["0.3" if o else "0.75" for o in over],
+                edgecolor="black")
         if limit is not None:
             ax.axvline(float(limit), color="red", ls="--", lw=2,
                        label=f"cryptoperiod: {limit} days")

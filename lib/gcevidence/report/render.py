@@ -18,6 +18,8 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets.config import Config
 
+from gcevidence.errors import PackError
+
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,7 +58,8 @@ def render_html(notebook_path: Path, html_path: Path) -> Path:
         "name": nb.metadata.get("title") or notebook_path.stem}})
     fetches = network_fetches(body)
     if fetches:
-        raise RuntimeError(f"{notebook_path.name}: rendered HTML would fetch {fetches[:3]}")
+        raise PackError(f"{notebook_path.name}: the rendered HTML would fetch {fetches[:3]} "
+                        "from the network; a notebook output must embed what it shows")
     html_path.write_text(body, encoding="utf-8")
     return html_path
 

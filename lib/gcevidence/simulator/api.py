@@ -275,7 +275,8 @@ class Api:
                 "permissions": list(role.permissions),
                 "permissionPolicies": [
                     {"domain": p.split(":")[0], "entityName": p.split(":")[1],
-                     "actionSet": [p.split(":")[2]]} for p in role.permissions if p.count(":") == 2],
+                     "actionSet": [p.split(":")[2]]}
+                    for p in role.permissions if p.count(":") == 2],
                 "userCount": len(self.org.role_users[role.id]) if user_count else None,
                 "roleNeedsUpdate": False, "default": bool(role.default_role_id), "base": False,
                 "selfUri": f"/api/v2/authorization/roles/{role.id}"}
@@ -414,8 +415,8 @@ class Api:
             "trunk_protocol": prop("SIP"),
             "trunk_enabled": prop(t.state == "active"),
             "trunk_transport_protocolVariant": prop(t.transport),
-            "trunk_transport_serverProxyList": prop(
-                [f"sip.{t.name.split()[0].lower()}.example:{5061 if t.transport == 'tls' else 5060}"]),
+            "trunk_transport_serverProxyList": prop([f"sip.{t.name.split()[0].lower()}.example:"
+                                                     f"{5061 if t.transport == 'tls' else 5060}"]),
             "trunk_recording_enabled": prop(True),
         }
         if t.srtp or t.transport == "udp":  # the UDP trunk sends an empty list; the other omits it

@@ -69,7 +69,8 @@ def service_mapping() -> dict:
     for service, etype, action in _PLANTED_KINDS:
         services.setdefault(service, {}).setdefault(etype, set()).add(action)
     return {"services": [
-        {"name": s, "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())]}
+        {"name": s,
+         "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())]}
         for s, ents in sorted(services.items())]}
 
 
@@ -186,7 +187,8 @@ class AuditLog:
                 yield d
                 d += DAY
 
-    def page(self, query: AuditQuery, cursor: str | None, size: int) -> tuple[list[Event], str | None]:
+    def page(self, query: AuditQuery, cursor: str | None,
+             size: int) -> tuple[list[Event], str | None]:
         """One cursor window: up to `size` events and the cursor of the next (None when last)."""
         start_day, start_idx = _decode_cursor(cursor) if cursor else (None, 0)
         out: list[Event] = []
@@ -233,7 +235,7 @@ def event_to_wire(e: Event, org_id: str, user_name: Callable[[str], str] | None)
     """AuditLogMessage as the API sends it (empty strings/objects included, like the real one)."""
     msg: dict = {"id": e.id, "userHomeOrgId": org_id}
     if e.user_id:
-        user = {"id": e.user_id, "selfUri": f"/api/v2/users/{e.user_id}"}
+        user = {"id": e.user_id, "selfUri": "/api/v2/users/" + e.user_id}
         if user_name:
             name = user_name(e.user_id)
             if name:
