@@ -14,8 +14,11 @@ import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -127,3 +130,28 @@ def test_tampering_with_the_demo_pack_is_named(demo, tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert {"changed: findings.json", "missing: evidence/users.csv",
             "added: evidence/planted.csv"} <= set(lines)
+
+
+def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
+    out = tmp_path / "readonly"
+    out.mkdir()
+    out.chmod(0o555)
+    cmd = [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if not setpriv:
+            pytest.skip("running as root without setpriv: permissions cannot be enforced")
+        # Root ignores file permissions unless it gives up that capability.
+        cmd = [setpriv, "--inh-caps=-dac_override,-dac_read_search",
+               "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "lib")
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    finally:
+        out.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("gcevidence: error")]
+    assert len(errors) == 1 and "not writable" in errors[0] and str(out) in errors[0]
+    assert "choose another output folder" in errors[0]
+    assert list(out.iterdir()) == []

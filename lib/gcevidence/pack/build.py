@@ -43,24 +43,31 @@ _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasat
 _STALE_AFTER = dt.timedelta(hours=24)
 
 
+class OutputFolderError(PackError):
+    """The output folder cannot take the pack (not writable, full): a usage problem, exit 2."""
+
+    exit_status = 2
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """UTC time HHMMSSZ plus a short random suffix, e.g. 101502Z-3f9a."""
     now = now or dt.datetime.now(dt.UTC)
     return f"{now.astimezone(dt.UTC):%H%M%S}Z-{secrets.token_hex(2)}"
 
 
-def storage_error(exc: OSError, out_root: Path) -> PackError | None:
+def storage_error(exc: OSError, out_root: Path) -> OutputFolderError | None:
     """A one-line PackError for a full or unwritable output folder; None for other errors."""
     where = Path(exc.filename) if exc.filename else out_root
     if exc.errno in _FULL:
-        return PackError(f"no space left for the pack in {out_root} (writing {where}); "
-                         "free disk space there or choose another output folder "
-                         "(--out or output.dir)")
+        writing = f" (writing {where})" if exc.filename else ""
+        return OutputFolderError(
+            f"no space left for the pack in {out_root}{writing}; free disk space there or "
+            "choose another output folder (--out or output.dir)")
     inside = exc.filename is None or _is_within(Path(exc.filename), out_root)
     if exc.errno in _NOT_WRITABLE and inside:
-        return PackError(f"output folder {out_root} is not writable ({exc.strerror}: {where}); "
-                         "fix its permissions or choose another output folder "
-                         "(--out or output.dir)")
+        return OutputFolderError(
+            f"output folder {out_root} is not writable ({exc.strerror}: {where}); fix its "
+            "permissions or choose another output folder (--out or output.dir)")
     return None
 
 
@@ -125,7 +132,7 @@ class PackBuilder:
             else:
                 raise PackError(f"cannot find a free run id under {self.out_root}")
         except OSError as exc:
-            raise storage_error(exc, self.out_root) or PackError(
+            raise storage_error(exc, self.out_root) or OutputFolderError(
                 f"cannot create the pack folder in {self.out_root} ({exc}); "
                 "choose another output folder (--out or output.dir)") from exc
         self._install_handlers()
