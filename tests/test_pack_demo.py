@@ -14,9 +14,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
@@ -155,3 +157,48 @@ def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
     assert len(errors) == 1 and "not writable" in errors[0] and str(out) in errors[0]
     assert "choose another output folder" in errors[0]
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("signum, status, phase", [
+    (signal.SIGTERM, 143, "requests.jsonl"),   # during collection
+    (signal.SIGINT, 130, "requests.jsonl"),
+    (signal.SIGTERM, 143, "*.ipynb"),          # while papermill executes a notebook
+])
+def test_killed_demo_leaves_no_pack(tmp_path, signum, status, phase):
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "lib")
+    proc = subprocess.Popen([sys.executable, "-m", "gcevidence", "demo", "--out", str(out),
+                             "--no-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        # Wait until the run has reached the phase in its build folder, then interrupt.
+        while not list(out.glob(f".building-*/{phase}")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the demo never started writing"
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == status, err
+    assert sorted(p.name for p in out.iterdir()) == [], err
+    # No child (papermill, its kernel) goes on working for the dead run.
+    deadline = time.monotonic() + 10
+    while processes_mentioning(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(str(out)) == []
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that contain `text` (Linux /proc)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if text in args:
+            found.append(args)
+    return found
