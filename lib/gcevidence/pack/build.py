@@ -110,6 +110,7 @@ class PackBuilder:
         self._shown_digest: str | None = None
         self._previous_handlers: dict[int, Any] = {}
         self._closing = False
+        self._created = False  # whether self.dir is ours to remove
 
     @property
     def final_dir(self) -> Path:
@@ -117,6 +118,21 @@ class PackBuilder:
         return self.out_root / self.period_end.isoformat() / self.run_id
 
     def __enter__(self) -> PackBuilder:
+        # Handlers first: a signal between creating the folder and entering the block must
+        # still remove it.
+        self._install_handlers()
+        try:
+            self._create_build_dir()
+        except BaseException:
+            self._closing = True
+            self._discard(None, quiet=True)
+            self._restore_handlers()
+            raise
+        self._warn_stale()
+        log.debug("building pack %s in %s", self.run_id, self.dir)
+        return self
+
+    def _create_build_dir(self) -> None:
         try:
             self.out_root.mkdir(parents=True, exist_ok=True)
             for _ in range(20):  # a clash of HHMMSSZ and 16 random bits is rare; retry on one
@@ -126,19 +142,16 @@ class PackBuilder:
                     self.dir.mkdir()
                 except FileExistsError:
                     continue
+                self._created = True
                 if not self.final_dir.exists():
-                    break
+                    return
                 self.dir.rmdir()
-            else:
-                raise PackError(f"cannot find a free run id under {self.out_root}")
+                self._created = False
+            raise PackError(f"cannot find a free run id under {self.out_root}")
         except OSError as exc:
             raise storage_error(exc, self.out_root) or OutputFolderError(
                 f"cannot create the pack folder in {self.out_root} ({exc}); "
                 "choose another output folder (--out or output.dir)") from exc
-        self._install_handlers()
-        self._warn_stale()
-        log.debug("building pack %s in %s", self.run_id, self.dir)
-        return self
 
     def _warn_stale(self) -> None:
         """Name build folders left by killed runs (SIGKILL, power cut): they are never packs."""
@@ -164,12 +177,17 @@ class PackBuilder:
             if translated is not None:
                 raise translated from exc
 
-    def _discard(self, exc: BaseException | None) -> None:
+    def _discard(self, exc: BaseException | None, quiet: bool = False) -> None:
+        if not self._created:
+            return
+        self._created = False
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
             if self.dir.exists():
                 log.error("could not remove the unfinished pack folder %s; delete it by hand",
                           self.dir)
+        if quiet:
+            return
         if exc is None:
             log.warning("pack %s was never sealed; its folder was removed", self.run_id)
         elif isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -244,7 +262,7 @@ class PackBuilder:
                                 "existing pack, start a new run") from exc
             raise storage_error(exc, self.out_root) or PackError(
                 f"cannot seal the pack into {target} ({exc})") from exc
-        self.pack_dir = target
+        self.pack_dir, self._created = target, False
         _fsync_dir(target.parent)
         log.info("sealed pack %s (%d files, %s)", target, len(entries),
                  manifest["content_digest"])
