@@ -165,3 +165,11 @@ def test_cli_publish_exit_status(s3, s3_endpoint, pack, capsys):
     assert "Object Lock" in capsys.readouterr().err
     assert main(["publish", str(pack), "--s3-uri", "https://not-s3", "--endpoint-url",
                  s3_endpoint]) == 2
+
+
+def test_keys_come_from_the_manifest_not_the_working_directory(s3, s3_endpoint, pack,
+                                                               monkeypatch):
+    bucket = new_bucket(s3)
+    monkeypatch.chdir(pack)
+    summary = publish_pack(".", f"s3://{bucket}/p/", 30, s3_endpoint)
+    assert summary.prefix == f"p/2026-11-30/{pack.name}/"
