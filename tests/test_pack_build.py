@@ -264,3 +264,16 @@ def test_run_ids_are_unique_under_load(tmp_path):
             pb.seal({})
     assert len(ids) == 50
     assert time.monotonic() - start < 30
+
+
+def test_a_pack_holding_a_refused_secret_is_not_sealed(tmp_path):
+    secret = "client-secret-0123456789abcdef"
+    with pytest.raises(PackError) as err, PackBuilder(tmp_path, PERIOD_END) as pb:
+        write_files(pb.dir)
+        (pb.dir / "requests.jsonl").write_text(f'{{"body": "client_secret={secret}"}}\n')
+        pb.seal({}, refuse_secrets=[secret, ""])
+    assert "requests.jsonl: secret #1" in str(err.value) and secret not in str(err.value)
+    assert leftovers(tmp_path) == []
+    with PackBuilder(tmp_path, PERIOD_END) as pb:
+        write_files(pb.dir)
+        assert pb.seal({}, refuse_secrets=[secret]).is_dir()

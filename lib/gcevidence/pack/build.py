@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -223,10 +224,23 @@ class PackBuilder:
             raise PackError("the pack is not being built (use PackBuilder as a context manager "
                             "and seal it once)")
 
-    def seal(self, metadata: dict[str, Any],
-             signing_key: Ed25519PrivateKey | None = None) -> Path:
-        """Write manifest.json (and manifest.sig), then rename the pack into place."""
+    def seal(self, metadata: dict[str, Any], signing_key: Ed25519PrivateKey | None = None,
+             *, refuse_secrets: Iterable[str] = ()) -> Path:
+        """Write manifest.json (and manifest.sig), then rename the pack into place.
+
+        `refuse_secrets` (e.g. the OAuth client secret) are searched for in every file first;
+        a pack holding one is not sealed.
+        """
         self._require_open()
+        forbidden = [s for s in refuse_secrets if s]
+        if forbidden:
+            from gcevidence.pack.secrets import scan_for_secrets
+
+            hits = scan_for_secrets(self.dir, forbidden)
+            if hits:
+                more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+                raise PackError(f"the pack would contain a secret ({hits[0]}{more}); nothing "
+                                "was sealed: report this as a bug")
         for name in mf.UNLISTED:
             if (self.dir / name).exists():
                 raise PackError(f"{self.dir / name} was written by the run; only seal() "
