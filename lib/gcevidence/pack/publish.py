@@ -72,7 +72,8 @@ def _error_code(exc: Exception) -> str:
 def _s3_client(endpoint_url: str | None) -> Any:
     import boto3  # imported here: the rest of the toolkit should not pay for boto3's import
 
-    return boto3.client("s3", endpoint_url=endpoint_url)
+    # A fresh session, not boto3's cached default: credentials are resolved for this call.
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url)
 
 
 def _require_object_lock(s3: Any, bucket: str) -> None:
