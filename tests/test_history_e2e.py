@@ -19,6 +19,7 @@ from gcevidence.history import (
     previous_snapshot,
     privileged_holders,
 )
+from gcevidence.report.history_charts import history_html
 
 simulator = pytest.importorskip("gcevidence.simulator")
 if not hasattr(simulator, "Simulator"):
@@ -121,6 +122,9 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
     holders = privileged_holders(points, list(base.privileged_roles))
     assert len(holders) == 3 * len(base.privileged_roles)
     assert list(dict.fromkeys(holders["run_id"])) == [p.name for p in packs]
+    page = history_html(points, points[-1].snapshot, list(base.privileged_roles))
+    assert page.count("data:image/png;base64,") == 2
+    assert all(p.name in page for p in packs)
     moved = people_changes(points)
     for month, changes in enumerate(months, start=1):
         step = moved[moved["to_run"] == packs[month].name]

@@ -72,7 +72,8 @@ def _error_code(exc: Exception) -> str:
 def _s3_client(endpoint_url: str | None) -> Any:
     import boto3  # imported here: the rest of the toolkit should not pay for boto3's import
 
-    return boto3.client("s3", endpoint_url=endpoint_url)
+    # A fresh session, not boto3's cached default: credentials are resolved for this call.
+    return boto3.session.Session().client("s3", endpoint_url=endpoint_url)
 
 
 def _require_object_lock(s3: Any, bucket: str) -> None:
@@ -121,6 +122,18 @@ def _read_back(s3: Any, bucket: str, key: str, version: str | None) -> tuple[str
     return sha.hexdigest(), got
 
 
+def _pack_name(pack: Path, doc: dict[str, Any]) -> tuple[str, str]:
+    """(period end, run id) from the signed manifest, else from the folder's place."""
+    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    resolved = pack.resolve()
+    period_end = str(meta.get("period_end") or resolved.parent.name)
+    run_id = str(meta.get("run_id") or resolved.name)
+    for part in (period_end, run_id):
+        if not mf.safe_relative_path(part) or "/" in part:
+            raise PackError(f"{pack}: manifest names an unusable period end or run id {part!r}")
+    return period_end, run_id
+
+
 def publish_pack(pack_dir: str | Path, s3_uri: str, retain_days: int = DEFAULT_RETAIN_DAYS,
                  endpoint_url: str | None = None) -> PublishSummary:
     """Verify, upload with compliance-mode retention, re-read and compare every file."""
@@ -137,11 +150,11 @@ def publish_pack(pack_dir: str | Path, s3_uri: str, retain_days: int = DEFAULT_R
         raise PackError(f"{pack} does not verify ({len(named)} file(s) missing, added or "
                         f"changed; signature {report.signature}); run gcevidence verify {pack} "
                         "and publish only an intact pack")
-    entries = {e.path: e for e in mf.entries_of(mf.parse_manifest(
-        (pack / mf.MANIFEST).read_bytes()))}
+    doc = mf.parse_manifest((pack / mf.MANIFEST).read_bytes())
+    entries = {e.path: e for e in mf.entries_of(doc)}
     # manifest and signature go last: a reader who sees manifest.json sees a complete pack.
     paths = sorted(entries) + [p for p in (mf.MANIFEST, mf.SIGNATURE) if (pack / p).is_file()]
-    prefix = "/".join(p for p in (base, pack.parent.name, pack.name) if p) + "/"
+    prefix = "/".join(p for p in (base, *_pack_name(pack, doc)) if p) + "/"
     retain_until = (dt.datetime.now(dt.UTC) + dt.timedelta(days=retain_days)).replace(
         microsecond=0)
 
