@@ -380,9 +380,14 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
     from gcevidence.genesys import Credentials, GenesysClient
     from gcevidence.pack import PackBuilder
 
+    # Every input is checked before anything is written (exit 2 leaves no trace).
     creds = Credentials.from_env(env)
     thresholds = _thresholds(params)
     signing_key = _signing_key(params, env)
+    if params.hr_roster is not None:
+        from gcevidence.hr import load_roster
+
+        load_roster(params.hr_roster)
     out_root = Path(out_root or params.output_dir)
     timer = Timer()
     generated_at = utc_now()
