@@ -200,17 +200,14 @@ class _Collector:
                 self.writer.statuses[name].reason = reason
 
     def _recover_expansions(self, users: list[dict]) -> tuple[int, list[str], int]:
-        """Re-read users whose best-effort expansions came back missing.
+        """Re-read, one by one, users whose best-effort expansions are still missing.
 
-        `authorization` is always present when honoured, so its absence is a dropped
-        expansion. dateLastLogin/dateWelcomeSent are legitimately absent for people who
-        never logged in / were never welcomed, so those users are re-read once and
-        whatever the single GET says is taken as the truth.
+        A user without dateLastLogin/dateWelcomeSent may simply never have logged in or been
+        welcomed, so such users are re-read once and the single GET is taken as the truth.
         """
-        def needs(user: dict) -> bool:
-            return "authorization" not in user or "dateLastLogin" not in user
-
-        todo = [i for i, u in enumerate(users) if needs(u)]
+        todo = [i for i, u in enumerate(users)
+                if not _authorization_complete(u) or "dateLastLogin" not in u
+                or "dateWelcomeSent" not in u]
         if not todo:
             return 0, [], 0
         requests = 0
@@ -226,20 +223,16 @@ class _Collector:
                 fresh = self.client.get(f"/api/v2/users/{user['id']}", params) or {}
                 with lock:
                     requests += 1
-                if "authorization" in fresh:
-                    users[index] = {**user, **fresh}
+                if _authorization_complete(fresh):
+                    # Drop the listing's copies of the expansions: the single GET is the truth.
+                    base = {k: v for k, v in user.items() if k not in (
+                        "authorization", "dateLastLogin", "dateWelcomeSent")}
+                    users[index] = {**base, **fresh}
                     return
-            try:
-                roles = self.client.get(f"/api/v2/users/{user['id']}/roles")
-            except PermissionDenied:
-                return
-            with lock:
-                requests += 1
-            if isinstance(roles, dict):
-                users[index] = {**user, "authorization": roles}
 
         self.client.map(reread, todo)
-        unrecovered = [users[i].get("id", "") for i in todo if "authorization" not in users[i]]
+        unrecovered = [users[i].get("id", "") for i in todo
+                       if not _authorization_complete(users[i])]
         log.info("re-read %d users for missing expansions; %d still missing", len(todo),
                  len(unrecovered))
         return len(todo) - len(unrecovered), unrecovered, requests
@@ -452,16 +445,25 @@ class AuditSpool:
 
 # -- normalisation (columns exactly as datasets.SPECS) -------------------------------------------
 
+def _authorization_complete(user: dict) -> bool:
+    """Both authorization expansions came back (`roles`, and `unusedRoles` even when [])."""
+    auth = user.get("authorization")
+    return isinstance(auth, dict) and "roles" in auth and "unusedRoles" in auth
+
+
 def _expansions_present(page: dict) -> bool:
-    """False when a page looks like a best-effort expansion was dropped for all of it."""
+    """False when a page looks like a best-effort expansion was dropped for all of it.
+
+    The authorization expansions are always present when honoured. dateLastLogin and
+    dateWelcomeSent are absent for people who never logged in / were never welcomed, but
+    not for a whole page of a real org, so a page where nobody has one is read again.
+    """
     users = page.get("entities") or []
     if not users:
         return True
-    if not all("authorization" in u for u in users):
-        return False
-    # dateLastLogin is absent for people who never logged in, but not for a whole page of a
-    # real org; a short page may be all newcomers, so only a full page counts as suspicious.
-    return len(users) < 50 or any("dateLastLogin" in u for u in users)
+    return (all(_authorization_complete(u) for u in users)
+            and any("dateLastLogin" in u for u in users)
+            and any("dateWelcomeSent" in u for u in users))
 
 
 def _bool(value: Any) -> str:
