@@ -234,13 +234,13 @@ def test_audit_query_that_never_finishes_times_out(make_simulator, tmp_path):
     assert "unfinished after 2 s" in str(err.value) and err.value.transaction_id
 
 
-def test_dropped_expansions_are_recovered(make_simulator, tmp_path):
+@pytest.mark.parametrize("rate", [0.5, 1.0])
+def test_dropped_expansions_are_recovered(make_simulator, tmp_path, rate):
     clean_sim = make_simulator(users=150, audit_events_per_day=5)
     clean, _, _ = run(clean_sim, tmp_path / "a", days=2, max_interval_days=2)
     sim = make_simulator(users=150, audit_events_per_day=5)
-    sim.faults.drop_expand_rate = 0.6
-    dropped, _, _ = run(sim, tmp_path / "b", days=2, max_interval_days=2,
-                        client_kwargs={"max_workers": 2})
+    sim.faults.drop_expand_rate = rate  # 1.0: every listing page drops one expansion
+    dropped, _, run_dir = run(sim, tmp_path / "b", days=2, max_interval_days=2)
     for name in ("users", "unused_roles"):
         assert dropped.status(name).complete
         key = ["id"] if name == "users" else ["user_id", "role_id"]
@@ -248,6 +248,12 @@ def test_dropped_expansions_are_recovered(make_simulator, tmp_path):
         right = dropped.table(name).sort_values(key).reset_index(drop=True)
         assert left.equals(right), name
     assert len(clean.table("unused_roles")) > 0
+    if rate == 1.0:
+        assert dropped.status("users").extra["expansions_recovered"] == len(
+            dropped.table("users"))
+        singles = [line for line in (run_dir / "requests.jsonl").read_text().splitlines()
+                   if '"path": "/api/v2/users/' in line]
+        assert len(singles) >= len(dropped.table("users"))
 
 
 def test_403_makes_datasets_unavailable_naming_the_permission(make_simulator, tmp_path):
