@@ -194,7 +194,7 @@ class Api:
     # users --------------------------------------------------------------------------------------
     def user_wire(self, u: SimUser, expand: set[str]) -> dict:
         org = self.org
-        div = next(d for d in org.divisions if d.id == u.division_id)
+        div = org.division_by_id[u.division_id]
         body: dict = {
             "id": u.id, "name": u.name,
             "division": ref("authorization/divisions", div.id, div.name),
@@ -211,7 +211,7 @@ class Api:
         if "authorization" in expand or "authorization.unusedRoles" in expand:
             auth = self.authorization(u.id) if "authorization" in expand else {}
             if "authorization.unusedRoles" in expand:
-                by_id = {r.id: r for r in org.roles}
+                by_id = org.role_by_id
                 auth["unusedRoles"] = [{"id": rid, "name": by_id[rid].name}
                                        for rid in sorted(org.unused.get(u.id, ()))]
             body["authorization"] = auth
@@ -227,7 +227,7 @@ class Api:
 
     def authorization(self, user_id: str) -> dict:
         org = self.org
-        by_id = {r.id: r for r in org.roles}
+        by_id = org.role_by_id
         role_ids = sorted({g.role_id for g in org.grants.get(user_id, ())},
                           key=lambda rid: by_id[rid].name)
         perms = sorted({p for rid in role_ids for p in by_id[rid].permissions})
@@ -275,7 +275,8 @@ class Api:
                 "permissions": list(role.permissions),
                 "permissionPolicies": [
                     {"domain": p.split(":")[0], "entityName": p.split(":")[1],
-                     "actionSet": [p.split(":")[2]]} for p in role.permissions if p.count(":") == 2],
+                     "actionSet": [p.split(":")[2]]}
+                    for p in role.permissions if p.count(":") == 2],
                 "userCount": len(self.org.role_users[role.id]) if user_count else None,
                 "roleNeedsUpdate": False, "default": bool(role.default_role_id), "base": False,
                 "selfUri": f"/api/v2/authorization/roles/{role.id}"}
@@ -414,8 +415,8 @@ class Api:
             "trunk_protocol": prop("SIP"),
             "trunk_enabled": prop(t.state == "active"),
             "trunk_transport_protocolVariant": prop(t.transport),
-            "trunk_transport_serverProxyList": prop(
-                [f"sip.{t.name.split()[0].lower()}.example:{5061 if t.transport == 'tls' else 5060}"]),
+            "trunk_transport_serverProxyList": prop([f"sip.{t.name.split()[0].lower()}.example:"
+                                                     f"{5061 if t.transport == 'tls' else 5060}"]),
             "trunk_recording_enabled": prop(True),
         }
         if t.srtp or t.transport == "udp":  # the UDP trunk sends an empty list; the other omits it

@@ -69,7 +69,8 @@ def service_mapping() -> dict:
     for service, etype, action in _PLANTED_KINDS:
         services.setdefault(service, {}).setdefault(etype, set()).add(action)
     return {"services": [
-        {"name": s, "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())]}
+        {"name": s,
+         "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())]}
         for s, ents in sorted(services.items())]}
 
 
@@ -142,11 +143,15 @@ class AuditLog:
         events.sort(key=lambda e: (e.ts, e.id))
         return events
 
-    def _background(self, day: dt.date, start: dt.datetime, span: float) -> Iterator[Event]:
+    def _background_size(self, day: dt.date, span: float) -> tuple[random.Random, int]:
+        """The day's seeded RNG and how many background events it holds (first draw)."""
         rng = random.Random(f"{self.seed}:day:{day.isoformat()}")
         weekend = day.weekday() >= 5
         factor = (0.57 if weekend else 1.17) * rng.uniform(0.85, 1.15) * span / 86400
-        n = max(1, round(self.per_day * factor))
+        return rng, max(1, round(self.per_day * factor))
+
+    def _background(self, day: dt.date, start: dt.datetime, span: float) -> Iterator[Event]:
+        rng, n = self._background_size(day, span)
         pools = self.pools
         for row in rng.choices(_ROWS, weights=_WEIGHTS, k=n):
             service, etype, action, actor_pool, entity_pool, _ = _BACKGROUND[row]
@@ -164,7 +169,13 @@ class AuditLog:
                         f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}")
 
     def count(self, day: dt.date) -> int:
-        return len(self.day(day))
+        """Events of one day, without generating them."""
+        if day < self.history_start or day == self.gap_day or day > self.now.date():
+            return 0
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        span = min(86400.0, (self.now - start).total_seconds())
+        special = sum(1 for e in self.special.get(day, ()) if e.ts < self.now)
+        return special + (self._background_size(day, span)[1] if span > 1 else 0)
 
     def matches(self, query: AuditQuery, day: dt.date) -> list[Event]:
         """The day's events matching the query, in the query's order."""
@@ -186,7 +197,8 @@ class AuditLog:
                 yield d
                 d += DAY
 
-    def page(self, query: AuditQuery, cursor: str | None, size: int) -> tuple[list[Event], str | None]:
+    def page(self, query: AuditQuery, cursor: str | None,
+             size: int) -> tuple[list[Event], str | None]:
         """One cursor window: up to `size` events and the cursor of the next (None when last)."""
         start_day, start_idx = _decode_cursor(cursor) if cursor else (None, 0)
         out: list[Event] = []
@@ -233,7 +245,7 @@ def event_to_wire(e: Event, org_id: str, user_name: Callable[[str], str] | None)
     """AuditLogMessage as the API sends it (empty strings/objects included, like the real one)."""
     msg: dict = {"id": e.id, "userHomeOrgId": org_id}
     if e.user_id:
-        user = {"id": e.user_id, "selfUri": f"/api/v2/users/{e.user_id}"}
+        user = {"id": e.user_id, "selfUri": "/api/v2/users/" + e.user_id}
         if user_name:
             name = user_name(e.user_id)
             if name:

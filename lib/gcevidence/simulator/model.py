@@ -15,7 +15,9 @@ def new_id(rng: random.Random) -> str:
 
 def iso(ts: dt.datetime) -> str:
     """ISO-8601 UTC with milliseconds and `Z`, as Genesys writes timestamps."""
-    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    if ts.utcoffset():
+        ts = ts.astimezone(dt.UTC)
+    return ts.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 @dataclass(slots=True)
@@ -23,7 +25,8 @@ class SimUser:
     id: str
     name: str
     email: str
-    kind: str  # agent | supervisor | evaluator | qa_lead | admin | telephony | hr | contractor | service
+    # agent | supervisor | evaluator | qa_lead | admin | telephony | hr | contractor | service
+    kind: str
     department: str
     title: str
     division_id: str

@@ -39,7 +39,8 @@ ROLE_SPECS = (
      ("quality:evaluation:add", "quality:evaluation:edit", "recording:recording:view")),
     ("Quality Administrator", "qualityAdministrator", "Administers evaluation forms",
      ("quality:evaluationForm:add", "quality:calibration:add", "recording:recording:delete")),
-    ("People Admin", "peopleAdmin", "Manages people", ("directory:user:add", "directory:user:edit")),
+    ("People Admin", "peopleAdmin", "Manages people",
+     ("directory:user:add", "directory:user:edit")),
     ("Communicate - User", "communicateUser", "Calls and chat", ("voicemail:acdVoicemail:view",)),
     ("Telephony Admin", "telephonyAdmin", "Edges, sites and trunks",
      ("telephony:plugin:all", "telephony:trunk:edit")),
@@ -63,7 +64,8 @@ LAST = ("Garcia", "Smith", "Khan", "Chen", "Ivanova", "Silva", "Haddad", "Brown"
 AGENT_DEPARTMENTS = ("Customer Care", "Sales", "Collections")
 HOSTILE_NAMES = (
     "<img src=x onerror=alert(1)>", "@SUM(1)", "Zo\u00eb \U0001f469\u200d\U0001f4bb Ng",
-    "\u202eevil\u202c Reversed", "\u05e9\u200f\u05dc\u05d5\u05dd Cohen", "Za\u0335lgo\u0338 Te\u0336xt",
+    "\u202eevil\u202c Reversed", "\u05e9\u200f\u05dc\u05d5\u05dd Cohen",
+    "Za\u0335lgo\u0338 Te\u0336xt",
     "-2+3 Minus",
 )
 HOSTILE_DEPARTMENT = "<script>alert(1)</script>"
@@ -74,8 +76,8 @@ class Org:
 
     def __init__(self, seed: int, users: int, now: dt.datetime, audit_events_per_day: int,
                  audit_history_days: int):
-        if users < 40:
-            raise ValueError("the simulated org needs at least 40 users for its planted cases")
+        if users < 45:
+            raise ValueError("the simulated org needs at least 45 users for its planted cases")
         self.seed, self.now = seed, now
         self.rng = random.Random(seed)
         rng = self.rng
@@ -84,8 +86,11 @@ class Org:
         self.divisions = [Division(new_id(rng), n, f"{n} division", n == "Home")
                           for n in DIVISION_NAMES]
         self.home = self.divisions[0]
-        self.roles = [SimRole(new_id(rng), *spec) for spec in ROLE_SPECS]
+        self.roles = [SimRole(new_id(rng), name, description, default_id, perms)
+                      for name, default_id, description, perms in ROLE_SPECS]
         self.role_by_name = {r.name: r for r in self.roles}
+        self.role_by_id = {r.id: r for r in self.roles}
+        self.division_by_id = {d.id: d for d in self.divisions}
         self.users: dict[str, SimUser] = {}
         self.grants: dict[str, list[Grant]] = {}  # subject id (user or group) -> grants
         self.unused: dict[str, set[str]] = {}  # user id -> role ids reported unused
@@ -232,16 +237,18 @@ class Org:
         special_agents = 2 + 3 + 4 + 3 + 2  # terminated-active, slow, fast, dormant, new hires
         n_agents = total - len(self.users) - n_old_leavers - special_agents
         if n_agents < 5:
-            raise ValueError("the simulated org needs at least 40 users for its planted cases")
+            raise ValueError("the simulated org needs at least 45 users for its planted cases")
         overflow = SimGroup(new_id(rng), "Overflow Agents")
         reporting = SimGroup(new_id(rng), "Reporting Analysts")
         self.groups = [overflow, reporting]
+
+        sups_by_dept = {d: [s for s in sups if s.department == d] for d in AGENT_DEPARTMENTS}
 
         def agent(**kw) -> SimUser:
             dept = kw.pop("department", AGENT_DEPARTMENTS[rng.randrange(3)])
             div = self.divisions[1 + AGENT_DEPARTMENTS.index(dept)] if dept in AGENT_DEPARTMENTS \
                 else self.home
-            sup = [s for s in sups if s.department == dept] or sups
+            sup = sups_by_dept.get(dept) or sups
             kw.setdefault("roles", ("User", "Communicate - User"))
             kw.setdefault("login_days", rng.randrange(0, 15))
             kw.setdefault("welcome_days", rng.randrange(120, 1600))
@@ -279,7 +286,8 @@ class Org:
         self.terminate(t2, self.at(45).date())
         named.update(terminated_active_1=t1.id, terminated_active_2=t2.id)
         # Leavers inside the period: (termination days ago, removal days ago, deleted?).
-        self.leavers: list[tuple[str, dt.datetime, str]] = []  # (user id, when, "inactive"|"deleted")
+        # (user id, when, "inactive"|"deleted")
+        self.leavers: list[tuple[str, dt.datetime, str]] = []
         for key, term, gone, deleted in (("slow_1", 30, 26, False), ("slow_2", 70, 61, False),
                                          ("slow_3", 50, 44, True), ("fast_1", 15, 15, False),
                                          ("fast_2", 33, 33, False), ("fast_3", 64, 64, False),
@@ -353,7 +361,7 @@ class Org:
         for age in (400, 780, 1150):
             self.recording_keys.append({
                 "id": new_id(rng), "createDate": self.at(age, 3),
-                "keydataSummary": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A" + f"{rng.getrandbits(64):016x}",
+                "keydataSummary": f"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A{rng.getrandbits(64):016x}",
                 "keyConfigurationType": "KmsSymmetric", "kmsKeyArn": self.key_configs[0]["url"]})
         self.named["newest_recording_key"] = self.recording_keys[0]["id"]
         self.rotation = {"id": new_id(rng), "name": "Recording key rotation", "period": "DISABLED"}

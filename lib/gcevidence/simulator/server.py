@@ -116,16 +116,16 @@ class Handler(BaseHTTPRequestHandler):
                 h.update(limit)
             self._send(status, error_body(status, code, message, correlation, params), h)
 
-        token = sim.check_token(self.headers.get("Authorization", ""))
+        auth_state = sim.check_token(self.headers.get("Authorization", ""))
         limit_headers = {"inin-ratelimit-count": 0,
                          "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
                          "inin-ratelimit-reset": 60}
-        if token != "ok":
+        if auth_state != "ok":
             code, msg = {
                 "missing": ("authentication.required",
                             "No authentication bearer token specified in authorization header."),
                 "expired": ("credentials.expired", "The bearer token has expired."),
-            }.get(token, ("bad.credentials", "Invalid login credentials."))
+            }.get(auth_state, ("bad.credentials", "Invalid login credentials."))
             fail(401, code, msg, limit=limit_headers)
             return
         bearer = self.headers["Authorization"].split(None, 1)[1].strip()
@@ -190,7 +190,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _token(self, raw: bytes, correlation: str) -> None:
         sim = self.sim
-        headers = {"ININ-Correlation-Id": correlation}
+        # The login host sends rate-limit headers too; the token call is not counted.
+        headers = {"ININ-Correlation-Id": correlation, "inin-ratelimit-count": 0,
+                   "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
+                   "inin-ratelimit-reset": 60}
 
         def oauth_error(status: int, error: str, description: str) -> None:
             self._send(status, {"error": error, "description": description,
@@ -232,6 +235,7 @@ class SimServer(ThreadingHTTPServer):
 
 def start_server(sim, host: str, port: int) -> tuple[SimServer, threading.Thread]:
     server = SimServer((host, port), sim)
-    thread = threading.Thread(target=server.serve_forever, name="gcevidence-sim", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="gcevidence-sim",
+                              daemon=True)
     thread.start()
     return server, thread

@@ -1,0 +1,35 @@
+"""Shared fixtures: the embedded Genesys Cloud simulator on a free loopback port."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from gcevidence.simulator import SimConfig, Simulator
+
+# A fixed clock keeps the synthetic org (and its planted cases) identical run to run.
+SIM_NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def make_simulator():
+    """Factory: make_simulator(**SimConfig kwargs) -> a running Simulator; all stop at teardown."""
+    running: list[Simulator] = []
+
+    def make(**kwargs) -> Simulator:
+        kwargs.setdefault("now", SIM_NOW)
+        kwargs.setdefault("users", 60)
+        kwargs.setdefault("audit_events_per_day", 40)
+        sim = Simulator(SimConfig(**kwargs)).start()
+        running.append(sim)
+        return sim
+
+    yield make
+    for sim in running:
+        sim.stop()
+
+
+@pytest.fixture
+def simulator(make_simulator):
+    """A small simulated org (60 users), all permissions, no faults."""
+    return make_simulator()

@@ -1,0 +1,359 @@
+"""The simulator speaks the Genesys Cloud wire format (genesys-api.md §9), over real HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+import requests
+
+
+def session_for(sim) -> requests.Session:
+    r = requests.post(f"{sim.base_url}/oauth/token", auth=(sim.client_id, sim.client_secret),
+                      data={"grant_type": "client_credentials"}, timeout=10)
+    assert r.status_code == 200
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    s.base = sim.base_url
+    return s
+
+
+def get(s, path, **params):
+    return s.get(s.base + path, params=params, timeout=10)
+
+
+@pytest.fixture
+def api(simulator):
+    return session_for(simulator)
+
+
+# -- OAuth ---------------------------------------------------------------------------------------
+def test_token_response_shape(simulator):
+    r = requests.post(f"{simulator.base_url}/oauth/token",
+                      auth=(simulator.client_id, simulator.client_secret),
+                      data={"grant_type": "client_credentials"}, timeout=10)
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 86400
+    assert body["access_token"] in simulator.tokens_issued
+
+
+@pytest.mark.parametrize("client_id, secret, description", [
+    ("nobody", "x", "client not found"), ("gcevidence-sim", "wrong", "authentication failed")])
+def test_token_errors_are_oauth_style(simulator, client_id, secret, description):
+    r = requests.post(f"{simulator.base_url}/oauth/token", auth=(client_id, secret),
+                      data={"grant_type": "client_credentials"}, timeout=10)
+    assert r.status_code == 401
+    assert r.json() == {"error": "invalid_client", "description": description,
+                        "error_description": description}
+
+
+def test_missing_unknown_and_expired_tokens_answer_401_errorbody(make_simulator):
+    sim = make_simulator(token_lifetime_seconds=1)
+    assert requests.get(sim.base_url + "/api/v2/users", timeout=10).json()["code"] == \
+        "authentication.required"
+    r = requests.get(sim.base_url + "/api/v2/users", headers={"Authorization": "Bearer nope"},
+                     timeout=10)
+    assert r.status_code == 401 and r.json()["code"] == "bad.credentials"
+    s = session_for(sim)
+    assert get(s, "/api/v2/users").status_code == 200
+    time.sleep(1.1)
+    r = get(s, "/api/v2/users")
+    assert r.status_code == 401 and r.json()["status"] == 401
+    assert "inin-ratelimit-allowed" in r.headers
+
+
+# -- paging ----------------------------------------------------------------------------------------
+def test_page_uris_at_exact_multiple_of_page_size(api, simulator):
+    total = get(api, "/api/v2/authorization/roles").json()["total"]
+    assert total == 15
+    size = 5
+    first = get(api, "/api/v2/authorization/roles", pageSize=size).json()
+    assert first["pageCount"] == 3 and first["pageNumber"] == 1
+    assert "previousUri" not in first
+    assert first["firstUri"] == first["selfUri"] == \
+        "/api/v2/authorization/roles?pageSize=5&pageNumber=1"
+    assert first["nextUri"] == "/api/v2/authorization/roles?pageSize=5&pageNumber=2"
+    assert first["lastUri"] == "/api/v2/authorization/roles?pageSize=5&pageNumber=3"
+    last = get(api, "/api/v2/authorization/roles", pageSize=size, pageNumber=3).json()
+    assert "nextUri" not in last and len(last["entities"]) == 5
+    assert last["previousUri"] == "/api/v2/authorization/roles?pageSize=5&pageNumber=2"
+    beyond = get(api, "/api/v2/authorization/roles", pageSize=size, pageNumber=4).json()
+    assert beyond["entities"] == [] and "nextUri" not in beyond
+
+
+def test_following_next_uri_reads_every_user_once(api):
+    seen, url = [], "/api/v2/users?pageSize=7&pageNumber=1&state=any"
+    while url:
+        body = api.get(api.base + url, timeout=10).json()
+        seen += [u["id"] for u in body["entities"]]
+        url = body.get("nextUri")
+    assert len(seen) == len(set(seen)) == body["total"] == 60
+
+
+def test_empty_listing(api, simulator):
+    unused = next(r for r in simulator.org.roles if r.name == "Outbound Admin")
+    body = get(api, f"/api/v2/authorization/roles/{unused.id}/subjectgrants").json()
+    assert body["entities"] == [] and body["total"] == 0 and body["pageCount"] == 0
+    assert "nextUri" not in body and "previousUri" not in body
+    users = get(api, f"/api/v2/authorization/roles/{unused.id}/users").json()
+    assert users == {"entities": [], "pageSize": 25, "pageNumber": 1, "total": 0, "pageCount": 0}
+
+
+def test_role_users_have_no_uris_and_match_user_count(api, simulator):
+    role = next(r for r in get(api, "/api/v2/authorization/roles", pageSize=100).json()["entities"]
+                if r["name"] == "Master Admin")
+    body = get(api, f"/api/v2/authorization/roles/{role['id']}/users").json()
+    assert set(body) == {"entities", "pageSize", "pageNumber", "total", "pageCount"}
+    assert body["total"] == role["userCount"] == 5
+    assert set(body["entities"][0]) == {"id", "selfUri"}
+
+
+def test_page_size_above_max_is_rejected(api):
+    r = get(api, "/api/v2/users", pageSize=501)
+    assert r.status_code == 400 and r.json()["status"] == 400
+
+
+# -- users -----------------------------------------------------------------------------------------
+def test_users_default_to_active(api, simulator):
+    states = {u.state for u in simulator.org.users.values()}
+    assert states == {"active", "inactive", "deleted"}
+    default = get(api, "/api/v2/users", pageSize=500).json()
+    assert {u["state"] for u in default["entities"]} == {"active"}
+    every = get(api, "/api/v2/users", pageSize=500, state="any").json()
+    assert every["total"] == 60 > default["total"]
+    for state in ("inactive", "deleted"):
+        body = get(api, "/api/v2/users", pageSize=500, state=state).json()
+        assert body["total"] > 0 and {u["state"] for u in body["entities"]} == {state}
+
+
+def test_inactive_paging_depth_limit(api):
+    assert get(api, "/api/v2/users", state="inactive", pageSize=500,
+               pageNumber=20).status_code == 200
+    r = get(api, "/api/v2/users", state="inactive", pageSize=500, pageNumber=21)
+    assert r.status_code == 400 and r.json()["code"] == "bad.request"
+
+
+@pytest.mark.parametrize("encoding", ["comma", "repeated"])
+def test_expand_accepts_both_list_encodings(api, encoding):
+    wanted = ["authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent"]
+    params = {"expand": ",".join(wanted)} if encoding == "comma" else {"expand": wanted}
+    users = get(api, "/api/v2/users", pageSize=100, **params).json()["entities"]
+    assert all("roles" in u["authorization"] and "unusedRoles" in u["authorization"]
+               for u in users)
+    assert all("dateWelcomeSent" in u for u in users)
+    assert sum("dateLastLogin" in u for u in users) >= len(users) - 3
+    plain = get(api, "/api/v2/users", pageSize=100).json()["entities"]
+    assert not any("authorization" in u or "dateLastLogin" in u for u in plain)
+
+
+def test_dropped_expansion_is_silent(make_simulator):
+    sim = make_simulator()
+    sim.faults.drop_expand_rate = 1.0
+    s = session_for(sim)
+    body = get(s, "/api/v2/users", pageSize=100, expand="authorization").json()
+    assert body["entities"] and not any("authorization" in u for u in body["entities"])
+
+
+def test_deleted_user_needs_state_deleted(api, simulator):
+    gone = next(u for u in simulator.org.users.values() if u.state == "deleted")
+    assert get(api, f"/api/v2/users/{gone.id}").status_code == 404
+    assert get(api, f"/api/v2/users/{gone.id}", state="deleted").json()["state"] == "deleted"
+
+
+def test_subject_grants_with_group_duplicates(api, simulator):
+    org = simulator.org
+    group = next(g for g in org.groups if g.member_ids)
+    uid = group.member_ids[0]
+    direct = get(api, f"/api/v2/authorization/subjects/{uid}").json()
+    assert {g["subjectId"] for g in direct["grants"]} == {uid}
+    full = get(api, f"/api/v2/authorization/subjects/{uid}", includeDuplicates="true").json()
+    assert group.id in {g["subjectId"] for g in full["grants"]}
+    assert all(g["grantMadeAt"].endswith("Z") for g in full["grants"])
+    kinds = set()
+    for role in org.roles:
+        for e in get(api, f"/api/v2/authorization/roles/{role.id}/subjectgrants",
+                     pageSize=500).json()["entities"]:
+            kinds.add(e["type"])
+    assert kinds == {"PC_USER", "PC_GROUP"}
+
+
+def test_trunk_properties_are_nested(api):
+    trunks = get(api, "/api/v2/telephony/providers/edges/trunkbasesettings",
+                 expand="properties").json()["entities"]
+    variants = {t["properties"]["trunk_transport_protocolVariant"]["value"]["instance"]
+                for t in trunks}
+    assert {"tls", "udp"} <= variants
+
+
+# -- errors, limits and faults -----------------------------------------------------------------
+@pytest.mark.parametrize("path", [
+    "/api/v2/recording/localkeys/settings", "/api/v2/authorization/policies/passwords/default",
+    "/api/v2/quality/properties/encryption", "/api/v2/no/such/thing"])
+def test_nonexistent_endpoints_404(api, path):
+    r = get(api, path)
+    assert r.status_code == 404
+    assert r.json()["code"] == "not.found" and r.json()["status"] == 404
+
+
+def test_403_names_the_missing_permission(make_simulator):
+    sim = make_simulator(permissions={"authorization:role:view", "audits:audit:view"})
+    s = session_for(sim)
+    assert get(s, "/api/v2/authorization/roles").status_code == 200
+    r = get(s, "/api/v2/organizations/authentication/settings")
+    assert r.status_code == 403
+    body = r.json()
+    assert body["code"] == "missing.any.permissions"
+    assert "[directory:organization:admin]" in body["message"]
+    assert get(s, "/api/v2/users").status_code == 200  # needs no permission
+
+
+def test_rate_limit_429_with_retry_after_and_headers(make_simulator):
+    sim = make_simulator(rate_limit_per_minute=5)
+    s = session_for(sim)
+    counts = []
+    for _ in range(5):
+        r = get(s, "/api/v2/organizations/me")
+        assert r.status_code == 200
+        counts.append(int(r.headers["inin-ratelimit-count"]))
+        assert r.headers["inin-ratelimit-allowed"] == "5"
+        assert 0 < int(r.headers["inin-ratelimit-reset"]) <= 60
+        assert r.headers["ININ-Correlation-Id"]
+    assert counts == [1, 2, 3, 4, 5]
+    r = get(s, "/api/v2/organizations/me")
+    assert r.status_code == 429
+    assert r.json()["code"] == "too.many.requests.retry.after"
+    assert 0 < int(r.headers["Retry-After"]) <= 60
+
+
+def test_injected_faults_are_seeded(make_simulator):
+    outcomes = []
+    for _ in range(2):
+        sim = make_simulator()
+        sim.faults.rate_5xx = 0.3
+        sim.faults.rate_429 = 0.2
+        s = session_for(sim)
+        outcomes.append([get(s, "/api/v2/organizations/me").status_code for _ in range(30)])
+    assert outcomes[0] == outcomes[1]
+    assert {200, 429} <= set(outcomes[0]) and any(c >= 500 for c in outcomes[0])
+
+
+def test_connection_reset_and_outage(make_simulator):
+    sim = make_simulator()
+    s = session_for(sim)
+    sim.faults.reset_rate = 1.0
+    with pytest.raises(requests.ConnectionError):
+        get(s, "/api/v2/organizations/me")
+    sim.faults.reset_rate = 0.0
+    sim.faults.fail_after_requests = sim.requests_served
+    r = get(s, "/api/v2/organizations/me")
+    assert r.status_code == 503 and r.json()["code"] == "service.unavailable"
+
+
+# -- audits ----------------------------------------------------------------------------------------
+def submit(s, sim, days=10, **extra):
+    end = sim.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - dt.timedelta(days=days)
+    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}", **extra}
+    return s.post(s.base + "/api/v2/audits/query", json=body, timeout=10)
+
+
+def test_audit_query_states_and_cursor_paging(make_simulator):
+    sim = make_simulator()
+    sim.faults.audit_polls = 2
+    s = session_for(sim)
+    r = submit(s, sim, serviceName="PeoplePermissions")
+    assert r.status_code == 202 and r.json()["state"] == "Queued"
+    tx = r.json()["id"]
+    assert get(s, f"/api/v2/audits/query/{tx}/results").status_code == 400
+    polls = [get(s, f"/api/v2/audits/query/{tx}") for _ in range(3)]
+    assert [p.status_code for p in polls] == [202, 202, 200]
+    assert [p.json()["state"] for p in polls] == ["Running", "Running", "Succeeded"]
+    ids, cursor, pages = [], None, 0
+    while True:
+        params = {"pageSize": 50, "expand": "user"}
+        if cursor:
+            params["cursor"] = cursor
+        body = get(s, f"/api/v2/audits/query/{tx}/results", **params).json()
+        pages += 1
+        ids += [e["id"] for e in body["entities"]]
+        assert all(e["serviceName"] == "PeoplePermissions" and "name" in e["user"]
+                   for e in body["entities"] if "user" in e)
+        cursor = body.get("cursor")
+        if not cursor:
+            assert set(body) == {"id", "pageSize", "entities"}
+            break
+    assert pages > 1 and len(ids) == len(set(ids))
+    plain = get(s, f"/api/v2/audits/query/{tx}/results").json()
+    assert len(plain["entities"]) == 25 and "name" not in plain["entities"][0]["user"]
+    assert get(s, f"/api/v2/audits/query/{tx}/results", pageSize=501).status_code == 400
+
+
+def test_audit_last_page_at_exact_multiple_has_no_cursor(make_simulator):
+    sim = make_simulator()
+    sim.faults.audit_polls = 0
+    s = session_for(sim)
+    tx = submit(s, sim, days=3).json()["id"]
+    assert get(s, f"/api/v2/audits/query/{tx}").json()["state"] == "Succeeded"
+    total = 0
+    cursor = None
+    while True:
+        body = get(s, f"/api/v2/audits/query/{tx}/results", pageSize=500,
+                   **({"cursor": cursor} if cursor else {})).json()
+        total += len(body["entities"])
+        cursor = body.get("cursor")
+        if not cursor:
+            break
+    body = get(s, f"/api/v2/audits/query/{tx}/results", pageSize=total).json()
+    assert len(body["entities"]) == total and "cursor" not in body
+
+
+def test_audit_failed_and_never_finishing(make_simulator):
+    sim = make_simulator()
+    s = session_for(sim)
+    sim.faults.audit_fail = True
+    tx = submit(s, sim).json()["id"]
+    r = get(s, f"/api/v2/audits/query/{tx}")
+    assert r.status_code == 200 and r.json()["state"] == "Failed"
+    sim.faults.audit_fail, sim.faults.audit_never_finish = False, True
+    tx = submit(s, sim).json()["id"]
+    assert all(get(s, f"/api/v2/audits/query/{tx}").status_code == 202 for _ in range(5))
+
+
+def test_audit_bad_service_and_interval(api, simulator):
+    assert submit(api, simulator, serviceName="NoSuchService").status_code == 400
+    r = api.post(api.base + "/api/v2/audits/query", json={"interval": "yesterday"}, timeout=10)
+    assert r.status_code == 400
+
+
+def test_realtime_query_limit_and_shape(api, simulator):
+    end = simulator.now
+    start = end - dt.timedelta(days=5)
+    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
+            "serviceName": "Directory", "pageSize": 10}
+    r = api.post(api.base + "/api/v2/audits/query/realtime", json=body, timeout=10)
+    assert r.status_code == 200
+    assert set(r.json()) == {"entities", "pageSize", "pageNumber", "total", "pageCount"}
+    old = end - dt.timedelta(days=30)
+    body["interval"] = f"{old:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}"
+    assert api.post(api.base + "/api/v2/audits/query/realtime", json=body,
+                    timeout=10).status_code == 400
+
+
+def test_service_mapping(api):
+    body = get(api, "/api/v2/audits/query/servicemapping").json()
+    names = {s["name"] for s in body["services"]}
+    assert {"PeoplePermissions", "Directory"} <= names
+    pp = next(s for s in body["services"] if s["name"] == "PeoplePermissions")
+    role = next(e for e in pp["entities"] if e["name"] == "Role")
+    assert {"MemberAdd", "MemberRemove"} <= set(role["actions"])
+
+
+def test_rate_limit_headers_on_every_kind_of_answer(simulator):
+    token = requests.post(f"{simulator.base_url}/oauth/token",
+                          auth=(simulator.client_id, simulator.client_secret),
+                          data={"grant_type": "client_credentials"}, timeout=10)
+    unauth = requests.get(f"{simulator.base_url}/api/v2/users", timeout=10)
+    for r in (token, unauth):
+        assert {"inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset",
+                "ININ-Correlation-Id"} <= set(r.headers)
