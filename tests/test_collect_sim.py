@@ -82,6 +82,9 @@ def test_clean_collection_is_complete_and_leaks_nothing(simulator, tmp_path):
             assert list(snap.table(name).columns) == list(spec.columns), name
     events = snap.table("audit_events")
     assert len(events) > 0 and events["id"].is_unique
+    audit = snap.status("audit_events").extra
+    assert audit["reconciled_window"] and sum(audit["reconciled_counts"].values()) > 0
+    assert audit["count_mismatches"] == []
     assert set(events["service_name"]) <= set(SERVICES)
     probe = snap.object("audit_retention_probe")
     assert probe["required_days"] == 365 and probe["events_found"] > 0
@@ -303,27 +306,27 @@ def test_snapshot_reads_back(simulator, tmp_path):
     assert first_raw["id"] in set(again.table("audit_events")["id"])
 
 
-# -- temporary stand-ins until the sim branch ships tests/conftest.py ---------------------------
-try:
-    import conftest as _conftest  # noqa: F401
-except ImportError:
-    from gcevidence.simulator import SimConfig, Simulator
 
-    @pytest.fixture
-    def make_simulator():
-        started = []
+def test_progress_bar_goes_to_stderr(simulator, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    params = params_for(simulator, tmp_path, days=3, max_interval_days=3)
+    with client_for(simulator, run_dir) as client:
+        collect(params, client, run_dir, progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "collecting" in err
 
-        def make(**kwargs):
-            kwargs.setdefault("users", 80)
-            kwargs.setdefault("audit_events_per_day", 40)
-            sim = Simulator(SimConfig(**kwargs)).start()
-            started.append(sim)
-            return sim
 
-        yield make
-        for sim in started:
-            sim.stop()
+def test_bad_roster_is_input_error_before_any_api_call(simulator, tmp_path):
+    from gcevidence.errors import InputError
 
-    @pytest.fixture
-    def simulator(make_simulator):
-        return make_simulator()
+    params = params_for(simulator, tmp_path)
+    params.hr_roster.write_bytes(b"employee_id,email\n1,a@b\n")
+    with client_for(simulator, tmp_path / "run") as client, pytest.raises(InputError):
+        collect(params, client, tmp_path / "run")
+    assert client.stats.requests == 0
+
+
+def test_without_roster_hr_is_unavailable_not_an_error(simulator, tmp_path):
+    snap, _, _ = run(simulator, tmp_path, roster=False, days=3, max_interval_days=3)
+    assert not snap.status("hr_roster").available
+    assert "hr.roster" in snap.status("hr_roster").reason
