@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from gcevidence.config import PeriodConfig
@@ -19,6 +22,7 @@ from gcevidence.history import (
     previous_snapshot,
     privileged_holders,
 )
+from gcevidence.oscal import read_assessment_results
 from gcevidence.report.history_charts import history_html
 
 simulator = pytest.importorskip("gcevidence.simulator")
@@ -114,6 +118,15 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
         movers = set(changes["hires"]) | set(changes["leavers"])
         assert {s.split("/")[0] for _, s in explained - planted} <= movers
         assert all(c["by"] and c["when"] for c in drift.extra["explained_changes"])
+
+    # the real run's OSCAL export is valid too (model and trestle's own validator)
+    oscal = packs[-1] / "findings.oscal.json"
+    assert read_assessment_results(oscal).results[0].findings
+    proc = subprocess.run([str(Path(sys.executable).with_name("trestle")),
+                           "partial-object-validate", "-f", str(oscal), "-e",
+                           "assessment-results"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
     refs = find_previous_packs(out, org_id)
     assert [r.path for r in refs] == packs and all(r.verified for r in refs)
