@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from gcevidence.config import PeriodConfig
+from gcevidence.exceptions_register import apply_register, load_register
 from gcevidence.history import (
     find_previous_packs,
     history_points,
@@ -118,6 +119,18 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
         movers = set(changes["hires"]) | set(changes["leavers"])
         assert {s.split("/")[0] for _, s in explained - planted} <= movers
         assert all(c["by"] and c["when"] for c in drift.extra["explained_changes"])
+
+    # a risk acceptance for the unexplained grant (by name pattern) turns the finding to pass
+    register_file = tmp_path / "register.yaml"
+    register_file.write_text(
+        "entries:\n  - check: access.role_drift\n    subject_pattern: '*: Telephony Admin in *'\n"
+        "    reason: emergency change, ticket CHG-1\n    approved_by: CISO\n"
+        f"    approved_on: {months[0]['now'][:10]}\n    expires: 2099-12-31\n")
+    [accepted] = apply_register([results[1]["access.role_drift"]],
+                                load_register(register_file),
+                                dt.date.fromisoformat(months[0]["now"][:10]))
+    assert accepted.status == "pass"
+    assert accepted.extra["exceptions_accepted"] == accepted.extra["exceptions_total"] == 1
 
     # the real run's OSCAL export is valid too (model and trestle's own validator)
     oscal = packs[-1] / "findings.oscal.json"
