@@ -58,6 +58,16 @@ def test_terminated_active_lists_every_leaver_with_an_active_user(world):
     assert "evidence/hr_roster.csv" in f.evidence and "evidence/users.csv" in f.evidence
 
 
+def test_terminated_active_ignores_termination_dates_after_today(world):
+    world.data["users"].append(user("u-notice", "On notice", "notice@example.com"))
+    world.data["hr_roster"].append(
+        {"employee_id": "E6", "email": "notice@example.com", "status": "terminated",
+         "termination_date": "2026-12-15", "department": "", "groups": ""})
+    f = world.run("access.terminated_active")
+    assert f.status == "pass" and f.population == 1
+    assert "1 more with a termination date after 2026-11-30 not yet due" in f.reason
+
+
 def test_terminated_active_without_roster_is_not_evaluable(world):
     world.data["hr_roster"] = MISSING
     f = world.run("access.terminated_active")

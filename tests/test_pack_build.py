@@ -202,6 +202,7 @@ def test_disk_full_is_one_line_naming_the_folder(tmp_path):
             full.write(b"x" * 65536)
             full.flush()
     message = str(err.value)
+    assert err.value.exit_status == 2
     assert "\n" not in message
     assert "no space left" in message and str(tmp_path) in message and "--out" in message
     assert leftovers(tmp_path) == []
@@ -232,6 +233,7 @@ def test_unwritable_output_folder_is_one_line_naming_folder_and_fix(tmp_path):
                 pb.seal({{}})
         except PackError as exc:
             print(exc)
+            print(exc.exit_status)
     """)
     try:
         result = _run_without_root_override(script)
@@ -239,7 +241,7 @@ def test_unwritable_output_folder_is_one_line_naming_folder_and_fix(tmp_path):
         out.chmod(0o755)
     lines = result.stdout.strip().splitlines()
     assert result.returncode == 0, result.stderr
-    assert len(lines) == 1
+    assert len(lines) == 2 and lines[1] == "2"  # usage-class exit status: nothing written
     assert "not writable" in lines[0] and str(out) in lines[0]
     assert "fix its permissions or choose another output folder" in lines[0]
     assert list(out.iterdir()) == []
@@ -248,8 +250,9 @@ def test_unwritable_output_folder_is_one_line_naming_folder_and_fix(tmp_path):
 def test_output_path_that_is_a_file_is_refused(tmp_path):
     blocker = tmp_path / "out"
     blocker.write_text("a file, not a folder")
-    with pytest.raises(PackError, match="choose another output folder"):
+    with pytest.raises(PackError, match="choose another output folder") as err:
         PackBuilder(blocker, PERIOD_END).__enter__()
+    assert err.value.exit_status == 2
 
 
 def test_run_ids_are_unique_under_load(tmp_path):
@@ -261,3 +264,16 @@ def test_run_ids_are_unique_under_load(tmp_path):
             pb.seal({})
     assert len(ids) == 50
     assert time.monotonic() - start < 30
+
+
+def test_a_pack_holding_a_refused_secret_is_not_sealed(tmp_path):
+    secret = "client-secret-0123456789abcdef"
+    with pytest.raises(PackError) as err, PackBuilder(tmp_path, PERIOD_END) as pb:
+        write_files(pb.dir)
+        (pb.dir / "requests.jsonl").write_text(f'{{"body": "client_secret={secret}"}}\n')
+        pb.seal({}, refuse_secrets=[secret, ""])
+    assert "requests.jsonl: secret #1" in str(err.value) and secret not in str(err.value)
+    assert leftovers(tmp_path) == []
+    with PackBuilder(tmp_path, PERIOD_END) as pb:
+        write_files(pb.dir)
+        assert pb.seal({}, refuse_secrets=[secret]).is_dir()

@@ -169,3 +169,29 @@ def test_failed_audit_query_exit_3_no_pack(tmp_path, monkeypatch, capsys):
         assert cli.main(["run", "--params", str(params), "--out", str(out)]) == 3
     assert "audit" in capsys.readouterr().err.lower()
     assert not [p for p in out.rglob("*") if p.is_file()]
+
+
+def test_notebook_standalone_collects_its_own_run(tmp_path):
+    """run_dir empty: the notebook collects into a fresh folder with credentials from env."""
+    import subprocess
+    import sys
+
+    cfg = small_config(users=60, audit_events_per_day=10)
+    with Simulator(cfg) as sim:
+        params = _params_file(tmp_path, sim.base_url, sim.write_roster(tmp_path / "r.csv"))
+        doc = yaml.safe_load(params.read_text(encoding="utf-8"))
+        doc["output"]["dir"] = str(tmp_path / "out")
+        params.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        env = pipeline.kernel_env({**os.environ, "GENESYSCLOUD_OAUTHCLIENT_ID": sim.client_id})
+        env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret  # standalone needs it
+        out = tmp_path / "A13.ipynb"
+        done = subprocess.run(
+            [sys.executable, "-m", "papermill", str(pipeline.NOTEBOOKS_DIR /
+                                                    "A13_communications.ipynb"), str(out),
+             "-k", "python3", "--cwd", str(pipeline.NOTEBOOKS_DIR), "-p", "run_dir", "",
+             "-p", "params_path", str(params)], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    runs = list((tmp_path / "out" / "standalone").iterdir())
+    assert len(runs) == 1 and (runs[0] / "snapshot.json").is_file()
+    assert "network.trunk_tls" in out.read_text(encoding="utf-8")
+    assert sim.client_secret not in out.read_text(encoding="utf-8")

@@ -165,3 +165,26 @@ def test_cli_publish_exit_status(s3, s3_endpoint, pack, capsys):
     assert "Object Lock" in capsys.readouterr().err
     assert main(["publish", str(pack), "--s3-uri", "https://not-s3", "--endpoint-url",
                  s3_endpoint]) == 2
+
+
+def test_keys_come_from_the_manifest_not_the_working_directory(s3, s3_endpoint, pack,
+                                                               monkeypatch):
+    bucket = new_bucket(s3)
+    monkeypatch.chdir(pack)
+    summary = publish_pack(".", f"s3://{bucket}/p/", 30, s3_endpoint)
+    assert summary.prefix == f"p/2026-11-30/{pack.name}/"
+
+
+def test_unreachable_endpoint_is_one_line(s3_endpoint, pack, monkeypatch):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(PackError, match="cannot reach S3") as err:
+        publish_pack(pack, "s3://bucket/p", 30, "http://127.0.0.1:9")
+    assert "\n" not in str(err.value) and "--endpoint-url" in str(err.value)
+
+
+def test_missing_credentials_are_named(s3_endpoint, pack, monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(PackError, match="no AWS credentials"):
+        publish_pack(pack, "s3://bucket/p", 30, s3_endpoint)

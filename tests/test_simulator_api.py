@@ -347,3 +347,13 @@ def test_service_mapping(api):
     pp = next(s for s in body["services"] if s["name"] == "PeoplePermissions")
     role = next(e for e in pp["entities"] if e["name"] == "Role")
     assert {"MemberAdd", "MemberRemove"} <= set(role["actions"])
+
+
+def test_rate_limit_headers_on_every_kind_of_answer(simulator):
+    token = requests.post(f"{simulator.base_url}/oauth/token",
+                          auth=(simulator.client_id, simulator.client_secret),
+                          data={"grant_type": "client_credentials"}, timeout=10)
+    unauth = requests.get(f"{simulator.base_url}/api/v2/users", timeout=10)
+    for r in (token, unauth):
+        assert {"inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset",
+                "ININ-Correlation-Id"} <= set(r.headers)

@@ -9,6 +9,7 @@ Credentials come from the environment; notebook kernels get an environment witho
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -20,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +147,36 @@ def kernel_env(env: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
+class _Children:
+    """The papermill processes running now, so an interrupted run can stop them at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen] = set()
+
+    def start(self, cmd: list[str], env: Mapping[str, str]) -> subprocess.Popen:
+        # Own session: a Ctrl-C reaches us, and we decide; the kernel follows its parent out.
+        proc = subprocess.Popen(cmd, env=dict(env), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        with self._lock:
+            self._procs.add(proc)
+        return proc
+
+    def done(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def kill_all(self) -> None:
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+
+_CHILDREN = _Children()
+
+
 def execute_notebook(name: str, run_dir: Path, env: Mapping[str, str],
                      notebooks_dir: Path = NOTEBOOKS_DIR, timeout: int = 900) -> Path:
     """Execute one notebook with papermill into the run folder (kernel python3)."""
@@ -153,12 +185,18 @@ def execute_notebook(name: str, run_dir: Path, env: Mapping[str, str],
            "-k", "python3", "--cwd", str(notebooks_dir), "--no-progress-bar",
            "--log-level", "WARNING", "-p", "run_dir", str(run_dir),
            "-p", "params_path", str(run_dir / PARAMS_COPY)]
-    done = subprocess.run(cmd, env=dict(env), capture_output=True, text=True, timeout=timeout,
-                          check=False)
-    if done.returncode != 0:
-        lines = [ln for ln in (done.stderr or "").splitlines() if ln.strip()]
-        raise PackError(f"notebook {name} failed: {lines[-1] if lines else 'no output'}; "
-                        f"see {out.name} in the run folder for the failing cell")
+    proc = _CHILDREN.start(cmd, env)
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.communicate()
+        raise PackError(f"notebook {name} did not finish within {timeout} s") from exc
+    finally:
+        _CHILDREN.done(proc)
+    if proc.returncode != 0:
+        lines = [ln for ln in (stderr or "").splitlines() if ln.strip()]
+        raise PackError(f"notebook {name} failed: {lines[-1] if lines else 'no output'}")
     make_relative(out, run_dir, name)
     return out
 
@@ -190,9 +228,17 @@ def execute_all(run_dir: Path, env: Mapping[str, str],
                 notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The family notebooks in parallel (pool of WORKERS), then the summary."""
     names = [n for n in FAMILY_NOTEBOOKS if (notebooks_dir / f"{n}.ipynb").is_file()]
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+    pool = ThreadPoolExecutor(max_workers=WORKERS)
+    try:
         done = list(pool.map(lambda n: execute_notebook(n, run_dir, env, notebooks_dir), names))
-    done.append(execute_notebook(SUMMARY_NOTEBOOK, run_dir, env, notebooks_dir))
+        done.append(execute_notebook(SUMMARY_NOTEBOOK, run_dir, env, notebooks_dir))
+    except BaseException:
+        # Ctrl-C, SIGTERM or a failed notebook: stop the others now rather than after they
+        # finish, so the unfinished pack is removed promptly.
+        pool.shutdown(wait=False, cancel_futures=True)
+        _CHILDREN.kill_all()
+        raise
+    pool.shutdown()
     return done
 
 

@@ -37,10 +37,22 @@ def _users_by_email(users: list[dict[str, str]]) -> dict[str, list[dict[str, str
     return index
 
 
+def _leavers(ctx: CheckContext) -> tuple[list[dict[str, str]], int]:
+    """Roster people terminated on or before `today`, and how many leave only later."""
+    terminated = [p for p in roster_by_email(ctx.snapshot).values() if p["status"] == "terminated"]
+    # HR exports often carry a leaver before their last day; access may stay until then.
+    due = [p for p in terminated if dt.date.fromisoformat(p["termination_date"]) <= ctx.today]
+    return due, len(terminated) - len(due)
+
+
+def _not_yet(later: int, today: dt.date) -> str:
+    return f"; {later} more with a termination date after {today} not yet due" if later else ""
+
+
 @register_check("access.terminated_active", notebook=NB, needs=("users", "hr_roster"))
 def terminated_active(ctx: CheckContext) -> Outcome:
     by_email = _users_by_email(_live_users(ctx))
-    leavers = [p for p in roster_by_email(ctx.snapshot).values() if p["status"] == "terminated"]
+    leavers, later = _leavers(ctx)
     exceptions = []
     for person in sorted(leavers, key=lambda p: p["email"]):
         for user in by_email.get(person["email"], []):
@@ -49,10 +61,12 @@ def terminated_active(ctx: CheckContext) -> Outcome:
                     "user", user["id"], user_label(user, person["email"]),
                     f"terminated {person['termination_date']} (HR), still active in Genesys "
                     f"({person['email']})"))
+    summary = (f"{len(exceptions)} of {len(leavers)} terminated people still have an active "
+               "user" if exceptions else
+               f"none of {len(leavers)} terminated people has an active user")
     return Outcome(exceptions, population=len(leavers),
-                   reason=f"{len(exceptions)} of {len(leavers)} terminated people still have an "
-                          "active user" if exceptions else
-                          f"none of {len(leavers)} terminated people has an active user")
+                   reason=summary + _not_yet(later, ctx.today),
+                   extra={"termination_not_yet_due": later})
 
 
 def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
@@ -79,7 +93,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
         if event["entity_id"] not in first_off or when < first_off[event["entity_id"]]:
             first_off[event["entity_id"]] = when
     by_email = _users_by_email(records(ctx.snapshot.table("users")))
-    leavers = [p for p in roster_by_email(ctx.snapshot).values() if p["status"] == "terminated"]
+    leavers, _ = _leavers(ctx)
     exceptions, delays, unmeasured, still_active = [], [], [], 0
     for person in sorted(leavers, key=lambda p: p["email"]):
         term = day_start(dt.date.fromisoformat(person["termination_date"]))

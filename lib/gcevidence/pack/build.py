@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -43,24 +44,31 @@ _STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasat
 _STALE_AFTER = dt.timedelta(hours=24)
 
 
+class OutputFolderError(PackError):
+    """The output folder cannot take the pack (not writable, full): a usage problem, exit 2."""
+
+    exit_status = 2
+
+
 def new_run_id(now: dt.datetime | None = None) -> str:
     """UTC time HHMMSSZ plus a short random suffix, e.g. 101502Z-3f9a."""
     now = now or dt.datetime.now(dt.UTC)
     return f"{now.astimezone(dt.UTC):%H%M%S}Z-{secrets.token_hex(2)}"
 
 
-def storage_error(exc: OSError, out_root: Path) -> PackError | None:
+def storage_error(exc: OSError, out_root: Path) -> OutputFolderError | None:
     """A one-line PackError for a full or unwritable output folder; None for other errors."""
     where = Path(exc.filename) if exc.filename else out_root
     if exc.errno in _FULL:
-        return PackError(f"no space left for the pack in {out_root} (writing {where}); "
-                         "free disk space there or choose another output folder "
-                         "(--out or output.dir)")
+        writing = f" (writing {where})" if exc.filename else ""
+        return OutputFolderError(
+            f"no space left for the pack in {out_root}{writing}; free disk space there or "
+            "choose another output folder (--out or output.dir)")
     inside = exc.filename is None or _is_within(Path(exc.filename), out_root)
     if exc.errno in _NOT_WRITABLE and inside:
-        return PackError(f"output folder {out_root} is not writable ({exc.strerror}: {where}); "
-                         "fix its permissions or choose another output folder "
-                         "(--out or output.dir)")
+        return OutputFolderError(
+            f"output folder {out_root} is not writable ({exc.strerror}: {where}); fix its "
+            "permissions or choose another output folder (--out or output.dir)")
     return None
 
 
@@ -103,6 +111,7 @@ class PackBuilder:
         self._shown_digest: str | None = None
         self._previous_handlers: dict[int, Any] = {}
         self._closing = False
+        self._created = False  # whether self.dir is ours to remove
 
     @property
     def final_dir(self) -> Path:
@@ -110,6 +119,21 @@ class PackBuilder:
         return self.out_root / self.period_end.isoformat() / self.run_id
 
     def __enter__(self) -> PackBuilder:
+        # Handlers first: a signal between creating the folder and entering the block must
+        # still remove it.
+        self._install_handlers()
+        try:
+            self._create_build_dir()
+        except BaseException:
+            self._closing = True
+            self._discard(None, quiet=True)
+            self._restore_handlers()
+            raise
+        self._warn_stale()
+        log.debug("building pack %s in %s", self.run_id, self.dir)
+        return self
+
+    def _create_build_dir(self) -> None:
         try:
             self.out_root.mkdir(parents=True, exist_ok=True)
             for _ in range(20):  # a clash of HHMMSSZ and 16 random bits is rare; retry on one
@@ -119,19 +143,16 @@ class PackBuilder:
                     self.dir.mkdir()
                 except FileExistsError:
                     continue
+                self._created = True
                 if not self.final_dir.exists():
-                    break
+                    return
                 self.dir.rmdir()
-            else:
-                raise PackError(f"cannot find a free run id under {self.out_root}")
+                self._created = False
+            raise PackError(f"cannot find a free run id under {self.out_root}")
         except OSError as exc:
-            raise storage_error(exc, self.out_root) or PackError(
+            raise storage_error(exc, self.out_root) or OutputFolderError(
                 f"cannot create the pack folder in {self.out_root} ({exc}); "
                 "choose another output folder (--out or output.dir)") from exc
-        self._install_handlers()
-        self._warn_stale()
-        log.debug("building pack %s in %s", self.run_id, self.dir)
-        return self
 
     def _warn_stale(self) -> None:
         """Name build folders left by killed runs (SIGKILL, power cut): they are never packs."""
@@ -157,12 +178,17 @@ class PackBuilder:
             if translated is not None:
                 raise translated from exc
 
-    def _discard(self, exc: BaseException | None) -> None:
+    def _discard(self, exc: BaseException | None, quiet: bool = False) -> None:
+        if not self._created:
+            return
+        self._created = False
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
             if self.dir.exists():
                 log.error("could not remove the unfinished pack folder %s; delete it by hand",
                           self.dir)
+        if quiet:
+            return
         if exc is None:
             log.warning("pack %s was never sealed; its folder was removed", self.run_id)
         elif isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -198,10 +224,23 @@ class PackBuilder:
             raise PackError("the pack is not being built (use PackBuilder as a context manager "
                             "and seal it once)")
 
-    def seal(self, metadata: dict[str, Any],
-             signing_key: Ed25519PrivateKey | None = None) -> Path:
-        """Write manifest.json (and manifest.sig), then rename the pack into place."""
+    def seal(self, metadata: dict[str, Any], signing_key: Ed25519PrivateKey | None = None,
+             *, refuse_secrets: Iterable[str] = ()) -> Path:
+        """Write manifest.json (and manifest.sig), then rename the pack into place.
+
+        `refuse_secrets` (e.g. the OAuth client secret) are searched for in every file first;
+        a pack holding one is not sealed.
+        """
         self._require_open()
+        forbidden = [s for s in refuse_secrets if s]
+        if forbidden:
+            from gcevidence.pack.secrets import scan_for_secrets
+
+            hits = scan_for_secrets(self.dir, forbidden)
+            if hits:
+                more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
+                raise PackError(f"the pack would contain a secret ({hits[0]}{more}); nothing "
+                                "was sealed: report this as a bug")
         for name in mf.UNLISTED:
             if (self.dir / name).exists():
                 raise PackError(f"{self.dir / name} was written by the run; only seal() "
@@ -237,7 +276,7 @@ class PackBuilder:
                                 "existing pack, start a new run") from exc
             raise storage_error(exc, self.out_root) or PackError(
                 f"cannot seal the pack into {target} ({exc})") from exc
-        self.pack_dir = target
+        self.pack_dir, self._created = target, False
         _fsync_dir(target.parent)
         log.info("sealed pack %s (%d files, %s)", target, len(entries),
                  manifest["content_digest"])

@@ -263,6 +263,15 @@ def chart_audit_events_per_day(ctx: RunContext) -> HTML:
 # --- cryptography ---------------------------------------------------------------------------
 
 def key_ages(ctx: RunContext) -> pd.DataFrame:
+    """Age in days of each recording key: the check's own figures when it recorded them."""
+    finding = ctx.finding("crypto.key_rotation")
+    recorded = (finding.extra or {}).get("key_ages") if finding else None
+    if isinstance(recorded, list) and recorded and {"age_days", "created"} <= set(recorded[0]):
+        frame = pd.DataFrame(recorded)
+        names = frame.get("name", pd.Series("", index=frame.index)).fillna("")
+        frame["name"] = names.where(names != "", frame.get("id", names))
+        frame["created"] = pd.to_datetime(frame["created"], utc=True, errors="coerce")
+        return frame[["name", "created", "age_days"]].dropna().sort_values("created")
     keys = _table(ctx, "recording_keys")
     if keys is None or keys.empty:
         return pd.DataFrame(columns=["name", "age_days"])

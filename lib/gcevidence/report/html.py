@@ -18,9 +18,10 @@ STYLE = """
 <style>
 .gce-table { border-collapse: collapse; margin: 0.4em 0 1em 0; font-size: 0.92em; }
 .gce-table th, .gce-table td { border: 1px solid #999; padding: 3px 7px;
-  text-align: left !important; vertical-align: top; max-width: 32em; overflow-wrap: anywhere; }
+  text-align: left !important; vertical-align: top; max-width: 32em; overflow-wrap: break-word; }
 .gce-table th { background: #eee; }
-.gce-status { font-weight: bold; padding: 1px 6px; border: 1px solid #333; border-radius: 3px; }
+.gce-status { font-weight: bold; padding: 1px 6px; border: 1px solid #333; border-radius: 3px;
+  white-space: nowrap; }
 .gce-pass { background: #d7f0d7; } .gce-fail { background: #f6d2d2; }
 .gce-not_evaluable { background: #f3e6bf; }
 .gce-finding { border-left: 4px solid #888; padding: 0.2em 0 0.2em 0.8em; margin: 0.8em 0; }

@@ -194,7 +194,7 @@ class Api:
     # users --------------------------------------------------------------------------------------
     def user_wire(self, u: SimUser, expand: set[str]) -> dict:
         org = self.org
-        div = next(d for d in org.divisions if d.id == u.division_id)
+        div = org.division_by_id[u.division_id]
         body: dict = {
             "id": u.id, "name": u.name,
             "division": ref("authorization/divisions", div.id, div.name),
@@ -211,7 +211,7 @@ class Api:
         if "authorization" in expand or "authorization.unusedRoles" in expand:
             auth = self.authorization(u.id) if "authorization" in expand else {}
             if "authorization.unusedRoles" in expand:
-                by_id = {r.id: r for r in org.roles}
+                by_id = org.role_by_id
                 auth["unusedRoles"] = [{"id": rid, "name": by_id[rid].name}
                                        for rid in sorted(org.unused.get(u.id, ()))]
             body["authorization"] = auth
@@ -227,7 +227,7 @@ class Api:
 
     def authorization(self, user_id: str) -> dict:
         org = self.org
-        by_id = {r.id: r for r in org.roles}
+        by_id = org.role_by_id
         role_ids = sorted({g.role_id for g in org.grants.get(user_id, ())},
                           key=lambda rid: by_id[rid].name)
         perms = sorted({p for rid in role_ids for p in by_id[rid].permissions})

@@ -143,11 +143,15 @@ class AuditLog:
         events.sort(key=lambda e: (e.ts, e.id))
         return events
 
-    def _background(self, day: dt.date, start: dt.datetime, span: float) -> Iterator[Event]:
+    def _background_size(self, day: dt.date, span: float) -> tuple[random.Random, int]:
+        """The day's seeded RNG and how many background events it holds (first draw)."""
         rng = random.Random(f"{self.seed}:day:{day.isoformat()}")
         weekend = day.weekday() >= 5
         factor = (0.57 if weekend else 1.17) * rng.uniform(0.85, 1.15) * span / 86400
-        n = max(1, round(self.per_day * factor))
+        return rng, max(1, round(self.per_day * factor))
+
+    def _background(self, day: dt.date, start: dt.datetime, span: float) -> Iterator[Event]:
+        rng, n = self._background_size(day, span)
         pools = self.pools
         for row in rng.choices(_ROWS, weights=_WEIGHTS, k=n):
             service, etype, action, actor_pool, entity_pool, _ = _BACKGROUND[row]
@@ -165,7 +169,13 @@ class AuditLog:
                         f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}")
 
     def count(self, day: dt.date) -> int:
-        return len(self.day(day))
+        """Events of one day, without generating them."""
+        if day < self.history_start or day == self.gap_day or day > self.now.date():
+            return 0
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+        span = min(86400.0, (self.now - start).total_seconds())
+        special = sum(1 for e in self.special.get(day, ()) if e.ts < self.now)
+        return special + (self._background_size(day, span)[1] if span > 1 else 0)
 
     def matches(self, query: AuditQuery, day: dt.date) -> list[Event]:
         """The day's events matching the query, in the query's order."""

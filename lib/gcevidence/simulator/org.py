@@ -76,8 +76,8 @@ class Org:
 
     def __init__(self, seed: int, users: int, now: dt.datetime, audit_events_per_day: int,
                  audit_history_days: int):
-        if users < 40:
-            raise ValueError("the simulated org needs at least 40 users for its planted cases")
+        if users < 45:
+            raise ValueError("the simulated org needs at least 45 users for its planted cases")
         self.seed, self.now = seed, now
         self.rng = random.Random(seed)
         rng = self.rng
@@ -89,6 +89,8 @@ class Org:
         self.roles = [SimRole(new_id(rng), name, description, default_id, perms)
                       for name, default_id, description, perms in ROLE_SPECS]
         self.role_by_name = {r.name: r for r in self.roles}
+        self.role_by_id = {r.id: r for r in self.roles}
+        self.division_by_id = {d.id: d for d in self.divisions}
         self.users: dict[str, SimUser] = {}
         self.grants: dict[str, list[Grant]] = {}  # subject id (user or group) -> grants
         self.unused: dict[str, set[str]] = {}  # user id -> role ids reported unused
@@ -235,16 +237,18 @@ class Org:
         special_agents = 2 + 3 + 4 + 3 + 2  # terminated-active, slow, fast, dormant, new hires
         n_agents = total - len(self.users) - n_old_leavers - special_agents
         if n_agents < 5:
-            raise ValueError("the simulated org needs at least 40 users for its planted cases")
+            raise ValueError("the simulated org needs at least 45 users for its planted cases")
         overflow = SimGroup(new_id(rng), "Overflow Agents")
         reporting = SimGroup(new_id(rng), "Reporting Analysts")
         self.groups = [overflow, reporting]
+
+        sups_by_dept = {d: [s for s in sups if s.department == d] for d in AGENT_DEPARTMENTS}
 
         def agent(**kw) -> SimUser:
             dept = kw.pop("department", AGENT_DEPARTMENTS[rng.randrange(3)])
             div = self.divisions[1 + AGENT_DEPARTMENTS.index(dept)] if dept in AGENT_DEPARTMENTS \
                 else self.home
-            sup = [s for s in sups if s.department == dept] or sups
+            sup = sups_by_dept.get(dept) or sups
             kw.setdefault("roles", ("User", "Communicate - User"))
             kw.setdefault("login_days", rng.randrange(0, 15))
             kw.setdefault("welcome_days", rng.randrange(120, 1600))

@@ -190,7 +190,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _token(self, raw: bytes, correlation: str) -> None:
         sim = self.sim
-        headers = {"ININ-Correlation-Id": correlation}
+        # The login host sends rate-limit headers too; the token call is not counted.
+        headers = {"ININ-Correlation-Id": correlation, "inin-ratelimit-count": 0,
+                   "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
+                   "inin-ratelimit-reset": 60}
 
         def oauth_error(status: int, error: str, description: str) -> None:
             self._send(status, {"error": error, "description": description,
