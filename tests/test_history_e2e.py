@@ -6,6 +6,7 @@ cover all three packs.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import os
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from gcevidence import cli
 from gcevidence.config import PeriodConfig
 from gcevidence.exceptions_register import apply_register, load_register
 from gcevidence.history import (
@@ -172,6 +174,9 @@ def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
                 months.append(sim.advance_month())
             params = _month_params(base, sim, tmp_path, months[-1] if months else None)
             results.append(pipeline.run_pipeline(params, out, env=env, pdf=False))
+            if month == 0:  # a manager completes the first pack's review: revoke one person
+                review = _complete_a_review(results[0].pack_dir, tmp_path)
+                assert cli.main(["review", "import", str(review), "--out", str(out)]) == 0
     drifts = [next(f for f in r.findings if f.check == "access.role_drift") for r in results]
     assert [d.status for d in drifts] == ["not_evaluable", "fail", "fail"]
     for drift, changes, result in zip(drifts[1:], months, results[1:], strict=True):
@@ -179,3 +184,25 @@ def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
         assert {e.subject_id for e in drift.exceptions} == _expected(
             changes, role_ids, "unexplained_grants")
         assert (result.pack_dir / "findings.oscal.json").is_file()
+    # the next packs carry the recorded decisions; the revocation was never carried out
+    for result in results[1:]:
+        assert list((result.pack_dir / "review").glob("previous-decisions-*.json"))
+        assert list((result.pack_dir / "review").glob("access-review-*.xlsx"))
+    assert cli.main(["review", "import", str(review), "--out", str(out),
+                     "--snapshot", str(results[-1].pack_dir)]) == 1
+
+
+def _complete_a_review(pack, tmp_path):
+    """Copy one manager's CSV review out of the pack and decide: revoke the first person."""
+    source = sorted((pack / "review").glob("access-review-manager-*.csv"))[0]
+    with source.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    for row in rows[1:]:
+        row[header.index("decision")] = "revoke" if row is rows[1] else "keep"
+        row[header.index("reviewer")] = "Manager"
+        row[header.index("review_date")] = "2026-12-01"
+    done = tmp_path / source.name
+    with done.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return done
