@@ -146,3 +146,15 @@ def test_changes_without_audit_events_dataset_are_not_evaluable(tmp_path, previo
     w.finish(org={"id": "org-1"}, collected_at=NOW_AT)
     f = run_drift(Snapshot(tmp_path / "now"), previous)
     assert f.status == "not_evaluable" and "audits:audit:view" in f.reason
+
+
+def test_a_baseline_older_than_the_audit_window_is_said_in_the_reason(tmp_path, previous):
+    current = make_snapshot(tmp_path / "now", users=USERS, collected_at="2027-06-30T06:00:00Z",
+                            period=("2027-04-01T00:00:00Z", "2027-06-30T23:59:59Z"),
+                            grants=[grant("u1", "Employee"), grant("u2", "Employee"),
+                                    grant("u3", "Employee")])
+    f = run_drift(current, previous)
+    assert f.status == "fail" and [e.subject_id for e in f.exceptions] == [
+        "u1/r-Master Admin/d1"]
+    assert "audit events were collected from 2027-04-01 00:00 UTC" in f.reason
+    assert f.extra["audit_gap"].endswith("changes in between cannot be matched")
