@@ -152,3 +152,29 @@ def test_pacer_shares_the_budget_between_threads():
     early = [t for t in sent if t - started < 0.35]
     assert len(early) <= 19  # never more than the window allows before it resets
     assert len(sent) == 30
+
+
+def test_reconcile_names_endpoint_and_counts():
+    from gcevidence.errors import IncompletePagination
+    from gcevidence.genesys.paging import reconcile_ids
+
+    reconcile_ids("/api/v2/x", [{"id": "a"}, {"id": "b"}], 2)
+    with pytest.raises(IncompletePagination) as err:
+        reconcile_ids("/api/v2/users", [{"id": "a"}, {"id": "a"}, {"id": "b"}], 4)
+    text = str(err.value)
+    assert "/api/v2/users" in text and "total 4" in text and "1 duplicates" in text
+    assert "2 missing" in text
+    assert err.value.exit_status == 3
+
+
+def test_client_from_params_prefers_the_params_host(tmp_path):
+    from gcevidence.config import load_params
+
+    path = tmp_path / "p.yaml"
+    path.write_text("org: {region: eu-central-1}\n")
+    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "a", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "b",
+           "GENESYSCLOUD_REGION": "us-west-2"}
+    client = GenesysClient.from_params(load_params(path), env)
+    assert client.api_base_url == "https://api.mypurecloud.de"
+    path.write_text("org: {}\n")
+    assert GenesysClient.from_params(load_params(path), env).region == "us-west-2"

@@ -82,6 +82,9 @@ def test_clean_collection_is_complete_and_leaks_nothing(simulator, tmp_path):
             assert list(snap.table(name).columns) == list(spec.columns), name
     events = snap.table("audit_events")
     assert len(events) > 0 and events["id"].is_unique
+    audit = snap.status("audit_events").extra
+    assert audit["reconciled_window"] and sum(audit["reconciled_counts"].values()) > 0
+    assert audit["count_mismatches"] == []
     assert set(events["service_name"]) <= set(SERVICES)
     probe = snap.object("audit_retention_probe")
     assert probe["required_days"] == 365 and probe["events_found"] > 0
@@ -174,17 +177,34 @@ def test_outage_is_a_clear_error_naming_the_call(make_simulator, tmp_path):
 
 
 def test_token_expiring_mid_collection(make_simulator, tmp_path):
-    sim = make_simulator(users=120, audit_events_per_day=30, token_lifetime_seconds=1)
-    sim.faults.latency_ms = 5
-    run_dir = tmp_path / "run"
-    params = params_for(sim, tmp_path)
-    client = client_for(sim, run_dir)
-    client.tokens._margin = 0  # use each token to its end so that the API says 401
-    with client:
-        snap = collect(params, client, run_dir)
+    import threading
+
+    sim = make_simulator(users=120, audit_events_per_day=30)
+    sim.faults.latency_ms = 3
+    done = threading.Event()
+
+    def revoke_tokens():  # every token the client holds dies while it works
+        while not done.wait(0.4):
+            sim.expire_tokens()
+
+    revoker = threading.Thread(target=revoke_tokens)
+    revoker.start()
+    try:
+        snap, client, run_dir = run(sim, tmp_path)
+    finally:
+        done.set()
+        revoker.join()
     assert client.stats.reauthentications > 0 and len(sim.tokens_issued) > 1
     assert all(s.complete for s in snap.statuses.values())
     assert_no_secrets(sim, run_dir)
+
+
+def test_short_lived_tokens_are_renewed_before_expiry(make_simulator, tmp_path):
+    sim = make_simulator(users=60, audit_events_per_day=10, token_lifetime_seconds=1)
+    sim.faults.latency_ms = 5
+    snap, client, _ = run(sim, tmp_path)
+    assert len(sim.tokens_issued) > 1
+    assert all(s.complete for s in snap.statuses.values())
 
 
 def test_audit_query_needing_several_polls(make_simulator, tmp_path):
@@ -217,13 +237,13 @@ def test_audit_query_that_never_finishes_times_out(make_simulator, tmp_path):
     assert "unfinished after 2 s" in str(err.value) and err.value.transaction_id
 
 
-def test_dropped_expansions_are_recovered(make_simulator, tmp_path):
+@pytest.mark.parametrize("rate", [0.5, 1.0])
+def test_dropped_expansions_are_recovered(make_simulator, tmp_path, rate):
     clean_sim = make_simulator(users=150, audit_events_per_day=5)
     clean, _, _ = run(clean_sim, tmp_path / "a", days=2, max_interval_days=2)
     sim = make_simulator(users=150, audit_events_per_day=5)
-    sim.faults.drop_expand_rate = 0.6
-    dropped, _, _ = run(sim, tmp_path / "b", days=2, max_interval_days=2,
-                        client_kwargs={"max_workers": 2})
+    sim.faults.drop_expand_rate = rate  # 1.0: every listing page drops one expansion
+    dropped, _, run_dir = run(sim, tmp_path / "b", days=2, max_interval_days=2)
     for name in ("users", "unused_roles"):
         assert dropped.status(name).complete
         key = ["id"] if name == "users" else ["user_id", "role_id"]
@@ -231,6 +251,12 @@ def test_dropped_expansions_are_recovered(make_simulator, tmp_path):
         right = dropped.table(name).sort_values(key).reset_index(drop=True)
         assert left.equals(right), name
     assert len(clean.table("unused_roles")) > 0
+    if rate == 1.0:
+        assert dropped.status("users").extra["expansions_recovered"] == len(
+            dropped.table("users"))
+        singles = [line for line in (run_dir / "requests.jsonl").read_text().splitlines()
+                   if '"path": "/api/v2/users/' in line]
+        assert len(singles) >= len(dropped.table("users"))
 
 
 def test_403_makes_datasets_unavailable_naming_the_permission(make_simulator, tmp_path):
@@ -278,3 +304,29 @@ def test_snapshot_reads_back(simulator, tmp_path):
     assert len(again.table("role_grants")) == snap.status("role_grants").rows
     first_raw = next(again.raw("audit_events"))
     assert first_raw["id"] in set(again.table("audit_events")["id"])
+
+
+
+def test_progress_bar_goes_to_stderr(simulator, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    params = params_for(simulator, tmp_path, days=3, max_interval_days=3)
+    with client_for(simulator, run_dir) as client:
+        collect(params, client, run_dir, progress=True)
+    out, err = capsys.readouterr()
+    assert out == "" and "collecting" in err
+
+
+def test_bad_roster_is_input_error_before_any_api_call(simulator, tmp_path):
+    from gcevidence.errors import InputError
+
+    params = params_for(simulator, tmp_path)
+    params.hr_roster.write_bytes(b"employee_id,email\n1,a@b\n")
+    with client_for(simulator, tmp_path / "run") as client, pytest.raises(InputError):
+        collect(params, client, tmp_path / "run")
+    assert client.stats.requests == 0
+
+
+def test_without_roster_hr_is_unavailable_not_an_error(simulator, tmp_path):
+    snap, _, _ = run(simulator, tmp_path, roster=False, days=3, max_interval_days=3)
+    assert not snap.status("hr_roster").available
+    assert "hr.roster" in snap.status("hr_roster").reason

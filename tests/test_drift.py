@@ -146,3 +146,29 @@ def test_changes_without_audit_events_dataset_are_not_evaluable(tmp_path, previo
     w.finish(org={"id": "org-1"}, collected_at=NOW_AT)
     f = run_drift(Snapshot(tmp_path / "now"), previous)
     assert f.status == "not_evaluable" and "audits:audit:view" in f.reason
+
+
+def test_a_baseline_older_than_the_audit_window_is_said_in_the_reason(tmp_path, previous):
+    current = make_snapshot(tmp_path / "now", users=USERS, collected_at="2027-06-30T06:00:00Z",
+                            period=("2027-04-01T00:00:00Z", "2027-06-30T23:59:59Z"),
+                            grants=[grant("u1", "Employee"), grant("u2", "Employee"),
+                                    grant("u3", "Employee")])
+    f = run_drift(current, previous)
+    assert f.status == "fail" and [e.subject_id for e in f.exceptions] == [
+        "u1/r-Master Admin/d1"]
+    assert "audit events were collected from 2027-04-01 00:00 UTC" in f.reason
+    assert f.extra["audit_gap"].endswith("changes in between cannot be matched")
+
+
+def test_a_newer_tampered_pack_is_named_when_an_older_one_is_the_baseline(tmp_path, previous):
+    current = make_snapshot(tmp_path / "now", users=USERS, collected_at=NOW_AT, grants=[
+        grant("u1", "Employee"), grant("u1", "Master Admin"), grant("u2", "Employee"),
+        grant("u3", "Employee")])
+    info = {"run_id": "060000Z-prev", "collected_at": PREV_AT,
+            "rejected": [{"run_id": "060000Z-bad", "path": "x", "generated_at": NOW_AT,
+                          "problem": "failed verification (changed: findings.json)"}]}
+    f = run_drift(current, previous, info)
+    assert f.status == "pass"
+    assert f.reason.endswith("pack 060000Z-bad failed verification (changed: findings.json) "
+                             "and was not used as the baseline")
+    assert f.extra["rejected_packs"][0]["run_id"] == "060000Z-bad"

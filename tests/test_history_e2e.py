@@ -6,12 +6,18 @@ cover all three packs.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from gcevidence import cli
 from gcevidence.config import PeriodConfig
+from gcevidence.exceptions_register import apply_register, load_register
 from gcevidence.history import (
     find_previous_packs,
     history_points,
@@ -19,6 +25,7 @@ from gcevidence.history import (
     previous_snapshot,
     privileged_holders,
 )
+from gcevidence.oscal import read_assessment_results
 from gcevidence.report.history_charts import history_html
 
 simulator = pytest.importorskip("gcevidence.simulator")
@@ -115,6 +122,27 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
         assert {s.split("/")[0] for _, s in explained - planted} <= movers
         assert all(c["by"] and c["when"] for c in drift.extra["explained_changes"])
 
+    # a risk acceptance for the unexplained grant (by name pattern) turns the finding to pass
+    register_file = tmp_path / "register.yaml"
+    register_file.write_text(
+        "entries:\n  - check: access.role_drift\n    subject_pattern: '*: Telephony Admin in *'\n"
+        "    reason: emergency change, ticket CHG-1\n    approved_by: CISO\n"
+        f"    approved_on: {months[0]['now'][:10]}\n    expires: 2099-12-31\n")
+    [accepted] = apply_register([results[1]["access.role_drift"]],
+                                load_register(register_file),
+                                dt.date.fromisoformat(months[0]["now"][:10]))
+    assert accepted.status == "pass"
+    assert accepted.extra["exceptions_accepted"] == accepted.extra["exceptions_total"] == 1
+
+    # the real run's OSCAL export is valid too (model and trestle's own validator)
+    oscal = packs[-1] / "findings.oscal.json"
+    assert read_assessment_results(oscal).results[0].findings
+    proc = subprocess.run([str(Path(sys.executable).with_name("trestle")),
+                           "partial-object-validate", "-f", str(oscal), "-e",
+                           "assessment-results"], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
     refs = find_previous_packs(out, org_id)
     assert [r.path for r in refs] == packs and all(r.verified for r in refs)
     points = history_points(out, org_id)
@@ -146,6 +174,9 @@ def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
                 months.append(sim.advance_month())
             params = _month_params(base, sim, tmp_path, months[-1] if months else None)
             results.append(pipeline.run_pipeline(params, out, env=env, pdf=False))
+            if month == 0:  # a manager completes the first pack's review: revoke one person
+                review = _complete_a_review(results[0].pack_dir, tmp_path)
+                assert cli.main(["review", "import", str(review), "--out", str(out)]) == 0
     drifts = [next(f for f in r.findings if f.check == "access.role_drift") for r in results]
     assert [d.status for d in drifts] == ["not_evaluable", "fail", "fail"]
     for drift, changes, result in zip(drifts[1:], months, results[1:], strict=True):
@@ -153,3 +184,25 @@ def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
         assert {e.subject_id for e in drift.exceptions} == _expected(
             changes, role_ids, "unexplained_grants")
         assert (result.pack_dir / "findings.oscal.json").is_file()
+    # the next packs carry the recorded decisions; the revocation was never carried out
+    for result in results[1:]:
+        assert list((result.pack_dir / "review").glob("previous-decisions-*.json"))
+        assert list((result.pack_dir / "review").glob("access-review-*.xlsx"))
+    assert cli.main(["review", "import", str(review), "--out", str(out),
+                     "--snapshot", str(results[-1].pack_dir)]) == 1
+
+
+def _complete_a_review(pack, tmp_path):
+    """Copy one manager's CSV review out of the pack and decide: revoke the first person."""
+    source = sorted((pack / "review").glob("access-review-manager-*.csv"))[0]
+    with source.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    header = rows[0]
+    for row in rows[1:]:
+        row[header.index("decision")] = "revoke" if row is rows[1] else "keep"
+        row[header.index("reviewer")] = "Manager"
+        row[header.index("review_date")] = "2026-12-01"
+    done = tmp_path / source.name
+    with done.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    return done

@@ -149,3 +149,24 @@ def test_manifest_pointing_outside_the_pack_is_rejected(tmp_path):
 def test_not_a_folder_is_a_usage_error(tmp_path, capsys):
     assert main(["verify", str(tmp_path / "nope")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_signature_checks_out_with_openssl_alone(signed, tmp_path):
+    """An auditor without gcevidence can check the signature with stock OpenSSL."""
+    import base64
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("needs the openssl command")
+    pack, public = signed
+    sig = tmp_path / "sig.bin"
+    sig.write_bytes(base64.b64decode(json.loads((pack / "manifest.sig").read_text())["signature"]))
+    cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public), "-rawin",
+           "-in", str(pack / "manifest.json"), "-sigfile", str(sig)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if "rawin" in done.stderr and done.returncode != 0:
+        pytest.skip("this OpenSSL predates Ed25519 -rawin (3.0)")
+    assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout
+    (pack / "manifest.json").write_bytes((pack / "manifest.json").read_bytes() + b" ")
+    assert subprocess.run(cmd, capture_output=True).returncode != 0

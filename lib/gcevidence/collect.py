@@ -3,6 +3,14 @@
 Each dataset is reconciled against the API's own counts and marked complete or not; a 403
 marks it unavailable (the checks that need it report not_evaluable); anything incomplete
 stops the run with IncompleteEvidence after snapshot.json has recorded why.
+
+Reconciliation: listings against their `total` (ids unique, none missing); role holders
+(distinct PC_USER subjects of subjectgrants) against each role's `userCount`; audit results
+against the realtime endpoint's `total` for the part of the period it can count (the last
+14 days); every audit query must end Succeeded with its cursor exhausted.
+
+Users are read with state=any: the default (active) hides inactive and deleted users, and
+state=inactive listings stop at 10,000 results, which state=any does not have.
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ from gcevidence.config import Params
 from gcevidence.datasets import SPECS
 from gcevidence.errors import IncompleteEvidence, IncompletePagination, PermissionDenied
 from gcevidence.genesys.audits import (
+    REALTIME_MAX_DAYS,
     AuditQueryOutcome,
     AuditQuerySpec,
     iso_z,
     plan_queries,
+    realtime_total,
     run_audit_queries,
 )
 from gcevidence.genesys.http import GenesysClient
@@ -76,23 +86,7 @@ class _Collector:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits") as bg:
             audits = bg.submit(self._step, AUDIT_DATASETS, self.audits)
             try:
-                for names, fn in (
-                        (("organization",), self.organization),
-                        (("users", "unused_roles"), self.users),
-                        (("roles", "role_grants"), self.roles_and_grants),
-                        (("divisions",), self.divisions),
-                        (("auth_settings",), lambda: self.object(
-                            "auth_settings", "/api/v2/organizations/authentication/settings")),
-                        (("token_timeout",), lambda: self.object(
-                            "token_timeout", "/api/v2/tokens/timeout")),
-                        (("recording_key_configs",), self.recording_key_configs),
-                        (("recording_keys",), self.recording_keys),
-                        (("key_rotation_schedule",), lambda: self.object(
-                            "key_rotation_schedule",
-                            "/api/v2/recording/recordingkeys/rotationschedule")),
-                        (("recording_settings",), lambda: self.object(
-                            "recording_settings", "/api/v2/recording/settings")),
-                        (("trunks",), self.trunks)):
+                for names, fn in self._steps():
                     self._step(names, fn)
             except BaseException as exc:
                 error = exc
@@ -118,7 +112,26 @@ class _Collector:
             raise IncompleteEvidence("evidence incomplete - " + "; ".join(reasons))
         return Snapshot(self.writer.root)
 
-    def _step(self, names: tuple[str, ...], fn: Callable[[], None]) -> None:
+    def _steps(self) -> list[tuple[tuple[str, ...], Callable[[], Any]]]:
+        """The datasets other than audits and the roster, in the order they are read."""
+        def obj(name: str, path: str) -> tuple[tuple[str, ...], Callable[[], Any]]:
+            return (name,), lambda: self.object(name, path)
+
+        return [
+            (("organization",), self.organization),
+            (("users", "unused_roles"), self.users),
+            (("roles", "role_grants"), self.roles_and_grants),
+            (("divisions",), self.divisions),
+            obj("auth_settings", "/api/v2/organizations/authentication/settings"),
+            obj("token_timeout", "/api/v2/tokens/timeout"),
+            (("recording_key_configs",), self.recording_key_configs),
+            (("recording_keys",), self.recording_keys),
+            obj("key_rotation_schedule", "/api/v2/recording/recordingkeys/rotationschedule"),
+            obj("recording_settings", "/api/v2/recording/settings"),
+            (("trunks",), self.trunks),
+        ]
+
+    def _step(self, names: tuple[str, ...], fn: Callable[[], Any]) -> None:
         """Run one collection step; a 403 or short pagination is recorded, not raised."""
         try:
             fn()
@@ -200,17 +213,14 @@ class _Collector:
                 self.writer.statuses[name].reason = reason
 
     def _recover_expansions(self, users: list[dict]) -> tuple[int, list[str], int]:
-        """Re-read users whose best-effort expansions came back missing.
+        """Re-read, one by one, users whose best-effort expansions are still missing.
 
-        `authorization` is always present when honoured, so its absence is a dropped
-        expansion. dateLastLogin/dateWelcomeSent are legitimately absent for people who
-        never logged in / were never welcomed, so those users are re-read once and
-        whatever the single GET says is taken as the truth.
+        A user without dateLastLogin/dateWelcomeSent may simply never have logged in or been
+        welcomed, so such users are re-read once and the single GET is taken as the truth.
         """
-        def needs(user: dict) -> bool:
-            return "authorization" not in user or "dateLastLogin" not in user
-
-        todo = [i for i, u in enumerate(users) if needs(u)]
+        todo = [i for i, u in enumerate(users)
+                if not _authorization_complete(u) or "dateLastLogin" not in u
+                or "dateWelcomeSent" not in u]
         if not todo:
             return 0, [], 0
         requests = 0
@@ -226,20 +236,16 @@ class _Collector:
                 fresh = self.client.get(f"/api/v2/users/{user['id']}", params) or {}
                 with lock:
                     requests += 1
-                if "authorization" in fresh:
-                    users[index] = {**user, **fresh}
+                if _authorization_complete(fresh):
+                    # Drop the listing's copies of the expansions: the single GET is the truth.
+                    base = {k: v for k, v in user.items() if k not in (
+                        "authorization", "dateLastLogin", "dateWelcomeSent")}
+                    users[index] = {**base, **fresh}
                     return
-            try:
-                roles = self.client.get(f"/api/v2/users/{user['id']}/roles")
-            except PermissionDenied:
-                return
-            with lock:
-                requests += 1
-            if isinstance(roles, dict):
-                users[index] = {**user, "authorization": roles}
 
         self.client.map(reread, todo)
-        unrecovered = [users[i].get("id", "") for i in todo if "authorization" not in users[i]]
+        unrecovered = [users[i].get("id", "") for i in todo
+                       if not _authorization_complete(users[i])]
         log.info("re-read %d users for missing expansions; %d still missing", len(todo),
                  len(unrecovered))
         return len(todo) - len(unrecovered), unrecovered, requests
@@ -355,7 +361,14 @@ class _Collector:
         probe_end = probe_start + dt.timedelta(days=RETENTION_PROBE_DAYS)
         probe = [AuditQuerySpec(s, probe_start, probe_end) for s in services]
         probe_specs = set(probe)
-        spool = AuditSpool(self.writer.root / "evidence" / "raw" / "audit_events.jsonl")
+        # Reconciliation window: the recent part of the period that the realtime endpoint
+        # can count, closed before any query was submitted so that both see the same events.
+        rt_end = min(period.end_utc, dt.datetime.now(dt.UTC).replace(microsecond=0))
+        rt_start = max(period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS)
+                       + dt.timedelta(hours=1))
+        window = (rt_start, rt_end) if rt_end - rt_start >= dt.timedelta(hours=1) else None
+        spool = AuditSpool(self.writer.root / "evidence" / "raw" / "audit_events.jsonl",
+                           window)
         probe_stats = {"events": 0, "earliest": ""}
 
         def on_page(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
@@ -378,16 +391,31 @@ class _Collector:
             spool.discard()
             raise
         spool.close()
+        mismatches = []
+        if window is not None:
+            totals = self.client.map(
+                lambda s: realtime_total(self.client, s, *window), services)
+            for service, total in zip(services, totals, strict=True):
+                got = spool.in_window.get(service, 0)
+                if total is not None and total != got:
+                    mismatches.append(f"{service} {iso_z(window[0])}/{iso_z(window[1])}: "
+                                      f"realtime count {total}, query results {got}")
         main_outcomes = [o for o in outcomes if o.spec not in probe_specs]
         probe_outcomes = [o for o in outcomes if o.spec in probe_specs]
         read = sum(o.result_count for o in main_outcomes)
         status = self.writer.write_table(
             "audit_events", spool.rows(), None, expected_rows=read - spool.duplicates,
             requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
+            complete=not mismatches and spool.count == read - spool.duplicates,
             queries=len(main_outcomes), events_read=read, duplicates_skipped=spool.duplicates,
+            reconciled_window=[iso_z(w) for w in window] if window else [],
+            reconciled_counts=dict(spool.in_window), count_mismatches=mismatches,
             services=services, interval_start=iso_z(period.start_utc),
             interval_end=iso_z(period.end_utc))
         status.raw_path = spool.rel_path(self.writer.root)
+        if mismatches:
+            status.reason = "audit results disagree with the API's count: " + "; ".join(
+                mismatches[:5])
         query_rows = [{"transaction_id": o.transaction_id, "service_name": o.spec.service,
                        "interval_start": iso_z(o.spec.start), "interval_end": iso_z(o.spec.end),
                        "state": o.state, "result_count": o.result_count, "pages": o.pages}
@@ -413,8 +441,10 @@ class AuditSpool:
     ids are remembered (as 8-byte digests, not dicts) to keep each event once.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, window: tuple[dt.datetime, dt.datetime] | None = None):
         self.path = path
+        self.window = window
+        self.in_window: dict[str, int] = {}  # per service, events inside `window`
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = path.open("w", encoding="utf-8")
         self._seen: set[int] = set()
@@ -431,6 +461,9 @@ class AuditSpool:
             self._seen.add(key)
             self._fh.write(json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n")
             self.count += 1
+            if self.window is not None and _within(event.get("eventDate"), self.window):
+                service = str(event.get("serviceName", ""))
+                self.in_window[service] = self.in_window.get(service, 0) + 1
 
     def close(self) -> None:
         if not self._fh.closed:
@@ -450,18 +483,35 @@ class AuditSpool:
                 yield audit_row(json.loads(line))
 
 
+def _within(stamp: Any, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return window[0] <= moment < window[1]
+
+
 # -- normalisation (columns exactly as datasets.SPECS) -------------------------------------------
 
+def _authorization_complete(user: dict) -> bool:
+    """Both authorization expansions came back (`roles`, and `unusedRoles` even when [])."""
+    auth = user.get("authorization")
+    return isinstance(auth, dict) and "roles" in auth and "unusedRoles" in auth
+
+
 def _expansions_present(page: dict) -> bool:
-    """False when a page looks like a best-effort expansion was dropped for all of it."""
+    """False when a page looks like a best-effort expansion was dropped for all of it.
+
+    The authorization expansions are always present when honoured. dateLastLogin and
+    dateWelcomeSent are absent for people who never logged in / were never welcomed, but
+    not for a whole page of a real org, so a page where nobody has one is read again.
+    """
     users = page.get("entities") or []
     if not users:
         return True
-    if not all("authorization" in u for u in users):
-        return False
-    # dateLastLogin is absent for people who never logged in, but not for a whole page of a
-    # real org; a short page may be all newcomers, so only a full page counts as suspicious.
-    return len(users) < 50 or any("dateLastLogin" in u for u in users)
+    return (all(_authorization_complete(u) for u in users)
+            and any("dateLastLogin" in u for u in users)
+            and any("dateWelcomeSent" in u for u in users))
 
 
 def _bool(value: Any) -> str:

@@ -114,6 +114,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
         extra["audit_gap"] = (f"audit events were collected from {fmt_time(period_start)}, "
                               f"after the baseline's collection at {fmt_time(since)}; changes "
                               "in between cannot be matched")
+        note += f"; {extra['audit_gap']}"
     events = _events_in_window(ctx.snapshot, since, until)
     deleted = _deleted_users(ctx.snapshot, since, until)
     users = users_by_id(ctx.snapshot)

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from gcevidence.errors import AuditQueryFailed
+from gcevidence.errors import ApiError, AuditQueryFailed
 from gcevidence.genesys.paging import cursor_pages
 
 log = logging.getLogger(__name__)
@@ -175,3 +175,26 @@ def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> No
         outcome.pages += 1
         outcome.result_count += len(entities)
         sink(outcome, entities)
+
+
+REALTIME_PATH = "/api/v2/audits/query/realtime"
+REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back (genesys-api.md §8.5)
+
+
+def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.datetime) -> int | None:
+    """How many events the synchronous realtime query counts for one service and interval.
+
+    It is the only audit endpoint that reports a `total`, so it is how asynchronous results
+    are reconciled. None when the API will not answer it for this service (400).
+    """
+    body = {"interval": f"{iso_z(start)}/{iso_z(end)}", "serviceName": service,
+            "pageNumber": 1, "pageSize": 1}
+    try:
+        doc = client.post(REALTIME_PATH, body).body or {}
+    except ApiError as exc:
+        if exc.status in (400, 403, 404):
+            log.info("realtime audit count unavailable for %s: %s", service, exc)
+            return None
+        raise
+    total = doc.get("total")
+    return total if isinstance(total, int) and not isinstance(total, bool) else None

@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +108,17 @@ class GenesysClient:
         self._slots = threading.BoundedSemaphore(self.max_workers)
         self._stats_lock = threading.Lock()
         self.tokens = TokenSource(self._fetch_token)
+
+    @classmethod
+    def from_params(cls, params: Any, env: Mapping[str, str] | None = None,
+                    request_log: Path | None = None, max_workers: int = 4,
+                    **kwargs: Any) -> GenesysClient:
+        """Credentials from the environment, host from params.org (URL, else region, else env)."""
+        creds = Credentials.from_env(env)
+        org = params.org
+        return cls(creds, api_base_url=org.api_base_url, login_base_url=org.login_base_url,
+                   region=org.region, request_log=request_log, max_workers=max_workers,
+                   **kwargs)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ class Pacer:
         self.remaining = allowed
         self.reset_at: float | None = None  # monotonic time the server's window resets
         self.in_flight = 0
+        self.blocked_until = 0.0  # a 429's Retry-After: nobody sends before this
         self.waited_seconds = 0.0
 
     def acquire(self) -> None:
@@ -34,6 +35,9 @@ class Pacer:
         with self._cond:
             while True:
                 now = time.monotonic()
+                if now < self.blocked_until:
+                    self._wait(self.blocked_until - now)
+                    continue
                 if self.reset_at is not None and now >= self.reset_at:
                     self.remaining = self.allowed
                     self.reset_at = None
@@ -49,9 +53,12 @@ class Pacer:
                     self.reset_at = now + self.window  # no headers at all: assume a full window
                 wait = max(0.01, self.reset_at - now)
                 log.debug("rate budget used up; waiting %.2f s for the window to reset", wait)
-                started = time.monotonic()
-                self._cond.wait(timeout=wait)
-                self.waited_seconds += time.monotonic() - started
+                self._wait(wait)
+
+    def _wait(self, seconds: float) -> None:
+        started = time.monotonic()
+        self._cond.wait(timeout=max(0.005, seconds))
+        self.waited_seconds += time.monotonic() - started
 
     def release(self, headers: Mapping[str, str] | None) -> None:
         """A request finished; learn the server's view of the budget from its headers."""
@@ -79,8 +86,10 @@ class Pacer:
         self.reset_at = new_reset
 
     def hold_off(self, seconds: float) -> None:
-        """A 429 arrived: nobody sends until `seconds` have passed."""
+        """A 429 arrived: nobody sends until `seconds` have passed.
+
+        The budget itself is left to the 429's own inin-ratelimit headers: a real limit hit
+        reports the window as used up, a 429 from elsewhere (a per-service limit) does not.
+        """
         with self._cond:
-            self.remaining = 0
-            until = time.monotonic() + seconds
-            self.reset_at = max(self.reset_at or 0.0, until)
+            self.blocked_until = max(self.blocked_until, time.monotonic() + seconds)

@@ -122,6 +122,42 @@ def _read_back(s3: Any, bucket: str, key: str, version: str | None) -> tuple[str
     return sha.hexdigest(), got
 
 
+def _upload_locked(s3: Any, bucket: str, key: str, path: Path, expected_sha: str | None,
+                   retain_until: dt.datetime) -> tuple[str | None, int] | None:
+    """Upload one file under compliance retention and read it back; None if already there."""
+    sha_hex, sha_b64, md5_b64, size = _digests(path)
+    if expected_sha is not None and sha_hex != expected_sha:
+        raise PackError(f"{path} changed while publishing; verify the pack")
+    if size > _MAX_SINGLE_PUT:
+        raise PackError(f"{path} is larger than 5 GiB, which a single upload cannot carry; "
+                        "keep evidence files smaller")
+    existing = _existing(s3, bucket, key)
+    if existing is not None:
+        if (existing.get("Metadata", {}).get("sha256") != sha_hex
+                or existing.get("ObjectLockMode") != "COMPLIANCE"):
+            raise PackError(f"s3://{bucket}/{key} already exists with other content or "
+                            "without compliance retention; a published pack is never "
+                            "overwritten, publish to another --s3-uri prefix")
+        return None
+    with open(path, "rb") as body:
+        put = s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentLength=size,
+            ContentMD5=md5_b64, ChecksumSHA256=sha_b64,
+            ContentType=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+            Metadata={"sha256": sha_hex},
+            ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until)
+    version = put.get("VersionId")
+    stored, got = _read_back(s3, bucket, key, version)
+    if stored != sha_hex:
+        raise PackError(f"s3://{bucket}/{key} reads back with sha256 {stored}, not {sha_hex}; "
+                        "the upload is corrupt, re-run publish")
+    if got.get("ObjectLockMode") != "COMPLIANCE":
+        raise PackError(f"s3://{bucket}/{key} was stored without compliance-mode retention; "
+                        "check the bucket's Object Lock settings")
+    log.info("uploaded %s (%d bytes, version %s)", key, size, version)
+    return version, size
+
+
 def _pack_name(pack: Path, doc: dict[str, Any]) -> tuple[str, str]:
     """(period end, run id) from the signed manifest, else from the folder's place."""
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
@@ -164,43 +200,16 @@ def publish_pack(pack_dir: str | Path, s3_uri: str, retain_days: int = DEFAULT_R
         uploaded = skipped = total = 0
         versions: dict[str, str] = {}
         for rel in paths:
-            key = prefix + rel
-            sha_hex, sha_b64, md5_b64, size = _digests(pack / rel)
-            expected = entries[rel].sha256 if rel in entries else sha_hex
-            if sha_hex != expected:
-                raise PackError(f"{pack / rel} changed while publishing; verify the pack")
-            if size > _MAX_SINGLE_PUT:
-                raise PackError(f"{pack / rel} is larger than 5 GiB, which a single upload "
-                                "cannot carry; keep evidence files smaller")
-            existing = _existing(s3, bucket, key)
-            if existing is not None:
-                if (existing.get("Metadata", {}).get("sha256") != sha_hex
-                        or existing.get("ObjectLockMode") != "COMPLIANCE"):
-                    raise PackError(f"s3://{bucket}/{key} already exists with other content "
-                                    "or without compliance retention; a published pack is "
-                                    "never overwritten, publish to another --s3-uri prefix")
+            expected = entries[rel].sha256 if rel in entries else None
+            result = _upload_locked(s3, bucket, prefix + rel, pack / rel, expected, retain_until)
+            if result is None:
                 skipped += 1
                 continue
-            with open(pack / rel, "rb") as body:
-                put = s3.put_object(
-                    Bucket=bucket, Key=key, Body=body, ContentLength=size,
-                    ContentMD5=md5_b64, ChecksumSHA256=sha_b64,
-                    ContentType=mimetypes.guess_type(rel)[0] or "application/octet-stream",
-                    Metadata={"sha256": sha_hex},
-                    ObjectLockMode="COMPLIANCE", ObjectLockRetainUntilDate=retain_until)
-            version = put.get("VersionId")
-            stored, got = _read_back(s3, bucket, key, version)
-            if stored != sha_hex:
-                raise PackError(f"s3://{bucket}/{key} reads back with sha256 {stored}, "
-                                f"not {sha_hex}; the upload is corrupt, re-run publish")
-            if got.get("ObjectLockMode") != "COMPLIANCE":
-                raise PackError(f"s3://{bucket}/{key} was stored without compliance-mode "
-                                "retention; check the bucket's Object Lock settings")
+            version, size = result
             if version:
                 versions[rel] = version
             uploaded += 1
             total += size
-            log.info("uploaded %s (%d bytes, version %s)", key, size, version)
     except NoCredentialsError as exc:
         raise PackError("no AWS credentials found; set AWS_PROFILE or AWS_ACCESS_KEY_ID and "
                         "AWS_SECRET_ACCESS_KEY") from exc
