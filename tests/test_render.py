@@ -64,7 +64,7 @@ def build_fake_run(root: Path) -> tuple[Path, Path]:
             continue  # a gap day
         for k in range(3):
             events.append({"id": f"e{d}-{k}", "service_name": ["Directory", "PeoplePermissions",
-                                                               HOSTILE][k],
+                                                               HOSTILE + " $5 \\$x^"][k],
                            "event_date": (start + dt.timedelta(days=d, hours=k)).strftime(
                                "%Y-%m-%dT%H:%M:%SZ"),
                            "action": "MemberAdd" if k == 1 else "Update",

@@ -29,7 +29,7 @@ DEPROVISION_ACTIONS = ("Delete", "Deactivate")
 
 def label(text: object, width: int = 40) -> str:
     """A name made safe for matplotlib: `$` would start mathtext, long names are cut."""
-    s = str(text).replace("\\", "\\\\").replace("$", r"\$")
+    s = str(text).replace("$", r"\$")
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
