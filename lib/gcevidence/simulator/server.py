@@ -189,6 +189,12 @@ class Handler(BaseHTTPRequestHandler):
         except ApiFailure as exc:
             fail(exc.status, exc.code, exc.message, exc.params or None, limit=limit_headers)
             return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Malformed input we did not foresee: answer like the platform, never hang up.
+            log.warning("%s %s failed: %r", self.command, path, exc)
+            fail(400, "bad.request", f"The request could not be understood: {exc}",
+                 limit=limit_headers)
+            return
         self._send(reply.status, reply.body, dict(base_headers, **limit_headers))
 
     def _token(self, raw: bytes, correlation: str) -> None:
