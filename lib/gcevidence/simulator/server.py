@@ -186,7 +186,12 @@ class Handler(BaseHTTPRequestHandler):
         except ApiFailure as exc:
             fail(exc.status, exc.code, exc.message, exc.params or None, limit=limit_headers)
             return
-        self._send(reply.status, reply.body, dict(base_headers, **limit_headers))
+        payload = reply.body
+        if isinstance(payload, dict) and payload.get("entities") and "total" in payload and \
+                sim.chance(faults.short_page_rate):
+            # Incomplete pagination: a page one entity short while `total` still counts it.
+            payload = {**payload, "entities": payload["entities"][:-1]}
+        self._send(reply.status, payload, dict(base_headers, **limit_headers))
 
     def _token(self, raw: bytes, correlation: str) -> None:
         sim = self.sim
