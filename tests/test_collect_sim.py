@@ -330,3 +330,13 @@ def test_without_roster_hr_is_unavailable_not_an_error(simulator, tmp_path):
     snap, _, _ = run(simulator, tmp_path, roster=False, days=3, max_interval_days=3)
     assert not snap.status("hr_roster").available
     assert "hr.roster" in snap.status("hr_roster").reason
+
+
+@pytest.mark.slow
+def test_pacing_keeps_a_collection_under_the_rate_limit(make_simulator, tmp_path):
+    """More requests than one window allows: the client waits for the window, never 429s."""
+    sim = make_simulator(users=60, audit_events_per_day=40, rate_limit_per_minute=45)
+    snap, client, _ = run(sim, tmp_path, client_kwargs={"rate_limit_per_minute": 45})
+    assert client.stats.requests > 45
+    assert client.stats.status_429 == 0 and client.pacer.waited_seconds > 0
+    assert all(s.complete for s in snap.statuses.values() if s.available)
