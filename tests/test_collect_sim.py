@@ -143,8 +143,16 @@ def test_other_listings_at_exact_multiples_and_empty(simulator, tmp_path):
             members = list_all(client, f"/api/v2/authorization/roles/{role['id']}/users",
                                page_size=25)
             assert len(members.entities) == members.total == role["userCount"]
-            empty += members.total == 0
+            grants = list_all(client, f"/api/v2/authorization/roles/{role['id']}/subjectgrants")
+            assert len(grants.entities) == grants.total
+            empty += members.total == 0 and grants.total == 0 and grants.pages == 1
         assert empty, "the simulated org should have a role nobody holds"
+        biggest = max(roles, key=lambda r: r["userCount"])
+        path = f"/api/v2/authorization/roles/{biggest['id']}/subjectgrants"
+        total = list_all(client, path).total
+        for size in [d for d in range(2, 26) if total % d == 0] + [total]:
+            listing = list_all(client, path, page_size=size)
+            assert len(listing.entities) == total and listing.pages == total // size
 
 
 def test_429_storm_ends_complete(make_simulator, tmp_path):
