@@ -195,3 +195,25 @@ def test_notebook_standalone_collects_its_own_run(tmp_path):
     assert len(runs) == 1 and (runs[0] / "snapshot.json").is_file()
     assert "network.trunk_tls" in out.read_text(encoding="utf-8")
     assert sim.client_secret not in out.read_text(encoding="utf-8")
+
+
+def test_cli_report_prints_index_path_on_stdout(demo_pack, capsys):
+    result = demo_pack[0]
+    assert pipeline._report(result) == 1
+    out, err = capsys.readouterr()
+    assert out.strip() == str(result.pack_dir / "index.html")
+    assert "checks:" in err and "pack sealed" in err and "execution" in err
+    relaxed = pipeline.RunResult(result.pack_dir, result.findings, 0, result.timings)
+    assert pipeline._report(relaxed) == 0
+
+
+def test_bad_roster_exit_2_nothing_written(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", "id")
+    monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", "secret")
+    roster = tmp_path / "r.csv"
+    roster.write_text("employee_id,email\n1,a@example.com\n", encoding="utf-8")
+    params = _params_file(tmp_path, "http://127.0.0.1:9", roster)
+    out = tmp_path / "out"
+    assert cli.main(["run", "--params", str(params), "--out", str(out)]) == 2
+    assert "r.csv" in capsys.readouterr().err
+    assert not out.exists()

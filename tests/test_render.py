@@ -64,7 +64,7 @@ def build_fake_run(root: Path) -> tuple[Path, Path]:
             continue  # a gap day
         for k in range(3):
             events.append({"id": f"e{d}-{k}", "service_name": ["Directory", "PeoplePermissions",
-                                                               HOSTILE][k],
+                                                               HOSTILE + " $5 \\$x^"][k],
                            "event_date": (start + dt.timedelta(days=d, hours=k)).strftime(
                                "%Y-%m-%dT%H:%M:%SZ"),
                            "action": "MemberAdd" if k == 1 else "Update",
@@ -235,3 +235,31 @@ def test_executed_notebook_renders_offline_with_hidden_code(tmp_path):
     assert "report.open_run" not in html and "params_path" not in html
     assert "<script" not in html
     assert "5 recording keys (newest 5 shown)" in html
+
+
+def test_index_escapes_and_links_everything():
+    from gcevidence.report.index import NotebookOutput, index_html
+    page = index_html(
+        run={"id": "r1", "org": {"id": "o", "name": HOSTILE}, "region": "eu-west-1",
+             "period": {"start": "2026-09-01T00:00:00Z", "end": "2026-11-30T23:59:59Z"},
+             "client_id": HOSTILE_IMG, "baseline": "pci-dss-4.0.1", "tool_version": "0.1.0",
+             "generated_at": "2026-11-30T06:00:00Z"},
+        params_digest="sha256:p", content_digest="sha256:c", findings=fake_findings(),
+        datasets=[{"name": "users", "path": "evidence/users.csv", "rows": 1,
+                   "expected_rows": 1, "complete": True, "requests": 1}],
+        notebooks=[NotebookOutput("A09_access_control", HOSTILE,
+                                  ("A09_access_control.html", "A09_access_control.pdf"))],
+        extra_files=["requests.jsonl"])
+    assert "<script>" not in page and "<img src=x" not in page
+    assert esc(HOSTILE) in page and esc(HOSTILE_IMG) in page
+    assert "sha256:c" in page and "sha256:p" in page
+    for href in ("A09_access_control.html", "A09_access_control.pdf", "evidence/users.csv",
+                 "findings.json", "findings.csv", "requests.jsonl",
+                 "A09_access_control.html#access.terminated_active"):
+        assert f'href="{href}"' in page
+    assert render_network_free(page)
+
+
+def render_network_free(page):
+    from gcevidence.report.render import network_fetches
+    return network_fetches(page) == []

@@ -3,6 +3,14 @@
 Each dataset is reconciled against the API's own counts and marked complete or not; a 403
 marks it unavailable (the checks that need it report not_evaluable); anything incomplete
 stops the run with IncompleteEvidence after snapshot.json has recorded why.
+
+Reconciliation: listings against their `total` (ids unique, none missing); role holders
+(distinct PC_USER subjects of subjectgrants) against each role's `userCount`; audit results
+against the realtime endpoint's `total` for the part of the period it can count (the last
+14 days); every audit query must end Succeeded with its cursor exhausted.
+
+Users are read with state=any: the default (active) hides inactive and deleted users, and
+state=inactive listings stop at 10,000 results, which state=any does not have.
 """
 
 from __future__ import annotations
@@ -78,23 +86,7 @@ class _Collector:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits") as bg:
             audits = bg.submit(self._step, AUDIT_DATASETS, self.audits)
             try:
-                for names, fn in (
-                        (("organization",), self.organization),
-                        (("users", "unused_roles"), self.users),
-                        (("roles", "role_grants"), self.roles_and_grants),
-                        (("divisions",), self.divisions),
-                        (("auth_settings",), lambda: self.object(
-                            "auth_settings", "/api/v2/organizations/authentication/settings")),
-                        (("token_timeout",), lambda: self.object(
-                            "token_timeout", "/api/v2/tokens/timeout")),
-                        (("recording_key_configs",), self.recording_key_configs),
-                        (("recording_keys",), self.recording_keys),
-                        (("key_rotation_schedule",), lambda: self.object(
-                            "key_rotation_schedule",
-                            "/api/v2/recording/recordingkeys/rotationschedule")),
-                        (("recording_settings",), lambda: self.object(
-                            "recording_settings", "/api/v2/recording/settings")),
-                        (("trunks",), self.trunks)):
+                for names, fn in self._steps():
                     self._step(names, fn)
             except BaseException as exc:
                 error = exc
@@ -120,7 +112,26 @@ class _Collector:
             raise IncompleteEvidence("evidence incomplete - " + "; ".join(reasons))
         return Snapshot(self.writer.root)
 
-    def _step(self, names: tuple[str, ...], fn: Callable[[], None]) -> None:
+    def _steps(self) -> list[tuple[tuple[str, ...], Callable[[], Any]]]:
+        """The datasets other than audits and the roster, in the order they are read."""
+        def obj(name: str, path: str) -> tuple[tuple[str, ...], Callable[[], Any]]:
+            return (name,), lambda: self.object(name, path)
+
+        return [
+            (("organization",), self.organization),
+            (("users", "unused_roles"), self.users),
+            (("roles", "role_grants"), self.roles_and_grants),
+            (("divisions",), self.divisions),
+            obj("auth_settings", "/api/v2/organizations/authentication/settings"),
+            obj("token_timeout", "/api/v2/tokens/timeout"),
+            (("recording_key_configs",), self.recording_key_configs),
+            (("recording_keys",), self.recording_keys),
+            obj("key_rotation_schedule", "/api/v2/recording/recordingkeys/rotationschedule"),
+            obj("recording_settings", "/api/v2/recording/settings"),
+            (("trunks",), self.trunks),
+        ]
+
+    def _step(self, names: tuple[str, ...], fn: Callable[[], Any]) -> None:
         """Run one collection step; a 403 or short pagination is recorded, not raised."""
         try:
             fn()

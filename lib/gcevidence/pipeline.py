@@ -288,15 +288,23 @@ def _previous(out_root: Path, org_id: str) -> tuple[Snapshot | None, dict[str, A
     return Snapshot(refs[-1].path), {"run_id": refs[-1].run_id, "path": str(refs[-1].path)}
 
 
-def _apply_register(params: Params, findings: list[Finding]) -> list[Finding]:
+def _load_register(params: Params) -> Any:
+    """The exceptions register (accepted risks), parsed up front so a bad one writes nothing."""
     if params.exceptions_register is None:
-        return findings
-    register = _optional("gcevidence.exceptions_register")
-    if register is None:
+        return None
+    module = _optional("gcevidence.exceptions_register")
+    if module is None:
         raise UsageError("exceptions.register is set but gcevidence.exceptions_register is "
                          "not installed")
-    return register.apply_register(findings, register.load_register(params.exceptions_register),
-                                   params.period.end)
+    return module.load_register(params.exceptions_register)
+
+
+def _apply_register(register: Any, params: Params, findings: list[Finding]) -> list[Finding]:
+    if register is None:
+        return findings
+    from gcevidence.exceptions_register import apply_register
+
+    return apply_register(findings, register, params.period.end)
 
 
 def _history_extras(run_dir: Path, snapshot: Snapshot, findings: list[Finding],
@@ -380,9 +388,15 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
     from gcevidence.genesys import Credentials, GenesysClient
     from gcevidence.pack import PackBuilder
 
+    # Every input is checked before anything is written (exit 2 leaves no trace).
     creds = Credentials.from_env(env)
     thresholds = _thresholds(params)
     signing_key = _signing_key(params, env)
+    if params.hr_roster is not None:
+        from gcevidence.hr import load_roster
+
+        load_roster(params.hr_roster)
+    register = _load_register(params)
     out_root = Path(out_root or params.output_dir)
     timer = Timer()
     generated_at = utc_now()
@@ -404,7 +418,7 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
             findings = run_checks(CheckContext(snapshot, params, thresholds,
                                                today=params.period.end, previous=previous,
                                                previous_info=previous_info))
-            findings = _apply_register(params, findings)
+            findings = _apply_register(register, params, findings)
             run = _run_block(params, snapshot, pb.run_id, generated_at, creds.client_id)
             doc = findings_document(run, snapshot, findings)
             (run_dir / FINDINGS_FILE).write_text(dumps(doc), encoding="utf-8")

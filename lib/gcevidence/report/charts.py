@@ -19,7 +19,7 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
 from gcevidence.report.context import RunContext  # noqa: E402
-from gcevidence.report.html import esc  # noqa: E402
+from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
@@ -29,7 +29,7 @@ DEPROVISION_ACTIONS = ("Delete", "Deactivate")
 
 def label(text: object, width: int = 40) -> str:
     """A name made safe for matplotlib: `$` would start mathtext, long names are cut."""
-    s = str(text).replace("\\", "\\\\").replace("$", r"\$")
+    s = str(text).replace("$", r"\$")
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
@@ -113,7 +113,26 @@ def chart_privileged_holders(ctx: RunContext) -> HTML:
         ax.invert_yaxis()
         totals = ", ".join(f"{r}: {int(n)}" for r, n in left.items())
         return fig, f"Distinct active holders per privileged role ({totals}), by division."
-    return _chart(draw)
+    fig, caption = draw()
+    scope = grant_scope(ctx)
+    table_markup = table(("privileged role", "division the grant applies to", "active holders"),
+                         scope.itertuples(index=False),
+                         caption="Where each privileged role applies (a holder may have several)")
+    return _display(figure_html(fig, caption) + table_markup)
+
+
+def grant_scope(ctx: RunContext) -> pd.DataFrame:
+    """Distinct active holders per privileged role and division of the grant."""
+    grants, users = _table(ctx, "role_grants"), _table(ctx, "users")
+    if grants is None or users is None:
+        return pd.DataFrame(columns=["role_name", "division_name", "holders"])
+    active = set(users.loc[users["state"] == "active", "id"])
+    chosen = grants[grants["role_name"].isin(set(ctx.params.privileged_roles))
+                    & grants["subject_id"].isin(active)]
+    division = chosen["division_name"].where(chosen["division_name"] != "", chosen["division_id"])
+    return (chosen.assign(division_name=division)
+            .groupby(["role_name", "division_name"])["subject_id"].nunique()
+            .rename("holders").reset_index())
 
 
 def grant_events(ctx: RunContext) -> pd.DataFrame:

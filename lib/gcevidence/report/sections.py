@@ -181,3 +181,13 @@ def show_status_matrix(ctx: RunContext) -> HTML:
 def show_datasets(ctx: RunContext) -> HTML:
     """Every dataset of the run with its completeness (the summary's provenance table)."""
     return show_population(ctx, *sorted(ctx.snapshot.statuses))
+
+
+def show_history(ctx: RunContext) -> HTML:
+    """Trends across this org's sealed packs (history module), or a note when it is absent."""
+    try:
+        from gcevidence.report.history_charts import show_history as history_section
+    except ImportError:
+        return _display('<p class="gce-note">History across packs is not available in this '
+                        "installation.</p>")
+    return history_section(ctx)

@@ -149,10 +149,13 @@ class Handler(BaseHTTPRequestHandler):
                  {"0": str(reset)}, {"Retry-After": reset}, limit_headers)
             return
         if sim.chance(faults.rate_429):
+            # Another limit than the token's was hit: the token's count stands, and the reset
+            # header agrees with Retry-After.
             wait = faults.retry_after_seconds
+            exhausted = dict(limit_headers, **{"inin-ratelimit-reset": wait})
             fail(429, "too.many.requests.retry.after",
                  f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds",
-                 {"0": str(wait)}, {"Retry-After": wait}, limit_headers)
+                 {"0": str(wait)}, {"Retry-After": wait}, exhausted)
             return
         if sim.chance(faults.rate_5xx):
             status, code, msg = sim.pick(_5XX)
