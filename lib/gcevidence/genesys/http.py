@@ -315,16 +315,35 @@ class GenesysClient:
         items = list(items)
         if len(items) <= 1 or self.max_workers == 1:
             return [fn(item) for item in items]
+        failed = threading.Event()
+
+        def guarded(item: T) -> R:
+            # A worker freed by a failure would otherwise start the next item, with its own
+            # full retry budget, before the rest are cancelled: an API outage would take
+            # twice as long to report.
+            if failed.is_set():
+                raise _Abandoned
+            try:
+                return fn(item)
+            except BaseException:
+                failed.set()
+                raise
+
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)),
                                 thread_name_prefix="gcevidence") as pool:
-            futures = [pool.submit(fn, item) for item in items]
+            futures = [pool.submit(guarded, item) for item in items]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for fut in futures:
-                if fut.done() and fut.exception() is not None:
+                if fut.done() and fut.exception() is not None \
+                        and not isinstance(fut.exception(), _Abandoned):
                     for other in pending:
                         other.cancel()
                     raise fut.exception()  # type: ignore[misc]
             return [fut.result() for fut in futures]
+
+
+class _Abandoned(Exception):
+    """An item of a map not started because another item had already failed."""
 
 
 def _query_value(value: Any) -> str:
