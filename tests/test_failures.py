@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import yaml
 from conftest import SIM_NOW
@@ -345,11 +346,21 @@ def test_hostile_names_survive_every_format(runs):
     with (pack / "findings.csv").open(encoding="utf-8", newline="") as fh:
         cells = {cell for row in csv.reader(fh) for cell in row}
     html = (pack / "A09_access_control.html").read_text(encoding="utf-8")
+    # JSON documents compared decoded, so that an escaped \\uXXXX form would count as intact.
+    decoded = {name: json.dumps(json.loads((pack / name).read_text(encoding="utf-8")),
+                                ensure_ascii=False)
+               for name in ("A09_access_control.ipynb", "findings.oscal.json")}
+    review_csv = "".join(p.read_text(encoding="utf-8") for p in pack.glob("review/*.csv"))
+    review_xlsx = {cell.value for book in pack.glob("review/*.xlsx")
+                   for row in openpyxl.load_workbook(book).active.iter_rows() for cell in row}
     for name in UNICODE_NAMES:
         assert name in users and name in cells and name in html, name
+        assert all(name in text for text in decoded.values()), name
+        assert name in review_csv and name in review_xlsx, name
     for name in FORMULA_NAMES:
         assert name not in cells and f"'{name}" in cells, name  # spreadsheet sees text
-        assert f"'{name}" in users
+        assert f"'{name}" in users and f"'{name}" in review_csv, name
+        assert name in review_xlsx, name  # xlsx: a text cell, never a formula
     assert MARKUP_NAME in cells  # no CSV trigger: unchanged
     for page in pack.glob("*.html"):
         assert "<img src=x" not in page.read_text(encoding="utf-8"), page.name
