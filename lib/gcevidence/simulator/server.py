@@ -189,6 +189,12 @@ class Handler(BaseHTTPRequestHandler):
         except ApiFailure as exc:
             fail(exc.status, exc.code, exc.message, exc.params or None, limit=limit_headers)
             return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Malformed input we did not foresee: answer like the platform, never hang up.
+            log.warning("%s %s failed: %r", self.command, path, exc)
+            fail(400, "bad.request", f"The request could not be understood: {exc}",
+                 limit=limit_headers)
+            return
         payload = reply.body
         if isinstance(payload, dict) and payload.get("entities") and "total" in payload and \
                 sim.chance(faults.short_page_rate):
