@@ -142,6 +142,10 @@ def test_trunks(sdk_sim):
     assert variants == {"tls", "udp", "tcp"}
     assert {t.trunk_type for t in trunks.entities} == {"EXTERNAL", "PHONE"}
     assert {t.state for t in trunks.entities} == {"active", "inactive"}
+    one = sdk.TelephonyProvidersEdgeApi(client).get_telephony_providers_edges_trunkbasesetting(
+        trunks.entities[0].id)
+    assert_current(one)
+    assert one.id == trunks.entities[0].id and one.trunk_metabase.id
 
 
 def test_audits(sdk_sim):

@@ -357,3 +357,25 @@ def test_rate_limit_headers_on_every_kind_of_answer(simulator):
     for r in (token, unauth):
         assert {"inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset",
                 "ININ-Correlation-Id"} <= set(r.headers)
+
+
+def test_injected_429_carries_retry_after_and_matching_reset(make_simulator):
+    sim = make_simulator()
+    sim.faults.rate_429, sim.faults.retry_after_seconds = 1.0, 2
+    r = get(session_for(sim), "/api/v2/organizations/me")
+    assert r.status_code == 429 and r.json()["code"] == "too.many.requests.retry.after"
+    assert r.headers["Retry-After"] == r.headers["inin-ratelimit-reset"] == "2"
+    assert r.json()["message"].endswith("Retry the request in [2] seconds")
+
+
+def test_malformed_bodies_get_400_not_a_hangup(api, simulator):
+    end = simulator.now
+    start = end - dt.timedelta(days=1)
+    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
+            "pageSize": "lots"}
+    r = api.post(api.base + "/api/v2/audits/query/realtime", json=body, timeout=10)
+    assert r.status_code == 400 and r.json()["code"] == "bad.request"
+    r = api.post(api.base + "/api/v2/audits/query", data=b"{not json", timeout=10)
+    assert r.status_code == 400
+    r = api.post(api.base + "/api/v2/audits/query", json=["a list"], timeout=10)
+    assert r.status_code == 400

@@ -272,3 +272,15 @@ def test_day_counts_match_generated_days(simulator):
     for back in range(0, 402, 13):
         day = NOW.date() - dt.timedelta(days=back)
         assert audit.count(day) == len(audit.day(day))
+
+
+@pytest.mark.slow
+def test_fifty_thousand_users_and_a_million_events_fit_in_memory():
+    import resource
+    sim = Simulator(SimConfig(users=50_000, audit_events_per_day=2_500, now=NOW))
+    total = sum(sim.org.audit.count(NOW.date() - dt.timedelta(d)) for d in range(401))
+    assert total > 950_000
+    for d in range(0, 400, 3):  # generate a third of the history day by day
+        sim.org.audit.day(NOW.date() - dt.timedelta(d))
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert peak_mib < 1024

@@ -149,10 +149,13 @@ class Handler(BaseHTTPRequestHandler):
                  {"0": str(reset)}, {"Retry-After": reset}, limit_headers)
             return
         if sim.chance(faults.rate_429):
+            # Another limit than the token's was hit: the token's count stands, and the reset
+            # header agrees with Retry-After.
             wait = faults.retry_after_seconds
+            exhausted = dict(limit_headers, **{"inin-ratelimit-reset": wait})
             fail(429, "too.many.requests.retry.after",
                  f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds",
-                 {"0": str(wait)}, {"Retry-After": wait}, limit_headers)
+                 {"0": str(wait)}, {"Retry-After": wait}, exhausted)
             return
         if sim.chance(faults.rate_5xx):
             status, code, msg = sim.pick(_5XX)
@@ -185,6 +188,12 @@ class Handler(BaseHTTPRequestHandler):
                 reply = func(req)
         except ApiFailure as exc:
             fail(exc.status, exc.code, exc.message, exc.params or None, limit=limit_headers)
+            return
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            # Malformed input we did not foresee: answer like the platform, never hang up.
+            log.warning("%s %s failed: %r", self.command, path, exc)
+            fail(400, "bad.request", f"The request could not be understood: {exc}",
+                 limit=limit_headers)
             return
         self._send(reply.status, reply.body, dict(base_headers, **limit_headers))
 
