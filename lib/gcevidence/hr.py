@@ -55,7 +55,8 @@ def load_roster(path: str | Path) -> list[dict[str, str]]:
 
     rows: list[dict[str, str]] = []
     seen: dict[str, int] = {}
-    for line_no, raw in enumerate(reader, start=2):
+    for raw in reader:
+        line_no = reader.line_num  # physical line, so blank lines skipped by csv still count
         if None in raw:  # more cells than header columns
             raise InputError(str(path), f"row {line_no}", raw[None],
                              "has more cells than the header has columns",

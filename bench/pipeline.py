@@ -1,0 +1,74 @@
+"""Wall time of a `gcevidence demo` run, split into phases, and its peak memory.
+
+Usage: python bench/pipeline.py [--users N] [--events-per-day N] [--no-pdf]
+Peak memory is reported two ways: the largest resident set of this process and of any one
+child (getrusage), and the peak of the whole process tree summed (sampled every 0.1 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+
+from gcevidence import pipeline  # noqa: E402
+from gcevidence.simulator import SimConfig  # noqa: E402
+
+
+def tree_rss_sampler(stop: threading.Event, peak: list[int]) -> None:
+    try:
+        import psutil
+    except ImportError:
+        return
+    me = psutil.Process()
+    while not stop.is_set():
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):  # a child may exit while we look
+                total += proc.memory_info().rss
+        peak[0] = max(peak[0], total)
+        stop.wait(0.1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--users", type=int, default=SimConfig().users)
+    ap.add_argument("--events-per-day", type=int, default=SimConfig().audit_events_per_day)
+    ap.add_argument("--no-pdf", action="store_true")
+    args = ap.parse_args()
+    cfg = SimConfig(users=args.users, audit_events_per_day=args.events_per_day)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    stop, peak = threading.Event(), [0]
+    sampler = threading.Thread(target=tree_rss_sampler, args=(stop, peak), daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as out:
+        result = pipeline.run_demo(Path(out), pdf=not args.no_pdf, sim_config=cfg, env=env)
+        files = sum(1 for p in result.pack_dir.rglob("*") if p.is_file())
+        size = sum(p.stat().st_size for p in result.pack_dir.rglob("*") if p.is_file())
+    total = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"demo: {args.users} users, {args.events_per_day} audit events/day, "
+          f"{len(result.findings)} checks, pack {files} files, {size / 2**20:.1f} MiB")
+    for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
+        print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")
+    print(f"  {'total':<11} {total:7.2f} s (wall, including simulator start-up)")
+    print(f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
+          f"{child_kib / 1024:.0f} MiB" + (f", whole tree (sampled) {peak[0] / 2**20:.0f} MiB"
+                                          if peak[0] else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Escaped HTML building blocks: every value from the API is text, never markup.
+
+User names, role names and audit messages can contain anything (`<script>`, `<img onerror>`);
+everything passes through `esc` on its way into a table, so it renders as the characters it is.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "not_evaluable": "NOT EVALUABLE"}
+
+# One stylesheet, shipped inline with the first section so notebooks look the same in Jupyter,
+# in the rendered HTML and on paper (status is always spelled out, never colour alone).
+STYLE = """
+<style>
+.gce-table { border-collapse: collapse; margin: 0.4em 0 1em 0; font-size: 0.92em; }
+.gce-table th, .gce-table td { border: 1px solid #999; padding: 3px 7px;
+  text-align: left !important; vertical-align: top; max-width: 32em; overflow-wrap: anywhere; }
+.gce-table th { background: #eee; }
+.gce-status { font-weight: bold; padding: 1px 6px; border: 1px solid #333; border-radius: 3px; }
+.gce-pass { background: #d7f0d7; } .gce-fail { background: #f6d2d2; }
+.gce-not_evaluable { background: #f3e6bf; }
+.gce-finding { border-left: 4px solid #888; padding: 0.2em 0 0.2em 0.8em; margin: 0.8em 0; }
+.gce-finding.gce-fail { border-left-color: #b00; background: none; }
+.gce-finding.gce-pass { border-left-color: #070; background: none; }
+.gce-finding.gce-not_evaluable { border-left-color: #a80; background: none; }
+.gce-note { color: #444; font-size: 0.9em; }
+figure.gce-chart { margin: 0.5em 0 1.2em 0; } figure.gce-chart img { max-width: 100%; }
+figure.gce-chart figcaption { font-size: 0.9em; color: #333; }
+@media print { .gce-table { page-break-inside: auto; } .gce-table tr { page-break-inside: avoid; } }
+</style>
+"""
+
+
+def esc(value: Any) -> str:
+    """Text of any value, HTML-escaped (quotes too, so it is safe inside attributes)."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def status_badge(status: str) -> str:
+    label = STATUS_LABELS.get(status, status)
+    return f'<span class="gce-status gce-{esc(status)}">{esc(label)}</span>'
+
+
+def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+          raw_columns: Iterable[int] = (), caption: str = "") -> str:
+    """An HTML table; every cell escaped except the columns listed in raw_columns.
+
+    raw_columns is for cells this module built itself (status badges, links).
+    """
+    raw = set(raw_columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cells = "".join(f"<td>{cell if i in raw else esc(cell)}</td>" for i, cell in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    if not body:
+        body.append(f'<tr><td colspan="{len(columns)}"><em>none</em></td></tr>')
+    return (f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def definition_list(items: Iterable[tuple[str, Any]]) -> str:
+    """Two-column key/value table, both sides escaped."""
+    return table(("", ""), items).replace("<thead><tr><th></th><th></th></tr></thead>", "")
+
+
+def link(href: str, text: str) -> str:
+    return f'<a href="{esc(href)}">{esc(text)}</a>'

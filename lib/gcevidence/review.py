@@ -1,0 +1,412 @@
+"""Access review workbooks (ISO A.9.2.5 / 5.18, PCI DSS 7.2.4, SOC 2 CC6.2-6.3) and their import.
+
+Each run writes one review file per manager (per department for people without a manager),
+as CSV and as .xlsx, listing each person's roles, divisions, last login and flags, with empty
+columns for the reviewer's decision. `gcevidence review import FILE` reads a completed review
+back, records the decisions as out/reviews/decisions-<date>.json (the next run copies the
+newest into its pack) and, given a later snapshot, reports revocations not yet carried out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from gcevidence.csvsafe import guard, unguard
+from gcevidence.errors import InputError
+from gcevidence.findings import Finding
+from gcevidence.snapshot import Snapshot, dumps
+
+DECISIONS = ("keep", "revoke", "modify")
+FACT_COLUMNS = ("user_id", "name", "email", "department", "manager", "state", "roles",
+                "divisions", "last_login", "flags")
+DECISION_COLUMNS = ("decision", "reviewer", "comment", "review_date")
+COLUMNS = FACT_COLUMNS + DECISION_COLUMNS
+SHEET = "Access review"
+REVIEWS_DIR = "reviews"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Checks whose user-level exceptions are worth a reviewer's attention, shown as flags.
+_FLAG_CHECKS = {
+    "access.dormant_accounts": "dormant",
+    "access.terminated_active": "terminated in HR",
+    "access.orphan_accounts": "not in HR roster",
+    "access.privileged_outside_group": "privileged outside allowed group",
+    "access.sod_conflicts": "segregation-of-duties conflict",
+}
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One person to review, with what the reviewer needs to decide."""
+
+    user_id: str
+    name: str
+    email: str
+    department: str
+    manager: str
+    state: str
+    roles: str
+    divisions: str
+    last_login: str
+    flags: str
+
+
+@dataclass(frozen=True)
+class ReviewDecision:
+    user_id: str
+    name: str
+    roles: tuple[str, ...]
+    decision: str  # keep | revoke | modify | "" (not decided yet)
+    reviewer: str
+    comment: str
+    review_date: str
+    row: int  # spreadsheet row number, header is row 1
+
+
+# ---------------------------------------------------------------- writing the workbooks
+
+def review_rows(snapshot: Snapshot, findings: Sequence[Finding],
+                privileged_roles: Collection[str] = ()) -> dict[str, list[ReviewRow]]:
+    """People to review, grouped by "Manager <name>" or "Department <name>"."""
+    users = snapshot.table("users")
+    users = users[users["state"] != "deleted"]
+    names = dict(zip(users["id"], users["name"], strict=True))
+    grants = snapshot.table("role_grants") if snapshot.has("role_grants") else None
+    roles_of: dict[str, set[str]] = defaultdict(set)
+    divisions_of: dict[str, set[str]] = defaultdict(set)
+    if grants is not None:
+        for g in grants[grants["subject_type"] == "PC_USER"].itertuples():
+            roles_of[g.subject_id].add(g.role_name)
+            divisions_of[g.subject_id].add(g.division_name or g.division_id)
+    unused_of: dict[str, set[str]] = defaultdict(set)
+    if snapshot.has("unused_roles"):
+        for u in snapshot.table("unused_roles").itertuples():
+            unused_of[u.user_id].add(u.role_name)
+    flagged: dict[str, set[str]] = defaultdict(set)
+    for f in findings:
+        label = _FLAG_CHECKS.get(f.check)
+        if label:
+            for e in f.exceptions:
+                if e.subject_type == "user":
+                    flagged[e.subject_id].add(label)
+    privileged = set(privileged_roles)
+
+    groups: dict[str, list[ReviewRow]] = defaultdict(list)
+    for u in users.itertuples():
+        manager = names.get(u.manager_id, "") if u.manager_id else ""
+        flags = sorted(flagged[u.id])
+        held_privileged = sorted(roles_of[u.id] & privileged)
+        if held_privileged:
+            flags.insert(0, "privileged: " + ", ".join(held_privileged))
+        if unused_of[u.id]:
+            flags.append("unused role: " + ", ".join(sorted(unused_of[u.id])))
+        row = ReviewRow(u.id, u.name, u.email, u.department, manager, u.state,
+                        "; ".join(sorted(roles_of[u.id])), "; ".join(sorted(divisions_of[u.id])),
+                        u.date_last_login or "never", "; ".join(flags))
+        if manager:
+            key = f"Manager {manager} ({u.manager_id})"
+        elif u.department:
+            key = f"Department {u.department}"
+        else:
+            key = "No manager or department"
+        groups[key].append(row)
+    return {k: sorted(v, key=lambda r: (r.name.lower(), r.user_id))
+            for k, v in sorted(groups.items())}
+
+
+def privileged_roles_of(findings: Sequence[Finding]) -> set[str]:
+    """The privileged roles the policy named, as the privileged-access checks recorded them."""
+    roles: set[str] = set()
+    for f in findings:
+        if f.check == "access.privileged_outside_group":
+            roles.update(f.extra.get("roles") or ())
+        elif f.check == "access.privileged_count":
+            roles.update((f.extra.get("max_holders") or {}).keys())
+    return roles
+
+
+def write_review_workbooks(snapshot: Snapshot, findings: Sequence[Finding], out_dir: Path,
+                           privileged_roles: Collection[str] | None = None,
+                           out_root: Path | None = None) -> list[Path]:
+    """Write access-review-<group>.csv and .xlsx per manager or department; return the paths.
+
+    privileged_roles defaults to those the privileged-access findings name. The newest
+    recorded review decisions under out_root (by default the output folder of a pack being
+    built in out_root/.building-<run-id>/) are copied beside the workbooks, so each pack
+    carries the last completed review.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if privileged_roles is None:
+        privileged_roles = privileged_roles_of(findings)
+    paths: list[Path] = []
+    used: set[str] = set()
+    for group, rows in review_rows(snapshot, findings, privileged_roles).items():
+        stem = _file_stem(group, used)
+        paths.append(_write_csv(out_dir / f"{stem}.csv", rows))
+        paths.append(_write_xlsx(out_dir / f"{stem}.xlsx", group, rows, snapshot.meta))
+    if out_root is None and out_dir.parent.name.startswith(".building-"):
+        out_root = out_dir.parent.parent
+    latest = latest_decisions(out_root) if out_root is not None else None
+    if latest is not None:
+        copy = out_dir / f"previous-{latest.name}"
+        copy.write_bytes(latest.read_bytes())
+        paths.append(copy)
+    return paths
+
+
+def _file_stem(group: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", group.split(" (")[0].lower()).strip("-")[:60] or "group"
+    stem = f"access-review-{base}"
+    if stem in used:  # two managers with the same name
+        stem = f"{stem}-{hashlib.sha256(group.encode()).hexdigest()[:6]}"
+    used.add(stem)
+    return stem
+
+
+def _write_csv(path: Path, rows: Iterable[ReviewRow]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        for r in rows:
+            writer.writerow([guard(v) for v in asdict(r).values()] + [""] * len(DECISION_COLUMNS))
+    return path
+
+
+def _text_cell(ws, row: int, col: int, value: str):
+    """Write a value that a spreadsheet shows as text and never evaluates."""
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEET
+    header_font = Font(bold=True, color="FFFFFF")
+    fact_fill, decide_fill = PatternFill("solid", fgColor="305496"), PatternFill(
+        "solid", fgColor="C65911")
+    for col, name in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=name)
+        cell.font = header_font
+        cell.fill = decide_fill if name in DECISION_COLUMNS else fact_fill
+        cell.alignment = Alignment(vertical="center")
+    for i, r in enumerate(rows, start=2):
+        for col, value in enumerate(asdict(r).values(), start=1):
+            _text_cell(ws, i, col, value)
+    last = max(len(rows) + 1, 2)
+    decision_col = ws.cell(row=1, column=COLUMNS.index("decision") + 1).column_letter
+    check = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"',
+                           allow_blank=True, showErrorMessage=True,
+                           errorTitle="Decision", error="Choose keep, revoke or modify")
+    check.add(f"{decision_col}2:{decision_col}{last}")
+    ws.add_data_validation(check)
+    date_col = ws.cell(row=1, column=COLUMNS.index("review_date") + 1).column_letter
+    dates = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                           allow_blank=True, showErrorMessage=True, error="Enter a date")
+    dates.add(f"{date_col}2:{date_col}{last}")
+    ws.add_data_validation(dates)
+    widths = {"user_id": 38, "name": 24, "email": 30, "roles": 40, "divisions": 24,
+              "flags": 36, "comment": 40}
+    for col, name in enumerate(COLUMNS, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = widths.get(name, 14)
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(COLUMNS)).column_letter}{last}"
+
+    about = wb.create_sheet("About")
+    org = meta.get("org") or {}
+    facts = [("Review group", group),
+             ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
+             ("Data collected at", meta.get("collected_at", "")),
+             ("How to complete", "For each person choose keep, revoke or modify in `decision`, "
+                                 "and fill reviewer, comment and review_date (YYYY-MM-DD). "
+                                 "Then run: gcevidence review import THIS_FILE")]
+    for i, (k, v) in enumerate(facts, start=1):
+        about.cell(row=i, column=1, value=k).font = Font(bold=True)
+        _text_cell(about, i, 2, str(v))
+    about.column_dimensions["A"].width = 20
+    about.column_dimensions["B"].width = 100
+    wb.save(path)
+    return path
+
+
+# ---------------------------------------------------------------- reading a completed review
+
+def read_review(path: Path) -> list[ReviewDecision]:
+    """Read a completed review (CSV or xlsx); a bad decision or date is an InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "(file)", str(path), "does not exist",
+                         "pass a review file written by a gcevidence run")
+    if path.suffix.lower() == ".xlsx":
+        header, records = _xlsx_records(path)
+    elif path.suffix.lower() == ".csv":
+        header, records = _csv_records(path)
+    else:
+        raise InputError(str(path), "(file)", path.suffix, "is not a .csv or .xlsx review")
+    missing = [c for c in ("user_id", "roles", *DECISION_COLUMNS) if c not in header]
+    if missing:
+        raise InputError(str(path), "(header)", missing, "required columns are missing",
+                         "complete the file gcevidence wrote; do not rename its columns")
+    return [_decision(path, row_no, rec) for row_no, rec in records if rec.get("user_id")]
+
+
+def _csv_records(path: Path):
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), "(file)", path.name, "is not UTF-8",
+                         "save the review as CSV UTF-8") from exc
+    reader = csv.reader(text.splitlines())
+    header = [h.strip() for h in next(reader, [])]
+    records = [(i, {h: unguard(v) for h, v in zip(header, row, strict=False)})
+               for i, row in enumerate(reader, start=2)]
+    return header, records
+
+
+def _xlsx_records(path: Path):
+    try:
+        wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise InputError(str(path), "(file)", path.name,
+                         f"is not a readable .xlsx ({exc})") from exc
+    ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [str(h or "").strip() for h in next(rows, ())]
+    records = []
+    for i, row in enumerate(rows, start=2):
+        rec = {}
+        for h, v in zip(header, row, strict=False):
+            if isinstance(v, dt.datetime):
+                v = v.date().isoformat()
+            elif isinstance(v, dt.date):
+                v = v.isoformat()
+            rec[h] = "" if v is None else str(v)
+        records.append((i, rec))
+    wb.close()
+    return header, records
+
+
+def _decision(path: Path, row_no: int, rec: dict[str, str]) -> ReviewDecision:
+    decision = rec.get("decision", "").strip().lower()
+    if decision not in ("", *DECISIONS):
+        raise InputError(str(path), f"row {row_no}.decision", rec.get("decision"),
+                         "is not a decision", f"use one of {', '.join(DECISIONS)} (or leave empty)")
+    reviewer = rec.get("reviewer", "").strip()
+    if decision and not reviewer:
+        raise InputError(str(path), f"row {row_no}.reviewer", reviewer,
+                         "a decision needs the reviewer's name")
+    review_date = rec.get("review_date", "").strip()
+    if review_date:
+        try:
+            review_date = dt.date.fromisoformat(review_date[:10]).isoformat()
+        except ValueError as exc:
+            raise InputError(str(path), f"row {row_no}.review_date", rec.get("review_date"),
+                             "must be a date YYYY-MM-DD") from exc
+    roles = tuple(r.strip() for r in rec.get("roles", "").split(";") if r.strip())
+    return ReviewDecision(rec["user_id"].strip(), rec.get("name", ""), roles, decision,
+                          reviewer, rec.get("comment", "").strip(), review_date, row_no)
+
+
+def record_decisions(review_file: Path, decisions: Sequence[ReviewDecision], out_root: Path,
+                     today: dt.date | None = None) -> Path:
+    """Merge one review's decisions into out_root/reviews/decisions-<today>.json."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    target = Path(out_root) / REVIEWS_DIR / f"decisions-{today.isoformat()}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    doc = (json.loads(target.read_text(encoding="utf-8")) if target.exists()
+           else {"schema": "gcevidence.review-decisions/1", "sources": [], "decisions": []})
+    source = Path(review_file).name
+    doc["sources"] = [s for s in doc["sources"] if s["file"] != source] + [{
+        "file": source,
+        "sha256": hashlib.sha256(Path(review_file).read_bytes()).hexdigest(),
+        "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "rows": len(decisions),
+        "decided": sum(1 for d in decisions if d.decision),
+    }]
+    doc["decisions"] = [d for d in doc["decisions"] if d["source"] != source] + [
+        {"source": source, **asdict(d), "roles": list(d.roles)} for d in decisions]
+    doc["updated_on"] = today.isoformat()
+    target.write_text(dumps(doc), encoding="utf-8")
+    return target
+
+
+def latest_decisions(out_root: Path) -> Path | None:
+    """The newest decisions-<date>.json under out_root/reviews, for the next pack to carry."""
+    found = sorted((Path(out_root) / REVIEWS_DIR).glob("decisions-????-??-??.json"))
+    return found[-1] if found else None
+
+
+def outstanding_revocations(decisions: Iterable[ReviewDecision],
+                            snapshot: Snapshot) -> list[dict[str, object]]:
+    """Revoke decisions whose person is still active and still holds a reviewed role."""
+    users = snapshot.table("users")
+    state = dict(zip(users["id"], users["state"], strict=True))
+    held: dict[str, set[str]] = defaultdict(set)
+    grants = snapshot.table("role_grants")
+    for g in grants[grants["subject_type"] == "PC_USER"].itertuples():
+        held[g.subject_id].add(g.role_name)
+    outstanding = []
+    for d in decisions:
+        if d.decision != "revoke" or state.get(d.user_id) != "active":
+            continue
+        still = sorted(held[d.user_id] & set(d.roles)) if d.roles else sorted(held[d.user_id])
+        if still:
+            outstanding.append({"user_id": d.user_id, "name": d.name, "roles_still_held": still,
+                                "decided_by": d.reviewer, "decided_on": d.review_date})
+    return outstanding
+
+
+# ---------------------------------------------------------------- command line
+
+def register(subparsers) -> None:
+    """Add `gcevidence review import FILE [--out DIR] [--snapshot RUN_OR_PACK_DIR]`."""
+    review = subparsers.add_parser("review", help="access review workbooks")
+    sub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    imp = sub.add_parser("import", help="record a completed access review's decisions")
+    imp.add_argument("file", type=Path, help="a completed access-review-*.csv or .xlsx")
+    imp.add_argument("--out", type=Path, default=Path("output"),
+                     help="output folder of the runs (decisions go to OUT/reviews/)")
+    imp.add_argument("--snapshot", type=Path, default=None, metavar="RUN_OR_PACK_DIR",
+                     help="a later run or pack: report revocations not yet carried out")
+    imp.set_defaults(func=_import_command)
+
+
+def _import_command(args: argparse.Namespace) -> int:
+    decisions = read_review(args.file)
+    target = record_decisions(args.file, decisions, args.out)
+    counts = {k: sum(1 for d in decisions if d.decision == k) for k in DECISIONS}
+    pending = sum(1 for d in decisions if not d.decision)
+    print(f"recorded {len(decisions)} people from {args.file.name} into {target}: "
+          + ", ".join(f"{v} {k}" for k, v in counts.items()) + f", {pending} not decided")
+    if args.snapshot is None:
+        return 0
+    snap_dir = Path(args.snapshot)
+    if not (snap_dir / "snapshot.json").is_file():
+        raise InputError(str(snap_dir), "--snapshot", str(snap_dir),
+                         "holds no snapshot.json", "pass a run or pack folder")
+    outstanding = outstanding_revocations(decisions, Snapshot(snap_dir))
+    for o in outstanding:
+        print(f"NOT CARRIED OUT: revoke {o['name']} ({o['user_id']}) decided by "
+              f"{o['decided_by']} on {o['decided_on'] or '?'}; still holds "
+              + ", ".join(o["roles_still_held"]))
+    if outstanding:
+        print(f"{len(outstanding)} revocation(s) not yet carried out in {snap_dir}")
+        return 1
+    print(f"all {counts['revoke']} revocation(s) carried out in {snap_dir}")
+    return 0

@@ -1,0 +1,85 @@
+"""Every rendered page of a demo pack in headless Chromium: offline, inert, complete."""
+
+import json
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+from test_pipeline import demo_pack  # noqa: F401  (shared session fixture: one demo run)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium on PATH"),
+]
+
+# Set by any injected script that manages to run; never defined by our pages.
+PROBE = "window.__pwned === undefined && window.__alerted === undefined"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+def _allowed(url: str) -> bool:
+    scheme = urlparse(url).scheme
+    host = urlparse(url).hostname or ""
+    return scheme in ("file", "data", "about", "blob") or host in ("127.0.0.1", "localhost")
+
+
+def open_page(browser, path):
+    """Load a page; return (page, console errors, requests leaving the machine, dialogs)."""
+    page = browser.new_page()
+    errors, outside, dialogs = [], [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def route(r):
+        if _allowed(r.request.url):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    page.route("**/*", route)
+    page.goto(path.as_uri(), wait_until="load")
+    return page, errors, outside, dialogs
+
+
+def test_every_page_offline_inert_and_complete(browser, demo_pack):  # noqa: F811
+    result, _, planted, _, _ = demo_pack
+    pack = result.pack_dir
+    doc = json.loads((pack / "findings.json").read_text(encoding="utf-8"))
+    pages = sorted(pack.glob("*.html"))
+    assert len(pages) >= 6
+    texts = {}
+    for path in pages:
+        page, errors, outside, dialogs = open_page(browser, path)
+        assert errors == [], (path.name, errors)
+        assert outside == [], (path.name, outside)
+        assert dialogs == [], (path.name, dialogs)
+        assert page.evaluate(PROBE), path.name
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.alt || i.src.slice(0, 60))")
+        assert broken == [], (path.name, broken)
+        texts[path.stem] = page.evaluate("document.body.textContent")
+        page.close()
+    # Every planted exception is visible, by name, in its working paper.
+    by_check = {f["check"]: f for f in doc["findings"]}
+    for check, subjects in planted.items():
+        finding = by_check[check]
+        text = texts[finding["notebook"]]
+        for e in finding["exceptions"]:
+            if e["subject_id"] in subjects:
+                assert e["subject_id"] in text, (check, e["subject_id"])
+                if e["subject_name"]:
+                    assert e["subject_name"] in text, (check, e["subject_name"])
+    assert any("<script>alert(1)</script>" in t for t in texts.values())  # shown as text

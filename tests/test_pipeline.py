@@ -1,0 +1,171 @@
+"""`gcevidence demo` end to end against a small simulated org, over real loopback HTTP."""
+
+import csv
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from gcevidence import cli, pipeline
+from gcevidence.report import render
+from gcevidence.simulator import SimConfig, Simulator
+
+SECRET = "Sup3r-Secret-pipeline-7f3a"
+NOTEBOOKS = ("A09_access_control", "A10_cryptography", "A12_logging_monitoring",
+             "A13_communications", "summary")
+SMALL_ORG = {"seed": 11, "users": 150, "audit_events_per_day": 50, "audit_history_days": 400,
+             "client_secret": SECRET}
+_CACHE: dict = {}
+
+
+def small_config(**overrides) -> SimConfig:
+    return SimConfig(**{**SMALL_ORG, **overrides})
+
+
+@pytest.fixture(scope="session")
+def demo_pack(tmp_path_factory):
+    """One demo run shared by this module and test_browser (the expensive part, ~1 min)."""
+    if "pack" not in _CACHE:
+        out = tmp_path_factory.mktemp("packs")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+        cfg = small_config()
+        with pipeline.demo_params(out, cfg, env) as (params, sim):
+            result = pipeline.run_pipeline(params, out, fail_on_findings=True, env=env)
+            _CACHE["pack"] = (result, out, dict(sim.planted), list(sim.tokens_issued), params)
+    return _CACHE["pack"]
+
+
+def test_pack_layout(demo_pack):
+    result, out, _, _, params = demo_pack
+    pack = result.pack_dir
+    assert pack.parent == out / params.period.end.isoformat()
+    assert re.fullmatch(r"\d{6}Z-\w+", pack.name)
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no build folder left
+    for name in ("index.html", "findings.json", "findings.csv", "snapshot.json",
+                 "requests.jsonl", "manifest.json", "evidence/users.csv"):
+        assert (pack / name).is_file(), name
+    for nb in NOTEBOOKS:
+        assert (pack / f"{nb}.ipynb").is_file() and (pack / f"{nb}.html").is_file()
+        if render.find_chromium():
+            assert (pack / f"{nb}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert set(result.timings) >= {"collection", "execution", "rendering", "pdf"}
+
+
+def test_exit_status_and_verify(demo_pack):
+    result = demo_pack[0]
+    assert any(f.status == "fail" for f in result.findings)
+    assert result.exit_status == 1  # --fail-on-findings with a failing check: sealed, exit 1
+    from gcevidence.pack.verify import verify_pack
+    assert verify_pack(result.pack_dir).ok
+
+
+def test_findings_json_schema(demo_pack):
+    result, _, planted, _, params = demo_pack
+    doc = json.loads((result.pack_dir / "findings.json").read_text(encoding="utf-8"))
+    assert set(doc) == {"schema", "run", "datasets", "findings"}
+    assert doc["schema"] == "gcevidence.findings/1"
+    run = doc["run"]
+    assert set(run) == {"id", "generated_at", "period", "org", "region", "api_base_url",
+                        "client_id", "baseline", "tool_version"}
+    assert run["id"] == result.pack_dir.name and run["client_id"] == "gcevidence-sim"
+    assert set(run["org"]) == {"id", "name"} and set(run["period"]) == {"start", "end"}
+    assert run["period"]["end"] == f"{params.period.end.isoformat()}T23:59:59Z"
+    for ds in doc["datasets"]:
+        assert set(ds) == {"name", "path", "rows", "expected_rows", "complete", "requests"}
+    checks = {f["check"]: f for f in doc["findings"]}
+    assert set(planted) <= set(checks)
+    for f in doc["findings"]:
+        assert f["status"] in ("pass", "fail", "not_evaluable")
+        assert {"check", "title", "status", "severity", "controls", "population", "exceptions",
+                "evidence", "notebook", "reason"} <= set(f)
+    for check, subjects in planted.items():
+        listed = {e["subject_id"] for e in checks[check]["exceptions"]}
+        assert set(subjects) <= listed, check
+
+
+def test_findings_csv_guarded(demo_pack):
+    result = demo_pack[0]
+    with (result.pack_dir / "findings.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:3] == ["check", "title", "status"]
+    for row in rows[1:]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    doc = json.loads((result.pack_dir / "findings.json").read_text(encoding="utf-8"))
+    expected = sum(max(1, len(f["exceptions"])) for f in doc["findings"])
+    assert len(rows) - 1 == expected
+
+
+def test_html_fetches_nothing_and_escapes(demo_pack):
+    pack = demo_pack[0].pack_dir
+    for page in pack.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert render.network_fetches(text) == [], page.name
+        assert "<script>alert(1)</script>" not in text, page.name
+        assert "<img src=x onerror" not in text, page.name
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["content_digest"] in index
+    for nb in NOTEBOOKS:
+        assert f'href="{nb}.html"' in index
+
+
+def test_no_secret_or_token_in_pack(demo_pack):
+    result, _, _, tokens, _ = demo_pack
+    needles = [SECRET.encode(), *(t.encode() for t in tokens if t)]
+    for path in result.pack_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert not any(n in data for n in needles), path.name
+
+
+def test_executed_notebooks_hold_relative_parameters(demo_pack):
+    pack = demo_pack[0].pack_dir
+    for nb in NOTEBOOKS:
+        text = (pack / f"{nb}.ipynb").read_text(encoding="utf-8")
+        assert ".building-" not in text and str(pack.parent.parent) not in text
+        assert '"run_dir": "."' in text
+
+
+def _params_file(tmp_path, base_url, roster) -> Path:
+    doc = yaml.safe_load(pipeline.DEMO_PARAMS.read_text(encoding="utf-8"))
+    doc["org"] = {"api_base_url": base_url}
+    doc.setdefault("hr", {})["roster"] = str(roster)
+    doc.setdefault("output", {})["formats"] = ["html"]
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_bad_params_exit_2_nothing_written(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("org: {regoin: eu-west-1}\n")
+    out = tmp_path / "out"
+    assert cli.main(["run", "--params", str(bad), "--out", str(out)]) == 2
+    assert "org.regoin" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_missing_credentials_exit_2(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_ID", raising=False)
+    monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", raising=False)
+    params = _params_file(tmp_path, "http://127.0.0.1:9", tmp_path / "r.csv")
+    out = tmp_path / "out"
+    assert cli.main(["run", "--params", str(params), "--out", str(out)]) == 2
+    assert "GENESYSCLOUD_OAUTHCLIENT_ID" in capsys.readouterr().err
+    assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_failed_audit_query_exit_3_no_pack(tmp_path, monkeypatch, capsys):
+    cfg = small_config(users=60, audit_events_per_day=10)
+    with Simulator(cfg) as sim:
+        sim.faults.audit_fail = True
+        monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_ID", sim.client_id)
+        monkeypatch.setenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", sim.client_secret)
+        params = _params_file(tmp_path, sim.base_url, sim.write_roster(tmp_path / "r.csv"))
+        out = tmp_path / "out"
+        assert cli.main(["run", "--params", str(params), "--out", str(out)]) == 3
+    assert "audit" in capsys.readouterr().err.lower()
+    assert not [p for p in out.rglob("*") if p.is_file()]
