@@ -6,6 +6,11 @@ default page size 25, sleep on 429). Prints requests made vs. the minimum the pa
 allow, 429s received, wall time and peak memory.
 
     PYTHONPATH=lib python bench/collect.py [--users 10000] [--events 200000] [--skip-naive]
+
+Measured on 2 cores (10,000 users, 200,565 events, 10 ms latency, 3000 requests/min):
+gcevidence 987 requests (minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
+naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default of
+300/min gcevidence needed 189 s and still received no 429 (it waits for the window).
 """
 
 from __future__ import annotations

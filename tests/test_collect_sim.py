@@ -191,8 +191,10 @@ def test_token_expiring_mid_collection(make_simulator, tmp_path):
     sim.faults.latency_ms = 3
     done = threading.Event()
 
-    def revoke_tokens():  # every token the client holds dies while it works
-        while not done.wait(0.4):
+    def revoke_tokens():  # every token the client holds dies, three times while it works
+        for _ in range(3):
+            if done.wait(0.6):
+                return
             sim.expire_tokens()
 
     revoker = threading.Thread(target=revoke_tokens)
