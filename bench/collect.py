@@ -6,6 +6,11 @@ default page size 25, sleep on 429). Prints requests made vs. the minimum the pa
 allow, 429s received, wall time and peak memory.
 
     PYTHONPATH=lib python bench/collect.py [--users 10000] [--events 200000] [--skip-naive]
+
+Measured on 2 cores (10,000 users, 200,565 events, 10 ms latency, 3000 requests/min):
+gcevidence 987 requests (minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
+naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default of
+300/min gcevidence needed 189 s and still received no 429 (it waits for the window).
 """
 
 from __future__ import annotations
@@ -56,7 +61,9 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
         snapshot_dir / "evidence/audit_queries.csv")}
     audit = sum(1 + (AUDIT_POLLS + 1) + max(1, math.ceil(n / 500)) for n in audit_rows.values())
     assert len(audit_rows) == queries + probe_queries
-    return 1 + pages + objects + audit  # 1 = the token
+    # One realtime count per service reconciles the recent part of the period.
+    reconcile = len(SERVICES) if status["audit_events"]["extra"]["reconciled_window"] else 0
+    return 1 + pages + objects + audit + reconcile  # 1 = the token
 
 
 def _csv(path: Path) -> list[dict]:
@@ -221,9 +228,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
-    # ~95% of the simulated background events belong to the default services; the period
+    # ~93-95% of the simulated background events belong to the default services; the period
     # spans PERIOD_DAYS + 1 days (its end day is inclusive).
-    per_day = max(1, round(args.events / (PERIOD_DAYS + 1) / 0.95))
+    per_day = max(1, round(args.events / (PERIOD_DAYS + 1) / 0.93))
     cfg = SimConfig(seed=11, users=args.users, audit_events_per_day=per_day,
                     rate_limit_per_minute=args.rate_limit,
                     faults=FaultConfig(latency_ms=args.latency_ms, audit_polls=AUDIT_POLLS))
@@ -245,7 +252,8 @@ def main() -> None:
                   f"latency {args.latency_ms} ms, rate limit {args.rate_limit}/min")
             print(f"gcevidence: {ours['requests']} requests (minimum {ours['minimum']}), "
                   f"{ours['429s']} x 429, {ours['wall_s']:.1f} s wall, "
-                  f"peak RSS {ours['peak_mib']:.0f} MiB, paced {ours['paced_wait_s']:.1f} s")
+                  f"peak RSS {ours['peak_mib']:.0f} MiB; worker threads waited "
+                  f"{ours['paced_wait_s']:.0f} thread-s for the rate window")
             if not args.skip_naive:
                 naive = _in_child(bench_naive, sim, work, args.workers)
                 print(f"naive:      {naive['requests']} requests, {naive['429s']} x 429, "

@@ -143,8 +143,16 @@ def test_other_listings_at_exact_multiples_and_empty(simulator, tmp_path):
             members = list_all(client, f"/api/v2/authorization/roles/{role['id']}/users",
                                page_size=25)
             assert len(members.entities) == members.total == role["userCount"]
-            empty += members.total == 0
+            grants = list_all(client, f"/api/v2/authorization/roles/{role['id']}/subjectgrants")
+            assert len(grants.entities) == grants.total
+            empty += members.total == 0 and grants.total == 0 and grants.pages == 1
         assert empty, "the simulated org should have a role nobody holds"
+        biggest = max(roles, key=lambda r: r["userCount"])
+        path = f"/api/v2/authorization/roles/{biggest['id']}/subjectgrants"
+        total = list_all(client, path).total
+        for size in [d for d in range(2, 26) if total % d == 0] + [total]:
+            listing = list_all(client, path, page_size=size)
+            assert len(listing.entities) == total and listing.pages == total // size
 
 
 def test_429_storm_ends_complete(make_simulator, tmp_path):
@@ -183,8 +191,10 @@ def test_token_expiring_mid_collection(make_simulator, tmp_path):
     sim.faults.latency_ms = 3
     done = threading.Event()
 
-    def revoke_tokens():  # every token the client holds dies while it works
-        while not done.wait(0.4):
+    def revoke_tokens():  # every token the client holds dies, three times while it works
+        for _ in range(3):
+            if done.wait(0.6):
+                return
             sim.expire_tokens()
 
     revoker = threading.Thread(target=revoke_tokens)
@@ -330,3 +340,13 @@ def test_without_roster_hr_is_unavailable_not_an_error(simulator, tmp_path):
     snap, _, _ = run(simulator, tmp_path, roster=False, days=3, max_interval_days=3)
     assert not snap.status("hr_roster").available
     assert "hr.roster" in snap.status("hr_roster").reason
+
+
+@pytest.mark.slow
+def test_pacing_keeps_a_collection_under_the_rate_limit(make_simulator, tmp_path):
+    """More requests than one window allows: the client waits for the window, never 429s."""
+    sim = make_simulator(users=60, audit_events_per_day=40, rate_limit_per_minute=45)
+    snap, client, _ = run(sim, tmp_path, client_kwargs={"rate_limit_per_minute": 45})
+    assert client.stats.requests > 45
+    assert client.stats.status_429 == 0 and client.pacer.waited_seconds > 0
+    assert all(s.complete for s in snap.statuses.values() if s.available)

@@ -143,6 +143,21 @@ class _Reader:
         return p if p.is_absolute() else (self.path.parent / p).resolve()
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What the YAML parser objects to and where, on one line (lines and columns from 1)."""
+    def at(mark: object) -> str:
+        return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+
+    problem = getattr(exc, "problem", None)
+    if not problem:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = f"{problem}{at(getattr(exc, 'problem_mark', None))}"
+    context = getattr(exc, "context", None)
+    if context:
+        text += f" ({context}{at(getattr(exc, 'context_mark', None))})"
+    return text
+
+
 def load_params(path: str | Path, period_end: dt.date | None = None,
                 today: dt.date | None = None) -> Params:
     """Parse and validate a params file; paths inside it are relative to the file."""
@@ -155,9 +170,13 @@ def load_params(path: str | Path, period_end: dt.date | None = None,
     r = _Reader(path)
     try:
         doc = yaml.load(raw_bytes.decode("utf-8"), Loader=_NoDatesLoader)  # noqa: S506
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise r.fail("(file)", path.name, f"is not valid UTF-8 YAML ({first})") from exc
+    except UnicodeDecodeError as exc:
+        raise r.fail("(file)", path.name,
+                     f"is not UTF-8 (byte 0x{raw_bytes[exc.start]:02x} at offset {exc.start})",
+                     "save the params file as UTF-8") from exc
+    except yaml.YAMLError as exc:
+        raise r.fail("(file)", path.name, f"is not valid YAML: {_yaml_problem(exc)}",
+                     "correct the YAML syntax there") from exc
     doc = r.mapping(doc, "", _TOP_KEYS)
 
     org_raw = r.mapping(doc.get("org"), "org", {"region", "api_base_url", "login_base_url"})

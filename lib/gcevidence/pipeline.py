@@ -28,19 +28,21 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from gcevidence import __version__
 from gcevidence.config import Params, load_params
 from gcevidence.csvsafe import guard
 from gcevidence.errors import InputError, PackError, UsageError
 from gcevidence.findings import Finding
-from gcevidence.report import render
-from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
-from gcevidence.report.index import NotebookOutput, write_index
 from gcevidence.snapshot import Snapshot, dumps
+
+if TYPE_CHECKING:
+    from gcevidence.report.index import NotebookOutput
+
+# nbformat (via jsonschema) and gcevidence.report (matplotlib, pandas) take seconds to import;
+# they are imported where a run needs them, so that a bad credential, params file or roster is
+# reported at once rather than after that wait.
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +210,8 @@ def make_relative(path: Path, run_dir: Path, name: str) -> None:
     environment), but absolute build paths would be wrong after the pack is renamed and would
     leak machine paths; relative ones make the executed notebook re-runnable from the pack.
     """
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     relative = {"run_dir": ".", "params_path": PARAMS_COPY}
     for cell in nb.cells:
@@ -243,11 +247,15 @@ def execute_all(run_dir: Path, env: Mapping[str, str],
 
 
 def render_all(executed: list[Path]) -> list[Path]:
+    from gcevidence.report import render
+
     return [render.render_html(p, p.with_suffix(".html")) for p in executed]
 
 
 def print_all(pages: list[Path]) -> list[Path]:
     """PDF of every page through Chromium; none (one log line) when no Chromium is found."""
+    from gcevidence.report import render
+
     chromium = render.find_chromium()
     if chromium is None:
         log.warning("no Chromium found: PDF skipped")
@@ -354,6 +362,10 @@ def _signing_key(params: Params, env: Mapping[str, str]) -> Any:
 
 
 def _notebook_outputs(run_dir: Path) -> list[NotebookOutput]:
+    import nbformat
+
+    from gcevidence.report.index import NotebookOutput
+
     outputs = []
     for name in (*FAMILY_NOTEBOOKS, SUMMARY_NOTEBOOK):
         files = tuple(f"{name}.{ext}" for ext in ("html", "pdf", "ipynb")
@@ -412,6 +424,8 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
                                progress=progress)
         with timer.phase("checks"):
             from gcevidence.checks import CheckContext, run_checks
+            from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
+            from gcevidence.report.index import write_index
 
             previous, previous_info = _previous(out_root,
                                                 (snapshot.meta.get("org") or {}).get("id", ""))

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 QUERY_PATH = "/api/v2/audits/query"
 RESULTS_PAGE_SIZE = 500  # documented maximum (genesys-api.md §8.3)
 TERMINAL_FAILURES = ("Failed", "Cancelled")
+# A query is only declared unfinished after this many answers saying so: time our own polls
+# spent waiting for the rate window must not count against the server.
+MIN_POLLS_BEFORE_TIMEOUT = 3
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,8 @@ def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSin
                 elif outcome.state in TERMINAL_FAILURES:
                     raise AuditQueryFailed(outcome.transaction_id, outcome.state,
                                            _describe(outcome))
-                elif time.monotonic() - outcome.submitted_at > timeout_seconds:
+                elif (time.monotonic() - outcome.submitted_at > timeout_seconds
+                      and outcome.polls >= MIN_POLLS_BEFORE_TIMEOUT):
                     raise AuditQueryFailed(
                         outcome.transaction_id, f"unfinished after {timeout_seconds:g} s",
                         f"last state {outcome.state or 'unknown'}, {outcome.polls} polls; "

@@ -57,12 +57,13 @@ def explain_token_error(status: int, body: object, region_hint: str) -> str:
     low = f"{error} {desc}".lower()
     if "not found" in low or "unknown client" in low:
         return (f"{text} - wrong client id? Check {ENV_ID}; an OAuth client only works in the "
-                f"region where it was created (wrong region? {region_hint})")
+                f"region where it was created: wrong region? Set {ENV_REGION} (or org.region) to "
+                f"that region (now {region_hint})")
     if "authentication failed" in low or "bad credentials" in low or "secret" in low:
         return f"{text} - wrong secret? Check {ENV_SECRET} for this client id"
     if error == "invalid_client" or status in (400, 401):
         return (f"{text} - wrong client id or secret, or wrong region? ({region_hint}); "
-                f"check {ENV_ID}/{ENV_SECRET}")
+                f"check {ENV_ID}/{ENV_SECRET} and {ENV_REGION}")
     if error == "unauthorized_client":
         return f"{text} - the OAuth client must use the Client Credentials grant type"
     return text

@@ -208,11 +208,10 @@ class GenesysClient:
         attempt = 0
         while True:
             attempt += 1
-            token = self.tokens.get()
-            headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+            headers = {"Accept": "application/json"}
             if json_body is not None:
                 headers["Content-Type"] = "application/json"
-            resp, error = self._send(method, url, target, headers, json_body, attempt)
+            resp, error, token = self._send(method, url, target, headers, json_body, attempt)
             if error is not None:
                 if attempt >= self.max_attempts:
                     raise ApiError(method, target, None, "", f"connection failed: {error}",
@@ -260,17 +259,25 @@ class GenesysClient:
             raise ApiError(method, target, status, code, message, fix)
 
     def _send(self, method: str, url: str, target: str, headers: dict[str, str],
-              json_body: Any, attempt: int) -> tuple[requests.Response | None, str | None]:
-        """Send once inside the concurrency and rate budgets; log it; (response, error)."""
+              json_body: Any, attempt: int
+              ) -> tuple[requests.Response | None, str | None, str]:
+        """Send once inside the concurrency and rate budgets; log it; (response, error, token).
+
+        The token is taken only once the request may go, so that time spent waiting for the
+        rate window does not age it.
+        """
         data = json.dumps(json_body).encode() if json_body is not None else None
         self.pacer.acquire()
         resp: requests.Response | None = None
+        token = ""
         started = time.monotonic()
         try:
             with self._slots:
+                token = self.tokens.get()
                 started = time.monotonic()
-                resp = self._session.request(method, url, headers=headers, data=data,
-                                             timeout=self.timeout, allow_redirects=True)
+                resp = self._session.request(
+                    method, url, data=data, timeout=self.timeout, allow_redirects=True,
+                    headers={**headers, "Authorization": f"Bearer {token}"})
                 content = resp.content  # read inside the slot: the body is part of the call
         except TRANSIENT_ERRORS as exc:
             self.pacer.release(None)
@@ -279,7 +286,7 @@ class GenesysClient:
                             duration_ms=(time.monotonic() - started) * 1000, body=None,
                             error=type(exc).__name__)
             log.debug("%s %s: %s", method, target, type(exc).__name__)
-            return None, type(exc).__name__
+            return None, type(exc).__name__, token
         except BaseException:
             self.pacer.release(None)
             raise
@@ -294,7 +301,7 @@ class GenesysClient:
                 self.stats.status_5xx += 1
         self.log.record(method=method, path=target, status=status, attempt=attempt,
                         duration_ms=(time.monotonic() - started) * 1000, body=content)
-        return resp, None
+        return resp, None, token
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document."""
@@ -315,16 +322,35 @@ class GenesysClient:
         items = list(items)
         if len(items) <= 1 or self.max_workers == 1:
             return [fn(item) for item in items]
+        failed = threading.Event()
+
+        def guarded(item: T) -> R:
+            # A worker freed by a failure would otherwise start the next item, with its own
+            # full retry budget, before the rest are cancelled: an API outage would take
+            # twice as long to report.
+            if failed.is_set():
+                raise _Abandoned
+            try:
+                return fn(item)
+            except BaseException:
+                failed.set()
+                raise
+
         with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)),
                                 thread_name_prefix="gcevidence") as pool:
-            futures = [pool.submit(fn, item) for item in items]
+            futures = [pool.submit(guarded, item) for item in items]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for fut in futures:
-                if fut.done() and fut.exception() is not None:
+                if fut.done() and fut.exception() is not None \
+                        and not isinstance(fut.exception(), _Abandoned):
                     for other in pending:
                         other.cancel()
                     raise fut.exception()  # type: ignore[misc]
             return [fut.result() for fut in futures]
+
+
+class _Abandoned(Exception):
+    """An item of a map not started because another item had already failed."""
 
 
 def _query_value(value: Any) -> str:

@@ -15,6 +15,8 @@ class FaultConfig:
     rate_5xx: float = 0.0               # share answered 500/502/503/504
     reset_rate: float = 0.0             # share whose connection is dropped without an answer
     drop_expand_rate: float = 0.0       # share of user pages silently missing one expansion
+    short_page_rate: float = 0.0        # share of listing pages silently missing their last
+                                        # entity while `total` still counts it
     audit_polls: int = 2                # status polls answered 202 before Succeeded
     audit_fail: bool = False            # audit queries end Failed
     audit_never_finish: bool = False    # audit queries stay Running forever
