@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 
 import pytest
 from gcevidence.simulator import SimConfig, Simulator
 
 # A fixed clock keeps the synthetic org (and its planted cases) identical run to run.
 SIM_NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+NO_SETPRIV = "running as root without setpriv: permissions cannot be enforced"
+
+
+def without_root_override(cmd: list[str]) -> list[str]:
+    """The command run without root's power to ignore file permissions (skips if impossible)."""
+    if os.geteuid() != 0:
+        return cmd
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        pytest.skip(NO_SETPRIV)
+    return [setpriv, "--inh-caps=-dac_override,-dac_read_search",
+            "--bounding-set=-dac_override,-dac_read_search", *cmd]
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
-from conftest import SIM_NOW
+from conftest import NO_SETPRIV, SIM_NOW, without_root_override
 from gcevidence.simulator import FaultConfig, SimConfig, Simulator
 
 LIB = str(Path(__file__).resolve().parents[1] / "lib")
@@ -71,11 +71,11 @@ CASES: dict[str, Case] = {
     "missing credentials": Case(2, (ENV_ID, ENV_SECRET, "not set", "export"),
                                 env={ENV_ID: None, ENV_SECRET: None}),
     "missing secret": Case(2, (f"{ENV_SECRET} is not set", "export"), env={ENV_SECRET: None}),
-    "wrong client id": Case(3, ("client not found", "wrong client id", ENV_ID),
+    "wrong client id": Case(2, ("client not found", "wrong client id", ENV_ID),
                             env={ENV_ID: "no-such-client"}),
-    "wrong secret": Case(3, ("authentication failed", "wrong secret", ENV_SECRET),
+    "wrong secret": Case(2, ("authentication failed", "wrong secret", ENV_SECRET),
                          env={ENV_SECRET: "not-the-secret"}),
-    "wrong region": Case(3, ("client not found", "region where it was created", ENV_REGION,
+    "wrong region": Case(2, ("client not found", "region where it was created", ENV_REGION,
                              "eu-west-1"),
                          sim={"client_id": "another-regions-client"},
                          params={"org": {"region": "eu-west-1", "login_base_url": "{url}"}}),
@@ -187,10 +187,7 @@ def can_mount_tmpfs() -> bool:
 def wrapped(cmd: list[str], wrap: str, out: Path, listing: Path) -> list[str]:
     """The command as a user without write access, or with a full disk under `out`."""
     if wrap == "unwritable":
-        # Root ignores file permissions unless it gives up that capability.
-        return ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
-                "--bounding-set=-dac_override,-dac_read_search", *cmd] \
-            if os.geteuid() == 0 else cmd
+        return without_root_override(cmd)
     if wrap == "disk_full":
         # The tmpfs lives only in the run's mount namespace: list what the run left in it
         # before the namespace (and the tmpfs) goes away.
@@ -204,7 +201,7 @@ def launch(name: str, case: Case, root: Path, stack: contextlib.ExitStack,
            pool: ThreadPoolExecutor) -> Future[Outcome] | str:
     """Start one case; its Outcome arrives in the future (or a reason it cannot run here)."""
     if case.wrap == "unwritable" and os.geteuid() == 0 and not shutil.which("setpriv"):
-        return "running as root without setpriv: permissions cannot be enforced"
+        return NO_SETPRIV
     if case.wrap == "disk_full" and not can_mount_tmpfs():
         return "needs root and unshare -m to mount a small tmpfs"
     home = root / name.replace(" ", "_")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import without_root_override
 from gcevidence.errors import PackError
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.verify import verify_pack
@@ -210,13 +210,7 @@ def test_disk_full_is_one_line_naming_the_folder(tmp_path):
 
 def _run_without_root_override(script: str) -> subprocess.CompletedProcess:
     """Run python as this user, but without root's power to ignore file permissions."""
-    cmd = [sys.executable, "-c", script]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if not setpriv:
-            pytest.skip("running as root without setpriv: permissions cannot be enforced")
-        cmd = [setpriv, "--inh-caps=-dac_override,-dac_read_search",
-               "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    cmd = without_root_override([sys.executable, "-c", script])
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": LIB})
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import without_root_override
 from gcevidence.cli import main
 from gcevidence.config import SigningConfig
 from gcevidence.pack.secrets import scan_for_secrets
@@ -138,14 +139,8 @@ def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
     out = tmp_path / "readonly"
     out.mkdir()
     out.chmod(0o555)
-    cmd = [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"]
-    if os.geteuid() == 0:
-        setpriv = shutil.which("setpriv")
-        if not setpriv:
-            pytest.skip("running as root without setpriv: permissions cannot be enforced")
-        # Root ignores file permissions unless it gives up that capability.
-        cmd = [setpriv, "--inh-caps=-dac_override,-dac_read_search",
-               "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    cmd = without_root_override(
+        [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "lib")
     try:

@@ -54,6 +54,15 @@ class AuthenticationError(ApiError):
     """The OAuth client could not obtain a token (wrong id, secret or region)."""
 
 
+class CredentialsRejected(AuthenticationError):
+    """The login host refused the OAuth client (wrong id, secret or region): fix the config.
+
+    Exit status 2, not 3: retrying cannot help, and nothing was written.
+    """
+
+    exit_status = 2
+
+
 class PermissionDenied(ApiError):
     """403: the OAuth client lacks a permission; checks that need it are not_evaluable."""
 
@@ -75,6 +84,10 @@ class AuditQueryFailed(IncompleteEvidence):
         super().__init__(
             f"audit query {transaction_id} ended {state}{': ' + detail if detail else ''}; "
             "re-run later or shorten period.days")
+
+
+class RenderError(IncompleteEvidence):
+    """A notebook could not be executed or rendered: the evidence cannot be written up."""
 
 
 class PackError(GcEvidenceError):

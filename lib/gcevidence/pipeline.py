@@ -13,7 +13,6 @@ import contextlib
 import csv
 import dataclasses
 import datetime as dt
-import importlib
 import json
 import logging
 import os
@@ -23,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from gcevidence import __version__
 from gcevidence.config import Params, load_params
 from gcevidence.csvsafe import guard
-from gcevidence.errors import InputError, PackError, UsageError
+from gcevidence.errors import InputError, RenderError
 from gcevidence.findings import Finding
 from gcevidence.snapshot import Snapshot, dumps
 
@@ -85,16 +84,6 @@ class Timer:
                 self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
-def _optional(module: str) -> Any | None:
-    """A module of another part of the toolkit, or None when it is not installed (yet)."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-
-
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -138,9 +127,13 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
 
 # --- notebooks ------------------------------------------------------------------------------
 
-def kernel_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment notebook kernels run in: the caller's, minus the OAuth secret."""
-    clean = {k: v for k, v in env.items() if k not in SECRET_ENV}
+def kernel_env(env: Mapping[str, str], hidden: Iterable[str] = ()) -> dict[str, str]:
+    """The environment notebook kernels run in: the caller's, minus the OAuth secret.
+
+    `hidden` names further variables to withhold, e.g. the one holding the signing key.
+    """
+    withheld = set(SECRET_ENV) | set(hidden)
+    clean = {k: v for k, v in env.items() if k not in withheld}
     lib = str(REPO_ROOT / "lib")
     if (REPO_ROOT / "lib" / "gcevidence").is_dir():
         clean["PYTHONPATH"] = os.pathsep.join(
@@ -193,12 +186,14 @@ def execute_notebook(name: str, run_dir: Path, env: Mapping[str, str],
     except subprocess.TimeoutExpired as exc:
         proc.kill()
         proc.communicate()
-        raise PackError(f"notebook {name} did not finish within {timeout} s") from exc
+        raise RenderError(f"notebook {name} did not finish within {timeout} s; "
+                          "no pack was sealed") from exc
     finally:
         _CHILDREN.done(proc)
     if proc.returncode != 0:
         lines = [ln for ln in (stderr or "").splitlines() if ln.strip()]
-        raise PackError(f"notebook {name} failed: {lines[-1] if lines else 'no output'}")
+        raise RenderError(f"notebook {name} failed: {lines[-1] if lines else 'no output'}; "
+                          "no pack was sealed")
     make_relative(out, run_dir, name)
     return out
 
@@ -278,33 +273,27 @@ def print_all(pages: list[Path]) -> list[Path]:
 # --- the run --------------------------------------------------------------------------------
 
 def _thresholds(params: Params) -> dict[str, dict[str, Any]]:
-    catalog = _optional("gcevidence.catalog")
-    if catalog is None or not hasattr(catalog, "effective_thresholds"):
-        raise UsageError("gcevidence.catalog is not installed: cannot evaluate the checks")
-    return catalog.effective_thresholds(params)
+    from gcevidence.catalog import effective_thresholds
+
+    return effective_thresholds(params)
 
 
 def _previous(out_root: Path, org_id: str) -> tuple[Snapshot | None, dict[str, Any]]:
-    history = _optional("gcevidence.history")
-    if history is None or not org_id:
+    """The newest verified earlier pack of this org (role drift's baseline), if any."""
+    if not org_id:
         return None, {}
-    if hasattr(history, "previous_snapshot"):
-        return history.previous_snapshot(out_root, org_id)
-    refs = [r for r in history.find_previous_packs(out_root, org_id, None) if r.verified]
-    if not refs:
-        return None, {}
-    return Snapshot(refs[-1].path), {"run_id": refs[-1].run_id, "path": str(refs[-1].path)}
+    from gcevidence.history import previous_snapshot
+
+    return previous_snapshot(out_root, org_id)
 
 
 def _load_register(params: Params) -> Any:
     """The exceptions register (accepted risks), parsed up front so a bad one writes nothing."""
     if params.exceptions_register is None:
         return None
-    module = _optional("gcevidence.exceptions_register")
-    if module is None:
-        raise UsageError("exceptions.register is set but gcevidence.exceptions_register is "
-                         "not installed")
-    return module.load_register(params.exceptions_register)
+    from gcevidence.exceptions_register import load_register
+
+    return load_register(params.exceptions_register)
 
 
 def _apply_register(register: Any, params: Params, findings: list[Finding]) -> list[Finding]:
@@ -317,13 +306,12 @@ def _apply_register(register: Any, params: Params, findings: list[Finding]) -> l
 
 def _history_extras(run_dir: Path, snapshot: Snapshot, findings: list[Finding],
                     doc: dict[str, Any]) -> None:
-    """Review workbooks and OSCAL results, when those modules are installed."""
-    review = _optional("gcevidence.review")
-    if review is not None and hasattr(review, "write_review_workbooks"):
-        review.write_review_workbooks(snapshot, findings, run_dir / "review")
-    oscal = _optional("gcevidence.oscal")
-    if oscal is not None and hasattr(oscal, "write_assessment_results"):
-        oscal.write_assessment_results(doc, run_dir)
+    """Access review workbooks and the OSCAL assessment results."""
+    from gcevidence.oscal import write_assessment_results
+    from gcevidence.review import write_review_workbooks
+
+    write_review_workbooks(snapshot, findings, run_dir / "review")
+    write_assessment_results(doc, run_dir)
 
 
 def _run_block(params: Params, snapshot: Snapshot, run_id: str, generated_at: str,
@@ -342,23 +330,20 @@ def _run_block(params: Params, snapshot: Snapshot, run_id: str, generated_at: st
 
 def _seal_metadata(run: dict[str, Any], params: Params,
                    thresholds: dict[str, Any]) -> dict[str, Any]:
-    manifest = _optional("gcevidence.pack.manifest")
-    base = {"generated_at": run["generated_at"], "org": run["org"], "region": run["region"],
-            "api_base_url": run["api_base_url"], "client_id": run["client_id"],
-            "params_digest": params.digest, "baseline": params.baseline,
-            "thresholds": thresholds, "period": run["period"], "run_id": run["id"]}
-    if manifest is not None and hasattr(manifest, "run_metadata"):
-        return manifest.run_metadata(**base)
-    return {**base, "tool_version": __version__}
+    from gcevidence.pack.manifest import run_metadata
+
+    return run_metadata(generated_at=run["generated_at"], org=run["org"], region=run["region"],
+                        api_base_url=run["api_base_url"], client_id=run["client_id"],
+                        params_digest=params.digest, baseline=params.baseline,
+                        thresholds=thresholds, period=run["period"], run_id=run["id"])
 
 
 def _signing_key(params: Params, env: Mapping[str, str]) -> Any:
     if params.signing.key is None and params.signing.key_env is None:
         return None
-    sign = _optional("gcevidence.pack.sign")
-    if sign is None:
-        raise UsageError("signing is configured but gcevidence.pack.sign is not installed")
-    return sign.load_signing_key(params.signing, env)
+    from gcevidence.pack.sign import load_signing_key
+
+    return load_signing_key(params.signing, env, source=str(params.path))
 
 
 def _notebook_outputs(run_dir: Path) -> list[NotebookOutput]:
@@ -412,13 +397,14 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
     out_root = Path(out_root or params.output_dir)
     timer = Timer()
     generated_at = utc_now()
-    with PackBuilder(out_root, params.period.end) as pb:
+    client = GenesysClient(creds, api_base_url=params.org.api_base_url,
+                           login_base_url=params.org.login_base_url, region=params.org.region)
+    client.authenticate()  # rejected credentials are bad input too: stop before any folder
+    with client, PackBuilder(out_root, params.period.end) as pb:
         run_dir = pb.dir
         with timer.phase("collection"):
-            client = GenesysClient(creds, api_base_url=params.org.api_base_url,
-                                   login_base_url=params.org.login_base_url,
-                                   region=params.org.region,
-                                   request_log=run_dir / "requests.jsonl")
+            # The token request is recorded too: the log keeps it until the folder exists.
+            client.log.attach(run_dir / "requests.jsonl")
             retention = int((thresholds.get("audit_retention_days") or {}).get("value") or 365)
             snapshot = collect(params, client, run_dir, retention_days=retention,
                                progress=progress)
@@ -441,7 +427,8 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
             shutil.copyfile(params.path, run_dir / PARAMS_COPY)
             _history_extras(run_dir, snapshot, findings, doc)
         with timer.phase("execution"):
-            executed = execute_all(run_dir, kernel_env(env))
+            hidden = [params.signing.key_env] if params.signing.key_env else []
+            executed = execute_all(run_dir, kernel_env(env, hidden))
         with timer.phase("rendering"):
             pages = render_all(executed)
         with timer.phase("pdf"):
@@ -453,7 +440,8 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
                         datasets=[dataclasses.asdict(s) for s in sorted(
                             snapshot.statuses.values(), key=lambda s: s.name)],
                         notebooks=_notebook_outputs(run_dir), extra_files=_other_files(run_dir))
-            pack_dir = pb.seal(_seal_metadata(run, params, thresholds), signing_key=signing_key)
+            pack_dir = pb.seal(_seal_metadata(run, params, thresholds), signing_key=signing_key,
+                               refuse_secrets=[creds.client_secret])
     failed = any(f.status == "fail" for f in findings)
     status = 1 if fail_on_findings and failed else 0
     log.info("pack sealed in %s; timings %s", pack_dir, timer.seconds)

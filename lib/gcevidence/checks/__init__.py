@@ -16,10 +16,7 @@ from gcevidence.checks.registry import (
     run_one,
 )
 
-try:  # role drift lives in its own module, written separately; absent until then
-    importlib.import_module("gcevidence.checks.drift")
-except ModuleNotFoundError as exc:
-    if exc.name != "gcevidence.checks.drift":
-        raise
+# Importing a family module registers its checks.
+importlib.import_module("gcevidence.checks.drift")
 
 __all__ = ["REGISTRY", "CheckContext", "Outcome", "register_check", "run_checks", "run_one"]

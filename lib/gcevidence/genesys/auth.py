@@ -53,7 +53,8 @@ def explain_token_error(status: int, body: object, region_hint: str) -> str:
         error = str(body.get("error", ""))
         desc = str(body.get("error_description") or body.get("description")
                    or body.get("message") or "")
-    text = f"{error}: {desc}".strip(": ") or f"HTTP {status}"
+    # The error code is already in the ApiError's text; say the description once.
+    text = desc or error or f"HTTP {status}"
     low = f"{error} {desc}".lower()
     if "not found" in low or "unknown client" in low:
         return (f"{text} - wrong client id? Check {ENV_ID}; an OAuth client only works in the "

@@ -23,7 +23,12 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from gcevidence.errors import ApiError, AuthenticationError, PermissionDenied
+from gcevidence.errors import (
+    ApiError,
+    AuthenticationError,
+    CredentialsRejected,
+    PermissionDenied,
+)
 from gcevidence.genesys.auth import Credentials, TokenSource, explain_token_error
 from gcevidence.genesys.backoff import backoff_delay, retry_after_seconds
 from gcevidence.genesys.pacing import Pacer
@@ -99,7 +104,8 @@ class GenesysClient:
         self.timeout = timeout
         self.stats = ClientStats()
         self.pacer = Pacer(allowed=rate_limit_per_minute)
-        self.log = RequestLog(request_log)
+        # Without a path yet, calls are kept until the run folder exists (RequestLog.attach).
+        self.log = RequestLog(request_log, buffer=True)
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.max_workers + 4,
                               max_retries=0)
@@ -136,6 +142,10 @@ class GenesysClient:
         return f"GenesysClient({self.api_base_url!r}, client_id={self.creds.client_id!r})"
 
     # -- token -------------------------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Obtain a token now, so rejected credentials stop a run before it writes anything."""
+        self.tokens.get()
 
     @property
     def token_url(self) -> str:
@@ -188,7 +198,8 @@ class GenesysClient:
             body = _json_or_none(resp)
             if resp.status_code != 200 or not isinstance(body, dict) or not body.get(
                     "access_token"):
-                raise AuthenticationError(
+                rejected = resp.status_code in (400, 401, 403)
+                raise (CredentialsRejected if rejected else AuthenticationError)(
                     "POST", self.token_url, resp.status_code,
                     str(body.get("error", "")) if isinstance(body, dict) else "",
                     explain_token_error(resp.status_code, body, region_hint))

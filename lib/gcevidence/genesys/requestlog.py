@@ -15,18 +15,31 @@ from typing import Any
 
 
 class RequestLog:
-    def __init__(self, path: Path | None):
-        self.path = Path(path) if path else None
+    """Appends one line per call to `path`; with `buffer`, keeps lines until `attach`."""
+
+    def __init__(self, path: Path | None, *, buffer: bool = False):
+        self.path = None
         self._lock = threading.Lock()
         self._fh = None
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._pending: list[str] | None = [] if buffer and not path else None
+        if path:
+            self.attach(path)
+
+    def attach(self, path: Path) -> None:
+        """Start writing to `path`, beginning with the lines buffered so far."""
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
             self._fh = self.path.open("a", encoding="utf-8")
+            if self._pending:
+                self._fh.writelines(self._pending)
+                self._fh.flush()
+            self._pending = None
 
     def record(self, *, method: str, path: str, status: int | None, attempt: int,
                duration_ms: float, body: bytes | None, log_body_digest: bool = True,
                error: str = "") -> None:
-        if self._fh is None:
+        if self._fh is None and self._pending is None:
             return
         entry: dict[str, Any] = {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace(
@@ -41,6 +54,9 @@ class RequestLog:
             entry["error"] = error
         line = json.dumps(entry, sort_keys=True) + "\n"
         with self._lock:
+            if self._fh is None:
+                self._pending.append(line)
+                return
             self._fh.write(line)
             self._fh.flush()
 

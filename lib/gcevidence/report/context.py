@@ -62,12 +62,9 @@ def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:
 
 
 def compute_thresholds(params: Params) -> dict[str, dict[str, Any]]:
-    """Effective thresholds from the catalog; empty when the catalog is not installed."""
-    try:
-        from gcevidence.catalog import effective_thresholds
-    except ImportError:
-        log.warning("gcevidence.catalog is not available: thresholds unknown")
-        return {}
+    """Effective thresholds: the baseline's numbers with the params' overrides."""
+    from gcevidence.catalog import effective_thresholds
+
     return effective_thresholds(params)
 
 

@@ -184,10 +184,7 @@ def show_datasets(ctx: RunContext) -> HTML:
 
 
 def show_history(ctx: RunContext) -> HTML:
-    """Trends across this org's sealed packs (history module), or a note when it is absent."""
-    try:
-        from gcevidence.report.history_charts import show_history as history_section
-    except ImportError:
-        return _display('<p class="gce-note">History across packs is not available in this '
-                        "installation.</p>")
+    """Trends across this org's sealed packs: holders per role, weekly grants, joiners/leavers."""
+    from gcevidence.report.history_charts import show_history as history_section
+
     return history_section(ctx)
