@@ -151,20 +151,17 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
         last_login = parse_time(u["date_last_login"])
         welcome = parse_time(u["date_welcome_sent"])
         name = user_label(u, u["email"])
-        if last_login:
-            days = (ctx.today - last_login.date()).days
+        # A user who never logged in is idle since the invitation was sent.
+        since = last_login or welcome
+        if since:
+            days = (ctx.today - since.date()).days
             idle[u["id"]] = days
             if days > dormant_days:
+                how = (f"last login {since.date()}" if last_login
+                       else f"never logged in; invited {since.date()}")
                 exceptions.append(ExceptionItem(
-                    "user", u["id"], name, f"last login {last_login.date()}, {days} days before "
-                    f"{ctx.today} (limit {dormant_days})"))
-        elif welcome:
-            days = (ctx.today - welcome.date()).days
-            idle[u["id"]] = days
-            if days > dormant_days:
-                exceptions.append(ExceptionItem(
-                    "user", u["id"], name, f"never logged in; invited {welcome.date()}, {days} "
-                    f"days before {ctx.today} (limit {dormant_days})"))
+                    "user", u["id"], name,
+                    f"{how}, {days} days before {ctx.today} (limit {dormant_days})"))
         else:
             exceptions.append(ExceptionItem("user", u["id"], name,
                                             "no login or creation date recorded"))
