@@ -54,6 +54,11 @@ AUDIT_DATASETS = ("audit_events", "audit_queries", "audit_retention_probe")
 _EXPANSION_TRIES = 3
 
 
+def required_retention_days(thresholds: dict[str, dict[str, Any]]) -> int:
+    """How far back the audit trail must reach: the effective `audit_retention_days`."""
+    return int((thresholds.get("audit_retention_days") or {}).get("value") or 365)
+
+
 def collect(params: Params, client: GenesysClient, run_dir: Path, retention_days: int = 365,
             progress: bool = False) -> Snapshot:
     """Collect every dataset into run_dir; IncompleteEvidence when anything is incomplete."""

@@ -272,10 +272,6 @@ def print_all(pages: list[Path]) -> list[Path]:
 
 # --- the run --------------------------------------------------------------------------------
 
-def _thresholds(params: Params) -> dict[str, dict[str, Any]]:
-    from gcevidence.catalog import effective_thresholds
-
-    return effective_thresholds(params)
 
 
 def _previous(out_root: Path, org_id: str) -> tuple[Snapshot | None, dict[str, Any]]:
@@ -381,13 +377,15 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
     Errors propagate as GcEvidenceError subclasses (exit 2 bad input, 3 incomplete evidence);
     the PackBuilder removes the unfinished pack whatever goes wrong.
     """
-    from gcevidence.collect import collect
+    from gcevidence.collect import collect, required_retention_days
     from gcevidence.genesys import Credentials, GenesysClient
     from gcevidence.pack import PackBuilder
 
     # Every input is checked before anything is written (exit 2 leaves no trace).
     creds = Credentials.from_env(env)
-    thresholds = _thresholds(params)
+    from gcevidence.catalog import effective_thresholds
+
+    thresholds = effective_thresholds(params)
     signing_key = _signing_key(params, env)
     if params.hr_roster is not None:
         from gcevidence.hr import load_roster
@@ -405,8 +403,8 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
         with timer.phase("collection"):
             # The token request is recorded too: the log keeps it until the folder exists.
             client.log.attach(run_dir / "requests.jsonl")
-            retention = int((thresholds.get("audit_retention_days") or {}).get("value") or 365)
-            snapshot = collect(params, client, run_dir, retention_days=retention,
+            snapshot = collect(params, client, run_dir,
+                               retention_days=required_retention_days(thresholds),
                                progress=progress)
         with timer.phase("checks"):
             from gcevidence.checks import CheckContext, run_checks

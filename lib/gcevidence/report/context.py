@@ -61,13 +61,6 @@ def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:
     return doc.get("run", {}), [finding_from_dict(f) for f in doc.get("findings", [])]
 
 
-def compute_thresholds(params: Params) -> dict[str, dict[str, Any]]:
-    """Effective thresholds: the baseline's numbers with the params' overrides."""
-    from gcevidence.catalog import effective_thresholds
-
-    return effective_thresholds(params)
-
-
 def compute_findings(snapshot: Snapshot, params: Params,
                      thresholds: dict[str, dict[str, Any]]) -> list[Finding]:
     """Run every check over a snapshot (standalone mode; the pipeline does this itself)."""
@@ -85,33 +78,32 @@ def standalone_dir(params: Params) -> Path:
     return path
 
 
-def collect_standalone(params: Params) -> Path:
+def collect_standalone(params: Params, thresholds: dict[str, dict[str, Any]]) -> Path:
     """Collect a snapshot into a fresh folder with credentials from the environment."""
-    from gcevidence.collect import collect
-    from gcevidence.genesys import Credentials, GenesysClient
+    from gcevidence.collect import collect, required_retention_days
+    from gcevidence.genesys import GenesysClient
 
     run_dir = standalone_dir(params)
-    creds = Credentials.from_env()
-    client = GenesysClient(creds, api_base_url=params.org.api_base_url,
-                           login_base_url=params.org.login_base_url, region=params.org.region,
-                           request_log=run_dir / "requests.jsonl")
-    collect(params, client, run_dir)
+    with GenesysClient.from_params(params, request_log=run_dir / "requests.jsonl") as client:
+        collect(params, client, run_dir, retention_days=required_retention_days(thresholds))
     log.info("standalone run collected into %s", run_dir)
     return run_dir
 
 
 def open_run(run_dir: str | Path | None, params_path: str | Path) -> RunContext:
     """Open a run folder (or collect a fresh one when run_dir is empty) for a notebook."""
+    from gcevidence.catalog import effective_thresholds
+
     params = load_params(params_path)
     if not run_dir:
-        run_dir = collect_standalone(params)
+        run_dir = collect_standalone(params, effective_thresholds(params))
     run_dir = Path(run_dir)
     if not (run_dir / SNAPSHOT_FILE).is_file():
         raise FileNotFoundError(f"{run_dir} holds no {SNAPSHOT_FILE}: not a run folder")
     snapshot = Snapshot(run_dir)
     thresholds_file = run_dir / THRESHOLDS_FILE
     thresholds = (json.loads(thresholds_file.read_text(encoding="utf-8"))
-                  if thresholds_file.is_file() else compute_thresholds(params))
+                  if thresholds_file.is_file() else effective_thresholds(params))
     if (run_dir / FINDINGS_FILE).is_file():
         run, findings = load_findings(run_dir)
     else:
