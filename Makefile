@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/gcevidence demo --out output
 
-test: $(STAMP)
-	$(BIN)/ruff check lib tests bench
+test: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

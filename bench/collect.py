@@ -57,8 +57,10 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
     pages += sum(max(1, math.ceil(n / 100)) for n in subjects_per_role.values())
     pages += roles - len(subjects_per_role)  # roles nobody holds still need one page
     objects = 6  # organization, auth settings, token timeout, key configs, rotation, settings
-    audit_rows = {q["transaction_id"]: int(q["result_count"]) for q in _csv(
-        snapshot_dir / "evidence/audit_queries.csv")}
+    audit_rows = {
+        q["transaction_id"]: int(q["result_count"])
+        for q in _csv(snapshot_dir / "evidence/audit_queries.csv")
+    }
     audit = sum(1 + (AUDIT_POLLS + 1) + max(1, math.ceil(n / 500)) for n in audit_rows.values())
     assert len(audit_rows) == queries + probe_queries
     # One realtime count per service reconciles the recent part of the period.
@@ -68,6 +70,7 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
 
 def _csv(path: Path) -> list[dict]:
     import csv
+
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
@@ -78,22 +81,31 @@ def bench_gcevidence(sim: SimHandle, work: Path, max_workers: int) -> dict:
         f"org: {{api_base_url: '{sim.base_url}'}}\n"
         f"period: {{end: {sim.now.date().isoformat()}, days: {PERIOD_DAYS}}}\n"
         f"hr: {{roster: {sim.write_roster(work / 'roster.csv')}}}\n"
-        "audit: {max_interval_days: 30}\n")
+        "audit: {max_interval_days: 30}\n"
+    )
     params = load_params(params_path)
     run_dir = work / "run"
-    client = GenesysClient(Credentials(sim.client_id, sim.client_secret),
-                           api_base_url=sim.base_url, request_log=run_dir / "requests.jsonl",
-                           max_workers=max_workers)
+    client = GenesysClient(
+        Credentials(sim.client_id, sim.client_secret),
+        api_base_url=sim.base_url,
+        request_log=run_dir / "requests.jsonl",
+        max_workers=max_workers,
+    )
     started = time.perf_counter()
     snap = collect(params, client, run_dir, retention_days=RETENTION_DAYS)
     wall = time.perf_counter() - started
     client.close()
     queries = len(plan_queries(SERVICES, params.period.start_utc, params.period.end_utc, 30))
-    return {"requests": client.stats.requests + client.stats.token_requests,
-            "minimum": minimum_requests(run_dir, queries, len(SERVICES)),
-            "429s": client.stats.status_429, "wall_s": wall, "peak_mib": _peak_rss_mib(),
-            "users": snap.status("users").rows, "events": snap.status("audit_events").rows,
-            "paced_wait_s": client.pacer.waited_seconds}
+    return {
+        "requests": client.stats.requests + client.stats.token_requests,
+        "minimum": minimum_requests(run_dir, queries, len(SERVICES)),
+        "429s": client.stats.status_429,
+        "wall_s": wall,
+        "peak_mib": _peak_rss_mib(),
+        "users": snap.status("users").rows,
+        "events": snap.status("audit_events").rows,
+        "paced_wait_s": client.pacer.waited_seconds,
+    }
 
 
 class NaiveClient:
@@ -103,9 +115,12 @@ class NaiveClient:
         self.base = sim.base_url
         self.requests = 0
         self.status_429 = 0
-        token = requests.post(f"{self.base}/oauth/token", data={"grant_type":
-                              "client_credentials"}, auth=(sim.client_id, sim.client_secret),
-                              timeout=30).json()["access_token"]
+        token = requests.post(
+            f"{self.base}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(sim.client_id, sim.client_secret),
+            timeout=30,
+        ).json()["access_token"]
         self.requests += 1
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
@@ -113,8 +128,9 @@ class NaiveClient:
     def call(self, method: str, url: str, **kwargs) -> requests.Response:
         while True:
             self.requests += 1
-            resp = self.session.request(method, url if url.startswith("http")
-                                        else self.base + url, timeout=60, **kwargs)
+            resp = self.session.request(
+                method, url if url.startswith("http") else self.base + url, timeout=60, **kwargs
+            )
             if resp.status_code == 429:
                 self.status_429 += 1
                 time.sleep(float(resp.headers.get("Retry-After", "1")))
@@ -133,33 +149,44 @@ class NaiveClient:
 
     def collect(self, start: dt.datetime, end: dt.datetime, probe_start: dt.datetime) -> int:
         self.call("GET", "/api/v2/organizations/me")
-        users = self.all_pages("/api/v2/users", state="any",
-                               expand="authorization,authorization.unusedRoles,dateLastLogin,"
-                                      "dateWelcomeSent")
+        users = self.all_pages(
+            "/api/v2/users",
+            state="any",
+            expand="authorization,authorization.unusedRoles,dateLastLogin,dateWelcomeSent",
+        )
         roles = self.all_pages("/api/v2/authorization/roles")
         for role in roles:
             self.all_pages(f"/api/v2/authorization/roles/{role['id']}/subjectgrants")
         self.all_pages("/api/v2/authorization/divisions")
-        for path in ("/api/v2/organizations/authentication/settings", "/api/v2/tokens/timeout",
-                     "/api/v2/recording/keyconfigurations",
-                     "/api/v2/recording/recordingkeys/rotationschedule",
-                     "/api/v2/recording/settings"):
+        for path in (
+            "/api/v2/organizations/authentication/settings",
+            "/api/v2/tokens/timeout",
+            "/api/v2/recording/keyconfigurations",
+            "/api/v2/recording/recordingkeys/rotationschedule",
+            "/api/v2/recording/settings",
+        ):
             self.call("GET", path)
         self.all_pages("/api/v2/recording/recordingkeys")
         self.all_pages("/api/v2/telephony/providers/edges/trunkbasesettings")
         events = 0
         specs = plan_queries(SERVICES, start, end, 30) + plan_queries(
-            SERVICES, probe_start, probe_start + dt.timedelta(days=7), 7)
+            SERVICES, probe_start, probe_start + dt.timedelta(days=7), 7
+        )
         for spec in specs:
-            tid = self.call("POST", "/api/v2/audits/query", json={
-                "interval": spec.interval, "serviceName": spec.service}).json()["id"]
-            while self.call("GET", f"/api/v2/audits/query/{tid}").json()["state"] != \
-                    "Succeeded":
+            tid = self.call(
+                "POST",
+                "/api/v2/audits/query",
+                json={"interval": spec.interval, "serviceName": spec.service},
+            ).json()["id"]
+            while self.call("GET", f"/api/v2/audits/query/{tid}").json()["state"] != "Succeeded":
                 time.sleep(1)
             cursor = None
             while True:
-                body = self.call("GET", f"/api/v2/audits/query/{tid}/results",
-                                 params={"cursor": cursor} if cursor else {}).json()
+                body = self.call(
+                    "GET",
+                    f"/api/v2/audits/query/{tid}/results",
+                    params={"cursor": cursor} if cursor else {},
+                ).json()
                 events += len(body.get("entities", []))
                 cursor = body.get("cursor")
                 if not cursor:
@@ -174,8 +201,12 @@ def bench_naive(sim: SimHandle, work: Path, max_workers: int) -> dict:
     client = NaiveClient(sim)
     client.collect(start, end, end - dt.timedelta(days=RETENTION_DAYS))
     wall = time.perf_counter() - started
-    return {"requests": client.requests, "429s": client.status_429, "wall_s": wall,
-            "peak_mib": _peak_rss_mib()}
+    return {
+        "requests": client.requests,
+        "429s": client.status_429,
+        "wall_s": wall,
+        "peak_mib": _peak_rss_mib(),
+    }
 
 
 @dataclass(frozen=True)
@@ -222,8 +253,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--rate-limit", type=int, default=3000,
-                        help="simulated requests per minute (the default 300 scaled x10)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=3000,
+        help="simulated requests per minute (the default 300 scaled x10)",
+    )
     parser.add_argument("--latency-ms", type=int, default=10)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--skip-naive", action="store_true")
@@ -231,9 +266,13 @@ def main() -> None:
     # ~93-95% of the simulated background events belong to the default services; the period
     # spans PERIOD_DAYS + 1 days (its end day is inclusive).
     per_day = max(1, round(args.events / (PERIOD_DAYS + 1) / 0.93))
-    cfg = SimConfig(seed=11, users=args.users, audit_events_per_day=per_day,
-                    rate_limit_per_minute=args.rate_limit,
-                    faults=FaultConfig(latency_ms=args.latency_ms, audit_polls=AUDIT_POLLS))
+    cfg = SimConfig(
+        seed=11,
+        users=args.users,
+        audit_events_per_day=per_day,
+        rate_limit_per_minute=args.rate_limit,
+        faults=FaultConfig(latency_ms=args.latency_ms, audit_polls=AUDIT_POLLS),
+    )
     # The simulator gets a process of its own: sharing the GIL with the client would measure
     # the simulator, and its memory would count as the client's.
     ctx = mp.get_context("fork")
@@ -241,26 +280,34 @@ def main() -> None:
         work = Path(tmp)
         parent, child = ctx.Pipe()
         stop = ctx.Event()
-        server = ctx.Process(target=_serve, args=(cfg, work / "roster.csv", child, stop),
-                             daemon=True)
+        server = ctx.Process(
+            target=_serve, args=(cfg, work / "roster.csv", child, stop), daemon=True
+        )
         server.start()
         try:
             sim = parent.recv()
             (work / "ours").mkdir()
             ours = _in_child(bench_gcevidence, sim, work / "ours", args.workers)
-            print(f"org: {ours['users']} users, {ours['events']} audit events in the period; "
-                  f"latency {args.latency_ms} ms, rate limit {args.rate_limit}/min")
-            print(f"gcevidence: {ours['requests']} requests (minimum {ours['minimum']}), "
-                  f"{ours['429s']} x 429, {ours['wall_s']:.1f} s wall, "
-                  f"peak RSS {ours['peak_mib']:.0f} MiB; worker threads waited "
-                  f"{ours['paced_wait_s']:.0f} thread-s for the rate window")
+            print(
+                f"org: {ours['users']} users, {ours['events']} audit events in the period; "
+                f"latency {args.latency_ms} ms, rate limit {args.rate_limit}/min"
+            )
+            print(
+                f"gcevidence: {ours['requests']} requests (minimum {ours['minimum']}), "
+                f"{ours['429s']} x 429, {ours['wall_s']:.1f} s wall, "
+                f"peak RSS {ours['peak_mib']:.0f} MiB; worker threads waited "
+                f"{ours['paced_wait_s']:.0f} thread-s for the rate window"
+            )
             if not args.skip_naive:
                 naive = _in_child(bench_naive, sim, work, args.workers)
-                print(f"naive:      {naive['requests']} requests, {naive['429s']} x 429, "
-                      f"{naive['wall_s']:.1f} s wall, peak RSS {naive['peak_mib']:.0f} MiB")
+                print(
+                    f"naive:      {naive['requests']} requests, {naive['429s']} x 429, "
+                    f"{naive['wall_s']:.1f} s wall, peak RSS {naive['peak_mib']:.0f} MiB"
+                )
         finally:
             stop.set()
             server.join(timeout=10)
+
 
 if __name__ == "__main__":
     main()

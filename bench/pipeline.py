@@ -62,14 +62,18 @@ def main() -> int:
     sampler.join()
     self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"demo: {args.users} users, {args.events_per_day} audit events/day, "
-          f"{len(result.findings)} checks, pack {files} files, {size / 2**20:.1f} MiB")
+    print(
+        f"demo: {args.users} users, {args.events_per_day} audit events/day, "
+        f"{len(result.findings)} checks, pack {files} files, {size / 2**20:.1f} MiB"
+    )
     for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
         print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")
     print(f"  {'total':<11} {total:7.2f} s (wall, including simulator start-up)")
-    print(f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
-          f"{child_kib / 1024:.0f} MiB" + (f", whole tree PSS (sampled) {peak[0] / 2**20:.0f} MiB"
-                                          if peak[0] else ""))
+    print(
+        f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
+        f"{child_kib / 1024:.0f} MiB"
+        + (f", whole tree PSS (sampled) {peak[0] / 2**20:.0f} MiB" if peak[0] else "")
+    )
     return 0
 
 

@@ -28,27 +28,68 @@ sod_conflicts:
 """
 
 
-def user(uid, name, email, state="active", last_login="2026-11-20T09:00:00Z",
-         welcome="2026-01-05T09:00:00Z"):
-    return {"id": uid, "name": name, "email": email, "username": email, "state": state,
-            "date_last_login": last_login, "date_welcome_sent": welcome,
-            "division_id": "d-home", "division_name": "Home"}
+def user(
+    uid,
+    name,
+    email,
+    state="active",
+    last_login="2026-11-20T09:00:00Z",
+    welcome="2026-01-05T09:00:00Z",
+):
+    return {
+        "id": uid,
+        "name": name,
+        "email": email,
+        "username": email,
+        "state": state,
+        "date_last_login": last_login,
+        "date_welcome_sent": welcome,
+        "division_id": "d-home",
+        "division_name": "Home",
+    }
 
 
-def grant(role_id, role_name, subject_id, subject_name, subject_type="PC_USER",
-          division="Home"):
-    return {"role_id": role_id, "role_name": role_name, "subject_id": subject_id,
-            "subject_name": subject_name, "subject_type": subject_type,
-            "division_id": f"d-{division.lower()}", "division_name": division}
+def grant(role_id, role_name, subject_id, subject_name, subject_type="PC_USER", division="Home"):
+    return {
+        "role_id": role_id,
+        "role_name": role_name,
+        "subject_id": subject_id,
+        "subject_name": subject_name,
+        "subject_type": subject_type,
+        "division_id": f"d-{division.lower()}",
+        "division_name": division,
+    }
 
 
-def event(eid, when, service="Directory", entity_type="User", action="Update", entity_id="",
-          entity_name="", user_id="u-alice", property_changes="[]", status="SUCCESS"):
-    return {"id": eid, "event_date": when, "service_name": service, "level": "USER",
-            "action": action, "entity_type": entity_type, "entity_id": entity_id,
-            "entity_name": entity_name, "user_id": user_id, "user_name": "", "client_id": "",
-            "status": status, "remote_ip": "", "property_changes": property_changes,
-            "context": "{}"}
+def event(
+    eid,
+    when,
+    service="Directory",
+    entity_type="User",
+    action="Update",
+    entity_id="",
+    entity_name="",
+    user_id="u-alice",
+    property_changes="[]",
+    status="SUCCESS",
+):
+    return {
+        "id": eid,
+        "event_date": when,
+        "service_name": service,
+        "level": "USER",
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "entity_name": entity_name,
+        "user_id": user_id,
+        "user_name": "",
+        "client_id": "",
+        "status": status,
+        "remote_ip": "",
+        "property_changes": property_changes,
+        "context": "{}",
+    }
 
 
 def state_change(eid, when, user_id, new="inactive"):
@@ -57,8 +98,16 @@ def state_change(eid, when, user_id, new="inactive"):
 
 
 def member_add(eid, when, grantee, role_id, granter, org="org-1"):
-    return event(eid, when, service="PeoplePermissions", entity_type="Role", action="MemberAdd",
-                 entity_id=role_id, entity_name=f"{grantee}--{role_id}--{org}", user_id=granter)
+    return event(
+        eid,
+        when,
+        service="PeoplePermissions",
+        entity_type="Role",
+        action="MemberAdd",
+        entity_id=role_id,
+        entity_name=f"{grantee}--{role_id}--{org}",
+        user_id=granter,
+    )
 
 
 def base_data() -> dict:
@@ -69,19 +118,43 @@ def base_data() -> dict:
             user("u-alice", "Alice Admin", "Alice@Example.com"),
             user("u-bob", "Bob Agent", "bob@example.com"),
             user("u-carol", "Carol Leaver", "carol@example.com", state="inactive"),
-            user("u-dave", "Dave Deleted", "dave@example.com", state="deleted",
-                 last_login="2020-01-01T00:00:00Z"),
+            user(
+                "u-dave",
+                "Dave Deleted",
+                "dave@example.com",
+                state="deleted",
+                last_login="2020-01-01T00:00:00Z",
+            ),
         ],
         "hr_roster": [
-            {"employee_id": "E1", "email": "alice@example.com", "status": "active",
-             "termination_date": "", "department": "IT", "groups": "GC-Platform-Admins;Staff"},
-            {"employee_id": "E2", "email": "bob@example.com", "status": "active",
-             "termination_date": "", "department": "Sales", "groups": "Sales"},
-            {"employee_id": "E3", "email": "carol@example.com", "status": "terminated",
-             "termination_date": "2026-11-25", "department": "Sales", "groups": "Sales"},
+            {
+                "employee_id": "E1",
+                "email": "alice@example.com",
+                "status": "active",
+                "termination_date": "",
+                "department": "IT",
+                "groups": "GC-Platform-Admins;Staff",
+            },
+            {
+                "employee_id": "E2",
+                "email": "bob@example.com",
+                "status": "active",
+                "termination_date": "",
+                "department": "Sales",
+                "groups": "Sales",
+            },
+            {
+                "employee_id": "E3",
+                "email": "carol@example.com",
+                "status": "terminated",
+                "termination_date": "2026-11-25",
+                "department": "Sales",
+                "groups": "Sales",
+            },
         ],
         "roles": [
-            {"id": "r-ma", "name": "Master Admin"}, {"id": "r-emp", "name": "employee"},
+            {"id": "r-ma", "name": "Master Admin"},
+            {"id": "r-emp", "name": "employee"},
             {"id": "r-qe", "name": "Quality Evaluator"},
             {"id": "r-qa", "name": "Quality Administrator"},
         ],
@@ -93,34 +166,83 @@ def base_data() -> dict:
             grant("r-ma", "Master Admin", "g-1", "Admins group", subject_type="PC_GROUP"),
         ],
         "unused_roles": [],
-        "auth_settings": {"multifactorAuthenticationRequired": True,
-                          "passwordRequirements": {"minimumLength": 12, "minimumDigits": 1,
-                                                   "minimumLetters": 1, "expirationDays": 90}},
+        "auth_settings": {
+            "multifactorAuthenticationRequired": True,
+            "passwordRequirements": {
+                "minimumLength": 12,
+                "minimumDigits": 1,
+                "minimumLetters": 1,
+                "expirationDays": 90,
+            },
+        },
         "token_timeout": {"idleTokenTimeoutSeconds": 900},
-        "recording_key_configs": [{"id": "kc-1", "key_configuration_type": "KmsSymmetric",
-                                   "url": "arn:aws:kms:x", "last_error_code": "",
-                                   "last_error_message": ""}],
-        "recording_keys": [{"id": "k-1", "name": "key one", "create_date": "2026-06-01T00:00:00Z",
-                            "key_configuration_type": "KmsSymmetric"}],
+        "recording_key_configs": [
+            {
+                "id": "kc-1",
+                "key_configuration_type": "KmsSymmetric",
+                "url": "arn:aws:kms:x",
+                "last_error_code": "",
+                "last_error_message": "",
+            }
+        ],
+        "recording_keys": [
+            {
+                "id": "k-1",
+                "name": "key one",
+                "create_date": "2026-06-01T00:00:00Z",
+                "key_configuration_type": "KmsSymmetric",
+            }
+        ],
         "key_rotation_schedule": {"id": "krs", "period": "MONTHLY"},
         "recording_settings": {},
         "trunks": [
-            {"id": "t-1", "name": "Carrier A", "state": "active", "trunk_type": "EXTERNAL",
-             "transport": "tls", "srtp_cipher_suites": "AES_CM_128_HMAC_SHA1_80"},
-            {"id": "t-2", "name": "Old carrier", "state": "inactive", "trunk_type": "EXTERNAL",
-             "transport": "udp", "srtp_cipher_suites": ""},
-            {"id": "t-3", "name": "Phones", "state": "active", "trunk_type": "PHONE",
-             "transport": "udp", "srtp_cipher_suites": ""},
+            {
+                "id": "t-1",
+                "name": "Carrier A",
+                "state": "active",
+                "trunk_type": "EXTERNAL",
+                "transport": "tls",
+                "srtp_cipher_suites": "AES_CM_128_HMAC_SHA1_80",
+            },
+            {
+                "id": "t-2",
+                "name": "Old carrier",
+                "state": "inactive",
+                "trunk_type": "EXTERNAL",
+                "transport": "udp",
+                "srtp_cipher_suites": "",
+            },
+            {
+                "id": "t-3",
+                "name": "Phones",
+                "state": "active",
+                "trunk_type": "PHONE",
+                "transport": "udp",
+                "srtp_cipher_suites": "",
+            },
         ],
         "audit_events": [event(f"e-{d}", f"{d}T12:00:00Z", action="View") for d in days]
-        + [state_change("e-carol-off", "2026-11-25T10:00:00Z", "u-carol"),
-           member_add("e-grant-ok", "2026-11-21T08:00:00Z", "u-alice", "r-ma", "u-alice")],
-        "audit_queries": [{"transaction_id": "q-1", "service_name": "Directory",
-                           "interval_start": "2026-11-20T00:00:00Z",
-                           "interval_end": "2026-12-01T00:00:00Z", "state": "Succeeded",
-                           "result_count": "12", "pages": "1"}],
-        "audit_retention_probe": {"events_found": 4, "probe_start": "2025-11-30T00:00:00Z",
-                                  "probe_end": "2025-12-07T00:00:00Z", "required_days": 365},
+        + [
+            state_change("e-carol-off", "2026-11-25T10:00:00Z", "u-carol"),
+            member_add("e-grant-ok", "2026-11-21T08:00:00Z", "u-alice", "r-ma", "u-alice"),
+        ],
+        "audit_queries": [
+            {
+                "transaction_id": "q-1",
+                "service_name": "Directory",
+                "interval_start": "2026-11-20T00:00:00Z",
+                "interval_end": "2026-12-01T00:00:00Z",
+                "state": "Succeeded",
+                "result_count": "12",
+                "pages": "1",
+            }
+        ],
+        "audit_retention_probe": {
+            "events_found": 4,
+            "probe_start": "2025-11-30T00:00:00Z",
+            "probe_end": "2025-12-07T00:00:00Z",
+            "required_days": 365,
+        },
     }
 
 
@@ -132,8 +254,11 @@ def build_snapshot(root: Path, data: dict) -> Snapshot:
     w = SnapshotWriter(root)
     for name, value in data.items():
         if value == DENIED:
-            w.mark_unavailable(name, "403 missing.any.permissions",
-                               missing_permission=SPECS[name].permission or "some:permission")
+            w.mark_unavailable(
+                name,
+                "403 missing.any.permissions",
+                missing_permission=SPECS[name].permission or "some:permission",
+            )
         elif value == MISSING:
             w.mark_unavailable(name, "no HR roster configured (params hr.roster)")
         elif SPECS[name].kind == "table":
@@ -161,8 +286,9 @@ class World:
         ppath = self.tmp_path / f"params{self._n}.yaml"
         ppath.write_text(self.params_text)
         params = load_params(ppath)
-        return CheckContext(snap, params, effective_thresholds(params), today=self.today,
-                            previous=previous)
+        return CheckContext(
+            snap, params, effective_thresholds(params), today=self.today, previous=previous
+        )
 
     def run(self, check_id: str):
         return run_one(self.ctx(), REGISTRY[check_id])

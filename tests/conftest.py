@@ -21,8 +21,12 @@ def without_root_override(cmd: list[str]) -> list[str]:
     setpriv = shutil.which("setpriv")
     if not setpriv:
         pytest.skip(NO_SETPRIV)
-    return [setpriv, "--inh-caps=-dac_override,-dac_read_search",
-            "--bounding-set=-dac_override,-dac_read_search", *cmd]
+    return [
+        setpriv,
+        "--inh-caps=-dac_override,-dac_read_search",
+        "--bounding-set=-dac_override,-dac_read_search",
+        *cmd,
+    ]
 
 
 @pytest.fixture

@@ -22,8 +22,14 @@ def browser():
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=shutil.which("chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -48,6 +54,7 @@ def open_page(browser, path):
         else:
             outside.append(r.request.url)
             r.abort()
+
     page.route("**/*", route)
     page.goto(path.as_uri(), wait_until="load")
     return page, errors, outside, dialogs
@@ -68,7 +75,8 @@ def test_every_page_offline_inert_and_complete(browser, demo_pack):  # noqa: F81
         assert page.evaluate(PROBE), path.name
         broken = page.evaluate(
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
-            ".map(i => i.alt || i.src.slice(0, 60))")
+            ".map(i => i.alt || i.src.slice(0, 60))"
+        )
         assert broken == [], (path.name, broken)
         texts[path.stem] = page.evaluate("document.body.textContent")
         page.close()

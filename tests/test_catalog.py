@@ -19,27 +19,66 @@ from gcevidence.findings import SEVERITIES
 
 # evidence-pack.md §6, verbatim ids.
 CONTRACT_IDS = {
-    "access.terminated_active", "access.deprovision_latency", "access.orphan_accounts",
-    "access.dormant_accounts", "access.privileged_outside_group", "access.privileged_count",
-    "access.unused_roles", "access.sod_conflicts", "access.role_drift", "auth.password_policy",
-    "auth.mfa_required", "crypto.recording_keys", "crypto.key_rotation", "network.trunk_tls",
-    "network.trunk_srtp", "logging.audit_completeness", "logging.privileged_grants",
-    "logging.retention", "logging.activity_gaps",
+    "access.terminated_active",
+    "access.deprovision_latency",
+    "access.orphan_accounts",
+    "access.dormant_accounts",
+    "access.privileged_outside_group",
+    "access.privileged_count",
+    "access.unused_roles",
+    "access.sod_conflicts",
+    "access.role_drift",
+    "auth.password_policy",
+    "auth.mfa_required",
+    "crypto.recording_keys",
+    "crypto.key_rotation",
+    "network.trunk_tls",
+    "network.trunk_srtp",
+    "logging.audit_completeness",
+    "logging.privileged_grants",
+    "logging.retention",
+    "logging.activity_gaps",
 }
-NOTEBOOKS = {"access": "A09_access_control", "auth": "A09_access_control",
-             "crypto": "A10_cryptography", "logging": "A12_logging_monitoring",
-             "network": "A13_communications"}
+NOTEBOOKS = {
+    "access": "A09_access_control",
+    "auth": "A09_access_control",
+    "crypto": "A10_cryptography",
+    "logging": "A12_logging_monitoring",
+    "network": "A13_communications",
+}
 
 # controls.md §1.1 (ISO/IEC 27002:2022 Annex B), re-typed here so a typo in the YAML is caught.
 ANNEX_B = {
-    "A.6.1.2": {"5.3"}, "A.9.1.1": {"5.15"}, "A.9.1.2": {"5.15"}, "A.9.2.1": {"5.16"},
-    "A.9.2.2": {"5.18"}, "A.9.2.3": {"8.2"}, "A.9.2.4": {"5.17"}, "A.9.2.5": {"5.18"},
-    "A.9.2.6": {"5.18"}, "A.9.3.1": {"5.17"}, "A.9.4.1": {"8.3"}, "A.9.4.2": {"8.5"},
-    "A.9.4.3": {"5.17"}, "A.9.4.4": {"8.18"}, "A.10.1.1": {"8.24"}, "A.10.1.2": {"8.24"},
-    "A.12.1.2": {"8.32"}, "A.12.4.1": {"8.15"}, "A.12.4.2": {"8.15"}, "A.12.4.3": {"8.15"},
-    "A.12.4.4": {"8.17"}, "A.13.1.1": {"8.20"}, "A.13.1.2": {"8.21"}, "A.13.2.1": {"5.14"},
-    "A.13.2.2": {"5.14"}, "A.13.2.3": {"5.14"}, "A.16.1.7": {"5.28"}, "A.18.1.3": {"5.33"},
-    "A.18.1.4": {"5.34"}, "A.18.2.3": {"5.36", "8.8"},
+    "A.6.1.2": {"5.3"},
+    "A.9.1.1": {"5.15"},
+    "A.9.1.2": {"5.15"},
+    "A.9.2.1": {"5.16"},
+    "A.9.2.2": {"5.18"},
+    "A.9.2.3": {"8.2"},
+    "A.9.2.4": {"5.17"},
+    "A.9.2.5": {"5.18"},
+    "A.9.2.6": {"5.18"},
+    "A.9.3.1": {"5.17"},
+    "A.9.4.1": {"8.3"},
+    "A.9.4.2": {"8.5"},
+    "A.9.4.3": {"5.17"},
+    "A.9.4.4": {"8.18"},
+    "A.10.1.1": {"8.24"},
+    "A.10.1.2": {"8.24"},
+    "A.12.1.2": {"8.32"},
+    "A.12.4.1": {"8.15"},
+    "A.12.4.2": {"8.15"},
+    "A.12.4.3": {"8.15"},
+    "A.12.4.4": {"8.17"},
+    "A.13.1.1": {"8.20"},
+    "A.13.1.2": {"8.21"},
+    "A.13.2.1": {"5.14"},
+    "A.13.2.2": {"5.14"},
+    "A.13.2.3": {"5.14"},
+    "A.16.1.7": {"5.28"},
+    "A.18.1.3": {"5.33"},
+    "A.18.1.4": {"5.34"},
+    "A.18.2.3": {"5.36", "8.8"},
 }
 
 
@@ -82,9 +121,14 @@ def test_each_checks_2013_and_2022_controls_pair_up_through_annex_b():
 
 
 def test_control_ids_look_like_their_framework():
-    patterns = {"iso27001-2013": r"A\.\d+\.\d+\.\d+", "iso27001-2022": r"[5-8]\.\d+",
-                "soc2": r"CC\d\.\d", "pci-dss-4.0.1": r"\d+(\.\d+){1,3}",
-                "nist-800-53r5": r"[A-Z]{2}-\d+(\(\d+\))?", "cis-v8": r"\d+\.\d+"}
+    patterns = {
+        "iso27001-2013": r"A\.\d+\.\d+\.\d+",
+        "iso27001-2022": r"[5-8]\.\d+",
+        "soc2": r"CC\d\.\d",
+        "pci-dss-4.0.1": r"\d+(\.\d+){1,3}",
+        "nist-800-53r5": r"[A-Z]{2}-\d+(\(\d+\))?",
+        "cis-v8": r"\d+\.\d+",
+    }
     for fw, ids in load_catalog().controls.items():
         for control in ids:
             assert re.fullmatch(patterns[fw], control), (fw, control)
@@ -109,8 +153,10 @@ def test_every_baseline_sets_every_threshold_with_a_source(baseline):
 
 
 def test_baseline_numbers_match_their_sources():
-    b = {k: {n: t.value for n, t in v.thresholds.items()}
-         for k, v in load_catalog().baselines.items()}
+    b = {
+        k: {n: t.value for n, t in v.thresholds.items()}
+        for k, v in load_catalog().baselines.items()
+    }
     assert b["pci-dss-4.0.1"]["password_min_length"] == 12
     assert b["pci-dss-4.0.1"]["password_require_digits"] is True
     assert b["pci-dss-4.0.1"]["password_max_age_days"] == 90
@@ -123,13 +169,15 @@ def test_baseline_numbers_match_their_sources():
 
 
 def _params(tmp_path, baseline="pci-dss-4.0.1", thresholds=None):
-    return SimpleNamespace(path=tmp_path / "params.yaml", baseline=baseline,
-                           thresholds=thresholds or {})
+    return SimpleNamespace(
+        path=tmp_path / "params.yaml", baseline=baseline, thresholds=thresholds or {}
+    )
 
 
 def test_effective_thresholds_apply_overrides_and_record_them(tmp_path):
-    eff = effective_thresholds(_params(tmp_path, thresholds={"dormant_days": 30,
-                                                             "password_max_age_days": None}))
+    eff = effective_thresholds(
+        _params(tmp_path, thresholds={"dormant_days": 30, "password_max_age_days": None})
+    )
     assert set(eff) == set(THRESHOLD_NAMES)
     assert eff["dormant_days"] == {"value": 30, "source": "params", "overridden": True}
     assert eff["password_max_age_days"]["value"] is None
@@ -137,10 +185,17 @@ def test_effective_thresholds_apply_overrides_and_record_them(tmp_path):
     assert "8.3.6" in eff["password_min_length"]["source"]
 
 
-@pytest.mark.parametrize("name, value", [
-    ("dormant_dayz", 30), ("dormant_days", "30"), ("dormant_days", -1), ("mfa_required", 1),
-    ("password_min_length", True), ("deprovision_hours", None),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("dormant_dayz", 30),
+        ("dormant_days", "30"),
+        ("dormant_days", -1),
+        ("mfa_required", 1),
+        ("password_min_length", True),
+        ("deprovision_hours", None),
+    ],
+)
 def test_bad_threshold_overrides_name_file_field_and_value(tmp_path, name, value):
     with pytest.raises(InputError) as err:
         effective_thresholds(_params(tmp_path, thresholds={name: value}))

@@ -19,6 +19,7 @@ def _missing() -> str:
         if importlib.util.find_spec(module) is None:
             return f"{module} is not on this branch yet"
     import gcevidence.simulator as simulator
+
     if not hasattr(simulator, "Simulator"):
         return "gcevidence.simulator.Simulator is not on this branch yet"
     if not DEMO.exists():
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.skipif(bool(_missing()), reason=_missing() or "ready")
 def _params_for(sim, tmp_path: Path, roster: bool = True):
     """demo.yaml's policy, pointed at this simulator, its roster and its `now`."""
     from gcevidence.config import load_params
+
     doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     doc["org"] = {"api_base_url": sim.base_url}
     doc.setdefault("period", {})["end"] = sim.now.date().isoformat()
@@ -55,11 +57,15 @@ def _collect_and_check(sim, tmp_path: Path, roster: bool = True):
     params = _params_for(sim, tmp_path, roster=roster)
     thresholds = effective_thresholds(params)
     run_dir = tmp_path / "run"
-    client = GenesysClient(Credentials(sim.client_id, sim.client_secret),
-                           api_base_url=sim.base_url, request_log=run_dir / "requests.jsonl")
+    client = GenesysClient(
+        Credentials(sim.client_id, sim.client_secret),
+        api_base_url=sim.base_url,
+        request_log=run_dir / "requests.jsonl",
+    )
     try:
-        snapshot = collect(params, client, run_dir,
-                           retention_days=thresholds["audit_retention_days"]["value"])
+        snapshot = collect(
+            params, client, run_dir, retention_days=thresholds["audit_retention_days"]["value"]
+        )
     finally:
         client.close()
     findings = run_checks(CheckContext(snapshot, params, thresholds, today=params.period.end))
@@ -74,9 +80,12 @@ def _mismatches(planted: dict, findings: dict, skip: set[str] = frozenset()) -> 
         finding = findings[check_id]
         found = sorted(e.subject_id for e in finding.exceptions)
         if found != sorted(expected):
-            out[check_id] = {"missed": sorted(set(expected) - set(found)),
-                             "extra": sorted(set(found) - set(expected)),
-                             "status": finding.status, "reason": finding.reason}
+            out[check_id] = {
+                "missed": sorted(set(expected) - set(found)),
+                "extra": sorted(set(found) - set(expected)),
+                "status": finding.status,
+                "reason": finding.reason,
+            }
     return out
 
 
@@ -101,7 +110,9 @@ def test_statuses_follow_the_planted_cases(e2e):
     planted, findings = e2e
     for check_id, expected in planted.items():
         assert findings[check_id].status == ("fail" if expected else "pass"), (
-            check_id, findings[check_id].reason)
+            check_id,
+            findings[check_id].reason,
+        )
         assert findings[check_id].population is not None
     # Without a previous pack, drift cannot be evaluated, and says why.
     assert findings["access.role_drift"].status == "not_evaluable"
@@ -130,8 +141,9 @@ WITHHELD = {
 
 
 def test_missing_permissions_make_exactly_their_checks_not_evaluable(make_simulator, tmp_path):
-    sim = make_simulator(seed=5, users=60, audit_events_per_day=30,
-                         permissions=_all_permissions() - set(WITHHELD))
+    sim = make_simulator(
+        seed=5, users=60, audit_events_per_day=30, permissions=_all_permissions() - set(WITHHELD)
+    )
     findings = _collect_and_check(sim, tmp_path)
     blocked = {c for checks in WITHHELD.values() for c in checks}
     for permission, checks in WITHHELD.items():
@@ -144,9 +156,13 @@ def test_missing_permissions_make_exactly_their_checks_not_evaluable(make_simula
 def test_without_a_roster_hr_checks_say_so_and_the_rest_still_run(make_simulator, tmp_path):
     sim = make_simulator(seed=9, users=60, audit_events_per_day=30)
     findings = _collect_and_check(sim, tmp_path, roster=False)
-    hr_checks = {"access.terminated_active", "access.deprovision_latency",
-                 "access.orphan_accounts", "access.privileged_outside_group",
-                 "logging.privileged_grants"}
+    hr_checks = {
+        "access.terminated_active",
+        "access.deprovision_latency",
+        "access.orphan_accounts",
+        "access.privileged_outside_group",
+        "logging.privileged_grants",
+    }
     for check_id in hr_checks:
         f = findings[check_id]
         assert f.status == "not_evaluable" and "no HR roster (params hr.roster)" in f.reason
@@ -156,4 +172,5 @@ def test_without_a_roster_hr_checks_say_so_and_the_rest_still_run(make_simulator
 def _all_permissions() -> set[str]:
     """Every permission the collection needs (datasets.SPECS), known to this simulator."""
     from gcevidence.datasets import SPECS
+
     return {s.permission for s in SPECS.values() if s.permission} | {"authorization:grant:view"}

@@ -30,23 +30,33 @@ def test_unknown_region_lists_the_valid_ones():
     assert "eu-west-9" in str(err.value) and "ap-northeast-3" in str(err.value)
 
 
-@pytest.mark.parametrize(("api", "login"), [
-    ("https://api.mypurecloud.com", "https://login.mypurecloud.com"),
-    ("https://api.mypurecloud.com.au/", "https://login.mypurecloud.com.au"),
-    ("http://127.0.0.1:8999", "http://127.0.0.1:8999"),
-    ("https://proxy.example.test/genesys", "https://proxy.example.test/genesys"),
-])
+@pytest.mark.parametrize(
+    ("api", "login"),
+    [
+        ("https://api.mypurecloud.com", "https://login.mypurecloud.com"),
+        ("https://api.mypurecloud.com.au/", "https://login.mypurecloud.com.au"),
+        ("http://127.0.0.1:8999", "http://127.0.0.1:8999"),
+        ("https://proxy.example.test/genesys", "https://proxy.example.test/genesys"),
+    ],
+)
 def test_login_host_derived_like_the_sdk(api, login):
     assert login_base_for(api) == login
 
 
 def test_explicit_urls_win_over_region():
     assert resolve_bases("http://127.0.0.1:1", None, "eu-west-1")[:2] == (
-        "http://127.0.0.1:1", "http://127.0.0.1:1")
+        "http://127.0.0.1:1",
+        "http://127.0.0.1:1",
+    )
     assert resolve_bases("https://api.x.test", "https://sso.x.test/", None)[:2] == (
-        "https://api.x.test", "https://sso.x.test")
+        "https://api.x.test",
+        "https://sso.x.test",
+    )
     assert resolve_bases(None, None, None) == (
-        "https://api.mypurecloud.com", "https://login.mypurecloud.com", "us-east-1")
+        "https://api.mypurecloud.com",
+        "https://login.mypurecloud.com",
+        "us-east-1",
+    )
 
 
 def test_client_takes_region_from_credentials_and_token_url_from_it():
@@ -64,9 +74,13 @@ def test_credentials_from_env_names_the_missing_variable():
     assert "GENESYSCLOUD_OAUTHCLIENT_ID is" not in str(err.value)
     with pytest.raises(UsageError, match="GENESYSCLOUD_OAUTHCLIENT_ID and"):
         Credentials.from_env({})
-    creds = Credentials.from_env({"GENESYSCLOUD_OAUTHCLIENT_ID": "abc",
-                                  "GENESYSCLOUD_OAUTHCLIENT_SECRET": "topsecret",
-                                  "GENESYSCLOUD_REGION": "eu-central-1"})
+    creds = Credentials.from_env(
+        {
+            "GENESYSCLOUD_OAUTHCLIENT_ID": "abc",
+            "GENESYSCLOUD_OAUTHCLIENT_SECRET": "topsecret",
+            "GENESYSCLOUD_REGION": "eu-central-1",
+        }
+    )
     assert creds.region == "eu-central-1"
     assert "topsecret" not in repr(creds)
 
@@ -88,24 +102,37 @@ def test_retry_after_then_ratelimit_reset():
 
 
 def test_permission_parsed_from_error_body():
-    assert permission_from_error({"message": "You must have at least one of the following "
-                                             "permissions assigned: [audits:audit:view]"}
-                                 ) == "audits:audit:view"
-    assert permission_from_error({"messageParams": {"perms": "[telephony:plugin:all]"},
-                                  "message": "x"}) == "telephony:plugin:all"
+    assert (
+        permission_from_error(
+            {
+                "message": "You must have at least one of the following "
+                "permissions assigned: [audits:audit:view]"
+            }
+        )
+        == "audits:audit:view"
+    )
+    assert (
+        permission_from_error(
+            {"messageParams": {"perms": "[telephony:plugin:all]"}, "message": "x"}
+        )
+        == "telephony:plugin:all"
+    )
     assert permission_from_error(None) == "unknown"
 
 
 def test_token_error_hints():
     assert "wrong client id" in explain_token_error(
-        400, {"error": "invalid_client", "description": "client not found"}, "region x")
+        400, {"error": "invalid_client", "description": "client not found"}, "region x"
+    )
     assert "wrong secret" in explain_token_error(
-        401, {"error": "invalid_client", "description": "authentication failed"}, "region x")
+        401, {"error": "invalid_client", "description": "authentication failed"}, "region x"
+    )
     assert "wrong region" in explain_token_error(400, {"error": "invalid_client"}, "region x")
 
 
 def test_audit_windows_cover_the_period_without_gaps():
     import datetime as dt
+
     start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
     end = start + dt.timedelta(days=91)
     parts = list(windows(start, end, 30))
@@ -119,8 +146,9 @@ def test_audit_windows_cover_the_period_without_gaps():
 def test_pacer_waits_for_the_window_when_the_budget_is_spent():
     pacer = Pacer(allowed=10)
     pacer.acquire()
-    pacer.release({"inin-ratelimit-allowed": "10", "inin-ratelimit-count": "8",
-                   "inin-ratelimit-reset": "0.3"})
+    pacer.release(
+        {"inin-ratelimit-allowed": "10", "inin-ratelimit-count": "8", "inin-ratelimit-reset": "0.3"}
+    )
     assert pacer.remaining == 2
     pacer.acquire()  # one left above the reserve
     pacer.release(None)
@@ -133,8 +161,9 @@ def test_pacer_waits_for_the_window_when_the_budget_is_spent():
 def test_pacer_shares_the_budget_between_threads():
     pacer = Pacer(allowed=20)
     pacer.acquire()
-    pacer.release({"inin-ratelimit-allowed": "20", "inin-ratelimit-count": "1",
-                   "inin-ratelimit-reset": "0.4"})
+    pacer.release(
+        {"inin-ratelimit-allowed": "20", "inin-ratelimit-count": "1", "inin-ratelimit-reset": "0.4"}
+    )
     sent = []
 
     def worker():
@@ -172,8 +201,11 @@ def test_client_from_params_prefers_the_params_host(tmp_path):
 
     path = tmp_path / "p.yaml"
     path.write_text("org: {region: eu-central-1}\n")
-    env = {"GENESYSCLOUD_OAUTHCLIENT_ID": "a", "GENESYSCLOUD_OAUTHCLIENT_SECRET": "b",
-           "GENESYSCLOUD_REGION": "us-west-2"}
+    env = {
+        "GENESYSCLOUD_OAUTHCLIENT_ID": "a",
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": "b",
+        "GENESYSCLOUD_REGION": "us-west-2",
+    }
     client = GenesysClient.from_params(load_params(path), env)
     assert client.api_base_url == "https://api.mypurecloud.de"
     path.write_text("org: {}\n")

@@ -22,16 +22,26 @@ from gcevidence.snapshot import Snapshot
 SERVICES = ("PeoplePermissions", "Directory")
 
 
-def params_for(sim, tmp_path: Path, *, days: int = 20, services=SERVICES, timeout: int = 30,
-               max_interval_days: int = 10, roster: bool = True):
+def params_for(
+    sim,
+    tmp_path: Path,
+    *,
+    days: int = 20,
+    services=SERVICES,
+    timeout: int = 30,
+    max_interval_days: int = 10,
+    roster: bool = True,
+):
     roster_line = ""
     if roster:
         roster_line = f"hr: {{roster: {sim.write_roster(tmp_path / 'roster.csv')}}}\n"
-    text = (f"org: {{api_base_url: '{sim.base_url}'}}\n"
-            f"period: {{end: {sim.now.date().isoformat()}, days: {days}}}\n"
-            f"{roster_line}"
-            f"audit: {{services: [{', '.join(services)}], max_interval_days: "
-            f"{max_interval_days}, query_timeout_seconds: {timeout}}}\n")
+    text = (
+        f"org: {{api_base_url: '{sim.base_url}'}}\n"
+        f"period: {{end: {sim.now.date().isoformat()}, days: {days}}}\n"
+        f"{roster_line}"
+        f"audit: {{services: [{', '.join(services)}], max_interval_days: "
+        f"{max_interval_days}, query_timeout_seconds: {timeout}}}\n"
+    )
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
     return load_params(path)
@@ -41,9 +51,12 @@ def client_for(sim, run_dir: Path, **kwargs) -> GenesysClient:
     kwargs.setdefault("max_workers", 4)
     kwargs.setdefault("backoff_base", 0.02)
     kwargs.setdefault("backoff_cap", 0.2)
-    return GenesysClient(Credentials(sim.client_id, sim.client_secret),
-                         api_base_url=sim.base_url, request_log=run_dir / "requests.jsonl",
-                         **kwargs)
+    return GenesysClient(
+        Credentials(sim.client_id, sim.client_secret),
+        api_base_url=sim.base_url,
+        request_log=run_dir / "requests.jsonl",
+        **kwargs,
+    )
 
 
 def run(sim, tmp_path: Path, client_kwargs=None, **params_kwargs):
@@ -97,8 +110,10 @@ def test_clean_collection_is_complete_and_leaks_nothing(simulator, tmp_path):
 
 def test_request_log_lines(simulator, tmp_path):
     _, client, run_dir = run(simulator, tmp_path)
-    lines = [json.loads(line) for line in
-             (run_dir / "requests.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [
+        json.loads(line)
+        for line in (run_dir / "requests.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(lines) == client.stats.requests + client.stats.token_requests
     keys = {"time", "method", "path", "status", "attempt", "duration_ms", "bytes", "sha256"}
     for entry in lines:
@@ -116,14 +131,15 @@ def test_request_log_lines(simulator, tmp_path):
 @pytest.mark.parametrize("users", [500, 1000])
 def test_users_at_exact_multiples_of_the_page_size(make_simulator, tmp_path, users):
     sim = make_simulator(users=users, audit_events_per_day=20)
-    snap, client, run_dir = run(sim, tmp_path, days=5, max_interval_days=5,
-                                services=("Directory",))
+    snap, client, run_dir = run(sim, tmp_path, days=5, max_interval_days=5, services=("Directory",))
     status = snap.status("users")
     assert status.rows == status.expected_rows and status.complete
     assert snap.table("users")["id"].is_unique
-    pages = [json.loads(line)["path"] for line in
-             (run_dir / "requests.jsonl").read_text().splitlines()
-             if json.loads(line)["path"].startswith("/api/v2/users?")]
+    pages = [
+        json.loads(line)["path"]
+        for line in (run_dir / "requests.jsonl").read_text().splitlines()
+        if json.loads(line)["path"].startswith("/api/v2/users?")
+    ]
     assert len(pages) == status.expected_rows // 500 + (status.expected_rows % 500 > 0)
 
 
@@ -131,8 +147,11 @@ def test_other_listings_at_exact_multiples_and_empty(simulator, tmp_path):
     from gcevidence.genesys.paging import list_all
 
     with client_for(simulator, tmp_path) as client:
-        for path in ("/api/v2/authorization/roles", "/api/v2/authorization/divisions",
-                     "/api/v2/recording/recordingkeys"):
+        for path in (
+            "/api/v2/authorization/roles",
+            "/api/v2/authorization/divisions",
+            "/api/v2/recording/recordingkeys",
+        ):
             total = list_all(client, path).total
             for size in {d for d in range(1, min(total, 25) + 1) if total % d == 0}:
                 listing = list_all(client, path, page_size=size)
@@ -140,8 +159,9 @@ def test_other_listings_at_exact_multiples_and_empty(simulator, tmp_path):
         roles = list_all(client, "/api/v2/authorization/roles").entities
         empty = 0
         for role in roles:
-            members = list_all(client, f"/api/v2/authorization/roles/{role['id']}/users",
-                               page_size=25)
+            members = list_all(
+                client, f"/api/v2/authorization/roles/{role['id']}/users", page_size=25
+            )
             assert len(members.entities) == members.total == role["userCount"]
             grants = list_all(client, f"/api/v2/authorization/roles/{role['id']}/subjectgrants")
             assert len(grants.entities) == grants.total
@@ -262,17 +282,26 @@ def test_dropped_expansions_are_recovered(make_simulator, tmp_path, rate):
         assert left.equals(right), name
     assert len(clean.table("unused_roles")) > 0
     if rate == 1.0:
-        assert dropped.status("users").extra["expansions_recovered"] == len(
-            dropped.table("users"))
-        singles = [line for line in (run_dir / "requests.jsonl").read_text().splitlines()
-                   if '"path": "/api/v2/users/' in line]
+        assert dropped.status("users").extra["expansions_recovered"] == len(dropped.table("users"))
+        singles = [
+            line
+            for line in (run_dir / "requests.jsonl").read_text().splitlines()
+            if '"path": "/api/v2/users/' in line
+        ]
         assert len(singles) >= len(dropped.table("users"))
 
 
 def test_403_makes_datasets_unavailable_naming_the_permission(make_simulator, tmp_path):
-    sim = make_simulator(users=60, audit_events_per_day=10, permissions={
-        "authorization:role:view", "authorization:grant:view", "directory:organization:admin",
-        "recording:encryptionKey:view"})
+    sim = make_simulator(
+        users=60,
+        audit_events_per_day=10,
+        permissions={
+            "authorization:role:view",
+            "authorization:grant:view",
+            "directory:organization:admin",
+            "recording:encryptionKey:view",
+        },
+    )
     snap, _, _ = run(sim, tmp_path)
     for name in ("audit_events", "audit_queries", "audit_retention_probe"):
         status = snap.status(name)
@@ -283,10 +312,14 @@ def test_403_makes_datasets_unavailable_naming_the_permission(make_simulator, tm
 
 
 def test_wrong_secret_and_wrong_client_id(simulator, tmp_path):
-    for creds, hint in ((Credentials(simulator.client_id, "nope"), "wrong secret"),
-                        (Credentials("nobody", simulator.client_secret), "wrong client id")):
-        with (GenesysClient(creds, api_base_url=simulator.base_url) as client,
-              pytest.raises(AuthenticationError) as err):
+    for creds, hint in (
+        (Credentials(simulator.client_id, "nope"), "wrong secret"),
+        (Credentials("nobody", simulator.client_secret), "wrong client id"),
+    ):
+        with (
+            GenesysClient(creds, api_base_url=simulator.base_url) as client,
+            pytest.raises(AuthenticationError) as err,
+        ):
             client.get("/api/v2/organizations/me")
         assert hint in str(err.value) and "nope" not in str(err.value)
 
@@ -297,9 +330,15 @@ def test_unreachable_login_host(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with (GenesysClient(Credentials("x", "y"), api_base_url=f"http://127.0.0.1:{port}",
-                        backoff_base=0.01, backoff_cap=0.02) as client,
-          pytest.raises(AuthenticationError) as err):
+    with (
+        GenesysClient(
+            Credentials("x", "y"),
+            api_base_url=f"http://127.0.0.1:{port}",
+            backoff_base=0.01,
+            backoff_cap=0.02,
+        ) as client,
+        pytest.raises(AuthenticationError) as err,
+    ):
         client.get("/api/v2/organizations/me")
     assert "login host" in str(err.value) and f"127.0.0.1:{port}" in str(err.value)
 
@@ -314,7 +353,6 @@ def test_snapshot_reads_back(simulator, tmp_path):
     assert len(again.table("role_grants")) == snap.status("role_grants").rows
     first_raw = next(again.raw("audit_events"))
     assert first_raw["id"] in set(again.table("audit_events")["id"])
-
 
 
 def test_progress_bar_goes_to_stderr(simulator, tmp_path, capsys):

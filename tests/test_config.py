@@ -20,17 +20,22 @@ def test_minimal_params_get_defaults(tmp_path):
     assert p.output_dir == (tmp_path / "output").resolve()
 
 
-@pytest.mark.parametrize("text, field", [
-    ("orgg: {}\n", "orgg"),
-    ("org: {regoin: x}\n", "org.regoin"),
-    ("period: {end: 2026-13-01}\n", "period.end"),
-    ("period: {days: 0}\n", "period.days"),
-    ("baseline: pci\n", "baseline"),
-    ("privileged_roles: {Master Admin: {max_holders: -1}}\n",
-     "privileged_roles.Master Admin.max_holders"),
-    ("sod_conflicts: [[a]]\n", "sod_conflicts[0]"),
-    ("output: {formats: [docx]}\n", "output.formats"),
-])
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("orgg: {}\n", "orgg"),
+        ("org: {regoin: x}\n", "org.regoin"),
+        ("period: {end: 2026-13-01}\n", "period.end"),
+        ("period: {days: 0}\n", "period.days"),
+        ("baseline: pci\n", "baseline"),
+        (
+            "privileged_roles: {Master Admin: {max_holders: -1}}\n",
+            "privileged_roles.Master Admin.max_holders",
+        ),
+        ("sod_conflicts: [[a]]\n", "sod_conflicts[0]"),
+        ("output: {formats: [docx]}\n", "output.formats"),
+    ],
+)
 def test_bad_params_name_file_field_and_value(tmp_path, text, field):
     with pytest.raises(InputError) as err:
         load_params(write(tmp_path, text))
@@ -44,8 +49,10 @@ def test_relative_paths_resolve_against_params_file(tmp_path):
     assert p.hr_roster == (tmp_path / "hr" / "roster.csv").resolve()
 
 
-@pytest.mark.parametrize("value", ["=HYPERLINK(\"x\")", "+1", "-2", "@a", "\tx", "\rx", "'q",
-                                   "plain", "", "ש\u200fלום 👩‍💻"])
+@pytest.mark.parametrize(
+    "value",
+    ['=HYPERLINK("x")', "+1", "-2", "@a", "\tx", "\rx", "'q", "plain", "", "ש\u200fלום 👩‍💻"],
+)
 def test_csv_guard_round_trips_and_neutralises(value):
     guarded = guard(value)
     assert unguard(guarded) == value

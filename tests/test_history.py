@@ -19,13 +19,23 @@ from test_history_support import grant, make_snapshot, role_event, user
 
 def seal_pack(out, period_end, generated_at, *, org="org-1", users=(), grants=(), events=()):
     with PackBuilder(out, period_end) as pb:
-        snap = make_snapshot(pb.dir, users=users, grants=grants, events=events,
-                             collected_at=generated_at)
+        snap = make_snapshot(
+            pb.dir, users=users, grants=grants, events=events, collected_at=generated_at
+        )
         snap.meta["org"]["id"] = org
-        (pb.dir / "findings.json").write_text(json.dumps({
-            "schema": "gcevidence.findings/1",
-            "run": {"id": pb.run_id, "generated_at": generated_at,
-                    "org": {"id": org, "name": "Acme"}}, "findings": []}))
+        (pb.dir / "findings.json").write_text(
+            json.dumps(
+                {
+                    "schema": "gcevidence.findings/1",
+                    "run": {
+                        "id": pb.run_id,
+                        "generated_at": generated_at,
+                        "org": {"id": org, "name": "Acme"},
+                    },
+                    "findings": [],
+                }
+            )
+        )
         return pb.seal({"org": {"id": org}})
 
 
@@ -34,12 +44,23 @@ def out(tmp_path):
     """Three monthly packs of org-1 and one of another org."""
     out = tmp_path / "output"
     staff = [user("u1", "Ann"), user("u2", "Bob")]
-    seal_pack(out, "2026-09-30", "2026-09-30T06:00:00Z", users=staff,
-              grants=[grant("u1", "Master Admin")])
-    seal_pack(out, "2026-10-31", "2026-10-31T06:00:00Z", users=staff + [user("u3", "Cy")],
-              grants=[grant("u1", "Master Admin"), grant("u2", "Master Admin")])
-    seal_pack(out, "2026-11-30", "2026-11-30T06:00:00Z", users=[staff[1], user("u3", "Cy")],
-              grants=[grant("u2", "Master Admin"), grant("u3", "Quality Evaluator")])
+    seal_pack(
+        out, "2026-09-30", "2026-09-30T06:00:00Z", users=staff, grants=[grant("u1", "Master Admin")]
+    )
+    seal_pack(
+        out,
+        "2026-10-31",
+        "2026-10-31T06:00:00Z",
+        users=staff + [user("u3", "Cy")],
+        grants=[grant("u1", "Master Admin"), grant("u2", "Master Admin")],
+    )
+    seal_pack(
+        out,
+        "2026-11-30",
+        "2026-11-30T06:00:00Z",
+        users=[staff[1], user("u3", "Cy")],
+        grants=[grant("u2", "Master Admin"), grant("u3", "Quality Evaluator")],
+    )
     seal_pack(out, "2026-11-30", "2026-11-30T07:00:00Z", org="org-2")
     (out / "reviews").mkdir()  # other things in the output folder are ignored
     return out
@@ -47,13 +68,17 @@ def out(tmp_path):
 
 def test_packs_of_the_org_oldest_first_all_verified(out):
     refs = find_previous_packs(out, "org-1")
-    assert [r.generated_at for r in refs] == ["2026-09-30T06:00:00Z", "2026-10-31T06:00:00Z",
-                                              "2026-11-30T06:00:00Z"]
+    assert [r.generated_at for r in refs] == [
+        "2026-09-30T06:00:00Z",
+        "2026-10-31T06:00:00Z",
+        "2026-11-30T06:00:00Z",
+    ]
     assert all(r.verified and r.problem == "" for r in refs)
     assert [r.period_end for r in refs] == ["2026-09-30", "2026-10-31", "2026-11-30"]
     # `before` leaves out that run and anything newer
     assert [r.run_id for r in find_previous_packs(out, "org-1", before=refs[1].run_id)] == [
-        refs[0].run_id]
+        refs[0].run_id
+    ]
     assert find_previous_packs(out, "org-3") == []
     assert find_previous_packs(out / "nothing-here", "org-1") == []
 
@@ -61,8 +86,7 @@ def test_packs_of_the_org_oldest_first_all_verified(out):
 def test_previous_snapshot_is_the_newest_verified_pack(out):
     snap, info = previous_snapshot(out, "org-1")
     assert info["collected_at"] == "2026-11-30T06:00:00Z" and info["rejected"] == []
-    assert sorted(snap.table("role_grants")["role_name"]) == ["Master Admin",
-                                                             "Quality Evaluator"]
+    assert sorted(snap.table("role_grants")["role_name"]) == ["Master Admin", "Quality Evaluator"]
 
 
 def test_tampered_pack_is_reported_and_never_the_baseline(out):
@@ -80,8 +104,9 @@ def test_tampered_pack_is_reported_and_never_the_baseline(out):
         (ref.path / "evidence" / "extra.csv").write_text("x\n")
     snap, info = previous_snapshot(out, "org-1")
     assert snap is None
-    assert info["problem"].startswith(f"no verified earlier pack for this org: pack "
-                                      f"{newest.run_id} failed verification")
+    assert info["problem"].startswith(
+        f"no verified earlier pack for this org: pack {newest.run_id} failed verification"
+    )
     assert "added: evidence/extra.csv" in find_previous_packs(out, "org-1")[0].problem
 
 
@@ -93,13 +118,17 @@ def test_first_run_has_no_baseline(tmp_path):
 
 def test_trend_frames_cover_every_pack_and_the_current_run(out, tmp_path):
     current = make_snapshot(
-        tmp_path / "current", users=[user("u3", "Cy"), user("u4", "Di")],
+        tmp_path / "current",
+        users=[user("u3", "Cy"), user("u4", "Di")],
         grants=[grant("u3", "Quality Evaluator"), grant("u4", "Master Admin")],
         collected_at="2026-12-31T06:00:00Z",
         period=("2026-12-01T00:00:00Z", "2026-12-31T23:59:59Z"),
-        events=[role_event("MemberAdd", "u4", "Master Admin", "2026-12-02T10:00:00Z"),
-                role_event("MemberAdd", "u4", "Employee", "2026-12-03T10:00:00Z"),
-                role_event("MemberRemove", "u2", "Master Admin", "2026-12-15T10:00:00Z")])
+        events=[
+            role_event("MemberAdd", "u4", "Master Admin", "2026-12-02T10:00:00Z"),
+            role_event("MemberAdd", "u4", "Employee", "2026-12-03T10:00:00Z"),
+            role_event("MemberRemove", "u2", "Master Admin", "2026-12-15T10:00:00Z"),
+        ],
+    )
     points = history_points(out, "org-1", current, current_run_id="run-dec")
     assert [p.run_id for p in points][-1] == "run-dec" and len(points) == 4
 
@@ -116,8 +145,12 @@ def test_trend_frames_cover_every_pack_and_the_current_run(out, tmp_path):
     changes = people_changes(points)
     got = {(r.to_run, r.change, r.user_id) for r in changes.itertuples()}
     oct_run, nov_run = points[1].run_id, points[2].run_id
-    assert got == {(oct_run, "appeared", "u3"), (nov_run, "disappeared", "u1"),
-                   ("run-dec", "disappeared", "u2"), ("run-dec", "appeared", "u4")}
+    assert got == {
+        (oct_run, "appeared", "u3"),
+        (nov_run, "disappeared", "u1"),
+        ("run-dec", "disappeared", "u2"),
+        ("run-dec", "appeared", "u4"),
+    }
 
 
 def test_history_section_draws_both_charts_and_escapes_names(out, tmp_path):
@@ -125,9 +158,12 @@ def test_history_section_draws_both_charts_and_escapes_names(out, tmp_path):
 
     hostile = "<script>alert(1)</script>"
     current = make_snapshot(
-        tmp_path / "current", users=[user("u9", hostile)], collected_at="2026-12-31T06:00:00Z",
+        tmp_path / "current",
+        users=[user("u9", hostile)],
+        collected_at="2026-12-31T06:00:00Z",
         grants=[grant("u9", "Master Admin", names={"u9": hostile})],
-        events=[role_event("MemberAdd", "u9", "Master Admin", "2026-12-02T10:00:00Z")])
+        events=[role_event("MemberAdd", "u9", "Master Admin", "2026-12-02T10:00:00Z")],
+    )
     points = history_points(out, "org-1", current, current_run_id="run-dec")
     page = history_html(points, current, ["Master Admin", "$x$ <b>Role</b>"])
     assert page.count("data:image/png;base64,") == 2
@@ -145,11 +181,20 @@ def test_show_history_finds_sealed_packs_beside_the_pack_being_built(out, tmp_pa
     from gcevidence.report.history_charts import show_history
 
     building = out / ".building-080000Z-beef"
-    current = make_snapshot(building, users=[user("u3", "Cy")], collected_at="2026-12-31T06:00:00Z",
-                            grants=[grant("u3", "Master Admin")])
-    ctx = SimpleNamespace(run_dir=building, snapshot=current, run={"id": "080000Z-beef"},
-                          params=SimpleNamespace(output_dir=tmp_path / "elsewhere",
-                                                 privileged_roles={"Master Admin": None}))
+    current = make_snapshot(
+        building,
+        users=[user("u3", "Cy")],
+        collected_at="2026-12-31T06:00:00Z",
+        grants=[grant("u3", "Master Admin")],
+    )
+    ctx = SimpleNamespace(
+        run_dir=building,
+        snapshot=current,
+        run={"id": "080000Z-beef"},
+        params=SimpleNamespace(
+            output_dir=tmp_path / "elsewhere", privileged_roles={"Master Admin": None}
+        ),
+    )
     page = show_history(ctx).data
     assert "Privileged role holders per pack" in page
     assert page.count("<tr><td>") >= 4  # three sealed packs and this run

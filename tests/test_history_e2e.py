@@ -47,19 +47,32 @@ def _seal_direct(params, sim, out):
     from gcevidence.snapshot import dumps
 
     thresholds = effective_thresholds(params)
-    client = GenesysClient(Credentials(sim.client_id, sim.client_secret),
-                           api_base_url=sim.base_url)
+    client = GenesysClient(Credentials(sim.client_id, sim.client_secret), api_base_url=sim.base_url)
     with client, PackBuilder(out, params.period.end) as pb:
         snap = collect(params, client, pb.dir)
         org_id = snap.meta["org"]["id"]
         previous, info = previous_snapshot(out, org_id)
-        findings = run_checks(CheckContext(snap, params, thresholds, today=params.period.end,
-                                           previous=previous, previous_info=info))
-        run = {"id": pb.run_id, "generated_at": dt.datetime.now(dt.UTC).strftime(
-                   "%Y-%m-%dT%H:%M:%SZ"),
-               "period": {"start": params.period.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          "end": params.period.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ")},
-               "org": snap.meta["org"], "baseline": params.baseline, "tool_version": "test"}
+        findings = run_checks(
+            CheckContext(
+                snap,
+                params,
+                thresholds,
+                today=params.period.end,
+                previous=previous,
+                previous_info=info,
+            )
+        )
+        run = {
+            "id": pb.run_id,
+            "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "period": {
+                "start": params.period.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "end": params.period.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            },
+            "org": snap.meta["org"],
+            "baseline": params.baseline,
+            "tool_version": "test",
+        }
         doc = findings_document(run, snap, findings)
         (pb.dir / "findings.json").write_text(dumps(doc), encoding="utf-8")
         write_assessment_results(doc, pb.dir)
@@ -71,8 +84,7 @@ def _month_params(base, sim, tmp_path, changes: dict | None):
     """demo params moved to the simulator's current date, with this month's HR roster."""
     end = dt.date.fromisoformat(changes["now"][:10]) if changes else base.period.end
     roster = sim.write_roster(tmp_path / f"roster-{end}.csv")
-    return dataclasses.replace(base, period=PeriodConfig(end, base.period.days),
-                               hr_roster=roster)
+    return dataclasses.replace(base, period=PeriodConfig(end, base.period.days), hr_roster=roster)
 
 
 def _role_ids(pack):
@@ -114,8 +126,9 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
         assert drift.status == "fail", drift.reason
         assert {e.subject_id for e in drift.exceptions} == unexplained
         explained = {(c["change"], c["subject_id"]) for c in drift.extra["explained_changes"]}
-        planted = ({("added", s) for s in _expected(changes, role_ids, "grants")}
-                   | {("removed", s) for s in _expected(changes, role_ids, "removals")})
+        planted = {("added", s) for s in _expected(changes, role_ids, "grants")} | {
+            ("removed", s) for s in _expected(changes, role_ids, "removals")
+        }
         assert planted <= explained
         # anything else explained belongs to a hire or a leaver of that month
         movers = set(changes["hires"]) | set(changes["leavers"])
@@ -127,20 +140,33 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
     register_file.write_text(
         "entries:\n  - check: access.role_drift\n    subject_pattern: '*: Telephony Admin in *'\n"
         "    reason: emergency change, ticket CHG-1\n    approved_by: CISO\n"
-        f"    approved_on: {months[0]['now'][:10]}\n    expires: 2099-12-31\n")
-    [accepted] = apply_register([results[1]["access.role_drift"]],
-                                load_register(register_file),
-                                dt.date.fromisoformat(months[0]["now"][:10]))
+        f"    approved_on: {months[0]['now'][:10]}\n    expires: 2099-12-31\n"
+    )
+    [accepted] = apply_register(
+        [results[1]["access.role_drift"]],
+        load_register(register_file),
+        dt.date.fromisoformat(months[0]["now"][:10]),
+    )
     assert accepted.status == "pass"
     assert accepted.extra["exceptions_accepted"] == accepted.extra["exceptions_total"] == 1
 
     # the real run's OSCAL export is valid too (model and trestle's own validator)
     oscal = packs[-1] / "findings.oscal.json"
     assert read_assessment_results(oscal).results[0].findings
-    proc = subprocess.run([str(Path(sys.executable).with_name("trestle")),
-                           "partial-object-validate", "-f", str(oscal), "-e",
-                           "assessment-results"], capture_output=True, text=True, timeout=120,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("trestle")),
+            "partial-object-validate",
+            "-f",
+            str(oscal),
+            "-e",
+            "assessment-results",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     refs = find_previous_packs(out, org_id)
@@ -182,14 +208,27 @@ def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
     for drift, changes, result in zip(drifts[1:], months, results[1:], strict=True):
         role_ids = _role_ids(result.pack_dir)
         assert {e.subject_id for e in drift.exceptions} == _expected(
-            changes, role_ids, "unexplained_grants")
+            changes, role_ids, "unexplained_grants"
+        )
         assert (result.pack_dir / "findings.oscal.json").is_file()
     # the next packs carry the recorded decisions; the revocation was never carried out
     for result in results[1:]:
         assert list((result.pack_dir / "review").glob("previous-decisions-*.json"))
         assert list((result.pack_dir / "review").glob("access-review-*.xlsx"))
-    assert cli.main(["review", "import", str(review), "--out", str(out),
-                     "--snapshot", str(results[-1].pack_dir)]) == 1
+    assert (
+        cli.main(
+            [
+                "review",
+                "import",
+                str(review),
+                "--out",
+                str(out),
+                "--snapshot",
+                str(results[-1].pack_dir),
+            ]
+        )
+        == 1
+    )
 
 
 def _complete_a_review(pack, tmp_path):

@@ -16,9 +16,13 @@ def write(tmp_path, text, name="roster.csv", encoding="utf-8"):
 
 
 def test_valid_roster_lowercases_emails_and_keeps_groups(tmp_path):
-    p = write(tmp_path, "\ufeff" + HEADER
-              + 'E1,Alice@Example.COM,active,,IT,"GC-Platform-Admins;Staff"\n'
-              + "E2,bob@example.com,terminated,2026-10-02,Sales,\n\n")
+    p = write(
+        tmp_path,
+        "\ufeff"
+        + HEADER
+        + 'E1,Alice@Example.COM,active,,IT,"GC-Platform-Admins;Staff"\n'
+        + "E2,bob@example.com,terminated,2026-10-02,Sales,\n\n",
+    )
     rows = load_roster(p)
     assert [r["email"] for r in rows] == ["alice@example.com", "bob@example.com"]
     assert rows[0]["groups"] == "GC-Platform-Admins;Staff"
@@ -31,19 +35,38 @@ def test_hostile_text_is_kept_verbatim(tmp_path):
     assert load_roster(p)[0]["department"] == '=HYPERLINK("http://evil","x")'
 
 
-@pytest.mark.parametrize("body, field, value, problem", [
-    ("E1,a@x.com,retired,,IT,\n", "row 2 column status", "retired", "status"),
-    ("E1,a@x.com,terminated,,IT,\n", "row 2 column termination_date", "", "missing"),
-    ("E1,a@x.com,terminated,02/10/2026,IT,\n", "row 2 column termination_date", "02/10/2026",
-     "not a date"),
-    ("E1,a@x.com,terminated,2026-02-30,IT,\n", "row 2 column termination_date", "2026-02-30",
-     "not a date"),
-    ("E1,a@x.com,active,2026-10-02,IT,\n", "row 2 column termination_date", "2026-10-02",
-     "active"),
-    ("E1,,active,,IT,\n", "row 2 column email", "", "email"),
-    ("E1,a@x.com,active,,IT,\nE2,b@x.com,active,,IT,\nE3,A@X.com,active,,IT,\n",
-     "row 4 column email", "a@x.com", "row 2"),
-])
+@pytest.mark.parametrize(
+    "body, field, value, problem",
+    [
+        ("E1,a@x.com,retired,,IT,\n", "row 2 column status", "retired", "status"),
+        ("E1,a@x.com,terminated,,IT,\n", "row 2 column termination_date", "", "missing"),
+        (
+            "E1,a@x.com,terminated,02/10/2026,IT,\n",
+            "row 2 column termination_date",
+            "02/10/2026",
+            "not a date",
+        ),
+        (
+            "E1,a@x.com,terminated,2026-02-30,IT,\n",
+            "row 2 column termination_date",
+            "2026-02-30",
+            "not a date",
+        ),
+        (
+            "E1,a@x.com,active,2026-10-02,IT,\n",
+            "row 2 column termination_date",
+            "2026-10-02",
+            "active",
+        ),
+        ("E1,,active,,IT,\n", "row 2 column email", "", "email"),
+        (
+            "E1,a@x.com,active,,IT,\nE2,b@x.com,active,,IT,\nE3,A@X.com,active,,IT,\n",
+            "row 4 column email",
+            "a@x.com",
+            "row 2",
+        ),
+    ],
+)
 def test_bad_rows_name_file_row_column_and_value(tmp_path, body, field, value, problem):
     p = write(tmp_path, HEADER + body)
     with pytest.raises(InputError) as err:

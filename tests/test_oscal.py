@@ -22,43 +22,103 @@ TRESTLE = Path(sys.executable).with_name("trestle")
 
 
 def findings_doc() -> dict:
-    controls = {"iso27001-2013": ["A.9.2.6"], "iso27001-2022": ["5.18"], "soc2": ["CC6.2"],
-                "pci-dss-4.0.1": ["8.2.5"]}
+    controls = {
+        "iso27001-2013": ["A.9.2.6"],
+        "iso27001-2022": ["5.18"],
+        "soc2": ["CC6.2"],
+        "pci-dss-4.0.1": ["8.2.5"],
+    }
     return {
         "schema": "gcevidence.findings/1",
-        "run": {"id": "060000Z-ab12", "generated_at": "2026-11-30T06:00:00Z",
-                "period": {"start": "2026-09-01T00:00:00Z", "end": "2026-11-30T23:59:59Z"},
-                "org": {"id": "org-1", "name": "Acme <Contact> Centre"}, "region": "us-east-1",
-                "api_base_url": "http://127.0.0.1:1", "client_id": "c", "baseline":
-                "pci-dss-4.0.1", "tool_version": "0.1.0"},
+        "run": {
+            "id": "060000Z-ab12",
+            "generated_at": "2026-11-30T06:00:00Z",
+            "period": {"start": "2026-09-01T00:00:00Z", "end": "2026-11-30T23:59:59Z"},
+            "org": {"id": "org-1", "name": "Acme <Contact> Centre"},
+            "region": "us-east-1",
+            "api_base_url": "http://127.0.0.1:1",
+            "client_id": "c",
+            "baseline": "pci-dss-4.0.1",
+            "tool_version": "0.1.0",
+        },
         "datasets": [],
         "findings": [
-            {"check": "access.terminated_active", "title": "Terminated people still active",
-             "status": "fail", "severity": "high", "controls": controls, "population": 3,
-             "exceptions": [
-                 {"subject_type": "user", "subject_id": "u1", "subject_name": "=cmd|' /C calc'!A0",
-                  "detail": "terminated 2026-10-02, still active"},
-                 {"subject_type": "user", "subject_id": "u2", "subject_name": "Bob",
-                  "detail": "terminated 2026-10-03, still active",
-                  "accepted": {"reason": "legal hold", "approved_by": "CISO",
-                               "approved_on": "2026-10-05", "expires": "2027-01-01"}}],
-             "evidence": ["evidence/users.csv", "evidence/hr_roster.csv"],
-             "notebook": "A09_access_control", "reason": "2 terminated people active"},
-            {"check": "network.trunk_tls", "title": "Trunks use TLS", "status": "pass",
-             "severity": "high", "controls": {"pci-dss-4.0.1": ["4.2.1"], "soc2": ["CC6.7"]},
-             "population": 2, "exceptions": [], "evidence": ["evidence/trunks.csv"],
-             "notebook": "A13_communications", "reason": "all 2 external trunks use TLS"},
-            {"check": "crypto.key_rotation", "title": "Key rotation", "status": "fail",
-             "severity": "medium", "controls": {"pci-dss-4.0.1": ["3.6.1"]}, "population": 1,
-             "exceptions": [{"subject_type": "key", "subject_id": "k1", "subject_name": "key 1",
-                             "detail": "older than 365 days"}],
-             "evidence": ["evidence/recording_keys.csv"], "notebook": "A10_cryptography",
-             "reason": "rotation overdue"},
-            {"check": "auth.mfa_required", "title": "MFA", "status": "not_evaluable",
-             "severity": "high", "controls": {"soc2": ["CC6.7"]}, "population": None,
-             "exceptions": [], "evidence": [], "notebook": "A09_access_control",
-             "reason": "missing permission directory:organization:admin"},
-        ]}
+            {
+                "check": "access.terminated_active",
+                "title": "Terminated people still active",
+                "status": "fail",
+                "severity": "high",
+                "controls": controls,
+                "population": 3,
+                "exceptions": [
+                    {
+                        "subject_type": "user",
+                        "subject_id": "u1",
+                        "subject_name": "=cmd|' /C calc'!A0",
+                        "detail": "terminated 2026-10-02, still active",
+                    },
+                    {
+                        "subject_type": "user",
+                        "subject_id": "u2",
+                        "subject_name": "Bob",
+                        "detail": "terminated 2026-10-03, still active",
+                        "accepted": {
+                            "reason": "legal hold",
+                            "approved_by": "CISO",
+                            "approved_on": "2026-10-05",
+                            "expires": "2027-01-01",
+                        },
+                    },
+                ],
+                "evidence": ["evidence/users.csv", "evidence/hr_roster.csv"],
+                "notebook": "A09_access_control",
+                "reason": "2 terminated people active",
+            },
+            {
+                "check": "network.trunk_tls",
+                "title": "Trunks use TLS",
+                "status": "pass",
+                "severity": "high",
+                "controls": {"pci-dss-4.0.1": ["4.2.1"], "soc2": ["CC6.7"]},
+                "population": 2,
+                "exceptions": [],
+                "evidence": ["evidence/trunks.csv"],
+                "notebook": "A13_communications",
+                "reason": "all 2 external trunks use TLS",
+            },
+            {
+                "check": "crypto.key_rotation",
+                "title": "Key rotation",
+                "status": "fail",
+                "severity": "medium",
+                "controls": {"pci-dss-4.0.1": ["3.6.1"]},
+                "population": 1,
+                "exceptions": [
+                    {
+                        "subject_type": "key",
+                        "subject_id": "k1",
+                        "subject_name": "key 1",
+                        "detail": "older than 365 days",
+                    }
+                ],
+                "evidence": ["evidence/recording_keys.csv"],
+                "notebook": "A10_cryptography",
+                "reason": "rotation overdue",
+            },
+            {
+                "check": "auth.mfa_required",
+                "title": "MFA",
+                "status": "not_evaluable",
+                "severity": "high",
+                "controls": {"soc2": ["CC6.7"]},
+                "population": None,
+                "exceptions": [],
+                "evidence": [],
+                "notebook": "A09_access_control",
+                "reason": "missing permission directory:organization:admin",
+            },
+        ],
+    }
 
 
 @pytest.fixture()
@@ -72,11 +132,17 @@ def test_document_is_valid_under_trestle_model_and_cli(written):
     assert doc is not None and read_assessment_results(written) is not None
     plan = AssessmentPlan.oscal_read(written.parent / AP_FILE)
     assert plan is not None and doc.import_ap.href == AP_FILE
-    for path, model in ((written, "assessment-results"), (written.parent / AP_FILE,
-                                                         "assessment-plan")):
-        proc = subprocess.run([str(TRESTLE), "partial-object-validate", "-f", str(path),
-                               "-e", model], capture_output=True, text=True, timeout=120,
-                              cwd=written.parent)
+    for path, model in (
+        (written, "assessment-results"),
+        (written.parent / AP_FILE, "assessment-plan"),
+    ):
+        proc = subprocess.run(
+            [str(TRESTLE), "partial-object-validate", "-f", str(path), "-e", model],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=written.parent,
+        )
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -105,7 +171,10 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
     assert [s["type"] for s in term["subjects"]] == ["user", "user"]
     assert "risk accepted by CISO" in term["subjects"][1]["remarks"]
     assert [e["href"] for e in term["relevant-evidence"]] == [
-        "evidence/users.csv", "evidence/hr_roster.csv", "A09_access_control.html"]
+        "evidence/users.csv",
+        "evidence/hr_roster.csv",
+        "A09_access_control.html",
+    ]
     assert obs["crypto.key_rotation"]["subjects"][0]["type"] == "resource"
     # every subject points at something defined in the document
     users = {u["uuid"] for u in result["local-definitions"]["users"]}
@@ -115,21 +184,32 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
             assert s["subject-uuid"] in (users if s["type"] == "user" else resources)
 
     by_target = {f["target"]["target-id"]: f for f in result["findings"]}
-    assert set(by_target) == {"iso27001-2013_A.9.2.6", "iso27001-2022_5.18", "soc2_CC6.2",
-                              "soc2_CC6.7", "pci-dss-4.0.1_8.2.5", "pci-dss-4.0.1_4.2.1",
-                              "pci-dss-4.0.1_3.6.1"}
+    assert set(by_target) == {
+        "iso27001-2013_A.9.2.6",
+        "iso27001-2022_5.18",
+        "soc2_CC6.2",
+        "soc2_CC6.7",
+        "pci-dss-4.0.1_8.2.5",
+        "pci-dss-4.0.1_4.2.1",
+        "pci-dss-4.0.1_3.6.1",
+    }
     for f in result["findings"]:
         assert f["target"]["type"] == "objective-id"
         assert f["target"]["status"]["state"] in ("satisfied", "not-satisfied")
     assert by_target["pci-dss-4.0.1_4.2.1"]["target"]["status"]["state"] == "satisfied"
     assert by_target["pci-dss-4.0.1_8.2.5"]["target"]["status"] == {
-        "state": "not-satisfied", "reason": "fail"}
+        "state": "not-satisfied",
+        "reason": "fail",
+    }
     # CC6.7 is tested by a pass and a not_evaluable: never satisfied
     cc67 = by_target["soc2_CC6.7"]
     assert cc67["target"]["status"]["state"] == "not-satisfied"
     assert len(cc67["related-observations"]) == 2
-    selected = {c["control-id"] for sel in result["reviewed-controls"]["control-selections"]
-                for c in sel["include-controls"]}
+    selected = {
+        c["control-id"]
+        for sel in result["reviewed-controls"]["control-selections"]
+        for c in sel["include-controls"]
+    }
     assert selected == set(by_target)
 
 

@@ -48,12 +48,17 @@ def test_seal_moves_the_complete_pack_into_place(tmp_path):
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".building-")] == []
     manifest = json.loads((pack / "manifest.json").read_text())
     assert [f["path"] for f in manifest["files"]] == [
-        "evidence/raw/users.jsonl", "evidence/users.csv", "findings.json", "index.html"]
+        "evidence/raw/users.jsonl",
+        "evidence/users.csv",
+        "findings.json",
+        "index.html",
+    ]
     assert manifest["content_digest"] == digest
     assert manifest["metadata"]["run_id"] == pb.run_id
     assert manifest["metadata"]["org"] == {"id": "org-1"}
     assert {"python", "papermill", "nbconvert", "pandas", "matplotlib", "requests"} <= set(
-        manifest["metadata"]["dependencies"])
+        manifest["metadata"]["dependencies"]
+    )
     assert not (pack / "manifest.sig").exists()
     assert verify_pack(pack).ok
 
@@ -92,9 +97,13 @@ def test_kill_while_building_removes_the_unfinished_pack(tmp_path, signum):
             time.sleep(30)
             pb.seal({{}})
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": LIB})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": LIB},
+    )
     try:
         assert proc.stdout.readline().strip() == "building"
         assert any(p.name.startswith(".building-") for p in tmp_path.iterdir())
@@ -125,16 +134,18 @@ def test_folders_left_by_killed_runs_are_named(tmp_path, caplog):
 
 
 def test_an_existing_pack_is_never_written_into(tmp_path):
-    with pytest.raises(PackError, match="already exists"), \
-            PackBuilder(tmp_path, PERIOD_END) as pb:
+    with pytest.raises(PackError, match="already exists"), PackBuilder(tmp_path, PERIOD_END) as pb:
         write_files(pb.dir)
         # Another run sealed a pack at the same path first.
         pb.final_dir.mkdir(parents=True)
         (pb.final_dir / "findings.json").write_text("theirs")
         pb.seal({})
     assert (pb.final_dir / "findings.json").read_text() == "theirs"
-    assert leftovers(tmp_path) == [PERIOD_END, f"{PERIOD_END}/{pb.run_id}",
-                                   f"{PERIOD_END}/{pb.run_id}/findings.json"]
+    assert leftovers(tmp_path) == [
+        PERIOD_END,
+        f"{PERIOD_END}/{pb.run_id}",
+        f"{PERIOD_END}/{pb.run_id}/findings.json",
+    ]
 
 
 def test_two_runs_make_two_packs(tmp_path):
@@ -147,8 +158,10 @@ def test_two_runs_make_two_packs(tmp_path):
 
 
 def test_digest_shown_in_index_must_cover_every_file(tmp_path):
-    with pytest.raises(PackError, match="changed after content_digest"), \
-            PackBuilder(tmp_path, PERIOD_END) as pb:
+    with (
+        pytest.raises(PackError, match="changed after content_digest"),
+        PackBuilder(tmp_path, PERIOD_END) as pb,
+    ):
         write_files(pb.dir)
         pb.content_digest()
         (pb.dir / "late.csv").write_text("x\n")
@@ -211,8 +224,9 @@ def test_disk_full_is_one_line_naming_the_folder(tmp_path):
 def _run_without_root_override(script: str) -> subprocess.CompletedProcess:
     """Run python as this user, but without root's power to ignore file permissions."""
     cmd = without_root_override([sys.executable, "-c", script])
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONPATH": LIB})
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": LIB}
+    )
 
 
 def test_unwritable_output_folder_is_one_line_naming_folder_and_fix(tmp_path):

@@ -74,19 +74,33 @@ def demo(tmp_path_factory):
     private_pem = private.read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
     env[KEY_ENV] = private_pem
-    config = simulator.SimConfig(seed=11, users=80, client_secret=CANARY_SECRET,
-                                 audit_events_per_day=20, audit_history_days=120)
-    with captured_output() as said, \
-            pipeline.demo_params(root / "out", config, env) as (params, sim):
+    config = simulator.SimConfig(
+        seed=11,
+        users=80,
+        client_secret=CANARY_SECRET,
+        audit_events_per_day=20,
+        audit_history_days=120,
+    )
+    with (
+        captured_output() as said,
+        pipeline.demo_params(root / "out", config, env) as (params, sim),
+    ):
         params = dataclasses.replace(params, signing=SigningConfig(key_env=KEY_ENV))
         result = pipeline.run_pipeline(params, root / "out", env=env, pdf=False)
         tokens = list(sim.tokens_issued)
         client_id = sim.client_id
     # The key's base64 body (the lines between the PEM armour) is what would leak.
     key_body = "".join(line for line in private_pem.splitlines() if "-----" not in line)
-    return SimpleNamespace(pack=result.pack_dir, out=root / "out", tokens=tokens,
-                           client_id=client_id, said=said.text, public=public, key_id=key_id,
-                           secrets=[CANARY_SECRET, key_body, *tokens])
+    return SimpleNamespace(
+        pack=result.pack_dir,
+        out=root / "out",
+        tokens=tokens,
+        client_id=client_id,
+        said=said.text,
+        public=public,
+        key_id=key_id,
+        secrets=[CANARY_SECRET, key_body, *tokens],
+    )
 
 
 def test_no_secret_token_or_key_in_the_pack(demo):
@@ -110,8 +124,17 @@ def test_demo_pack_is_signed_by_the_configured_key(demo, capsys):
     manifest = json.loads((demo.pack / "manifest.json").read_text())
     assert manifest["signing"]["key_id"] == demo.key_id
     meta = manifest["metadata"]
-    for key in ("generated_at", "org", "region", "client_id", "params_digest", "baseline",
-                "thresholds", "tool_version", "dependencies"):
+    for key in (
+        "generated_at",
+        "org",
+        "region",
+        "client_id",
+        "params_digest",
+        "baseline",
+        "thresholds",
+        "tool_version",
+        "dependencies",
+    ):
         assert key in meta, key
     assert main(["verify", str(demo.pack), "--public-key", str(demo.public)]) == 0
     assert f"signed by key {demo.key_id}" in capsys.readouterr().out
@@ -131,8 +154,11 @@ def test_tampering_with_the_demo_pack_is_named(demo, tmp_path, capsys):
     (copy / "evidence" / "planted.csv").write_text("id\n1\n")
     assert main(["verify", str(copy)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert {"changed: findings.json", "missing: evidence/users.csv",
-            "added: evidence/planted.csv"} <= set(lines)
+    assert {
+        "changed: findings.json",
+        "missing: evidence/users.csv",
+        "added: evidence/planted.csv",
+    } <= set(lines)
 
 
 def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
@@ -140,7 +166,8 @@ def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
     out.mkdir()
     out.chmod(0o555)
     cmd = without_root_override(
-        [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"])
+        [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"]
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "lib")
     try:
@@ -154,18 +181,25 @@ def test_demo_into_an_unwritable_folder_is_one_line_and_exit_2(tmp_path):
     assert list(out.iterdir()) == []
 
 
-@pytest.mark.parametrize("signum, status, phase", [
-    (signal.SIGTERM, 143, "requests.jsonl"),   # during collection
-    (signal.SIGINT, 130, "requests.jsonl"),
-    (signal.SIGTERM, 143, "*.ipynb"),          # while papermill executes a notebook
-])
+@pytest.mark.parametrize(
+    "signum, status, phase",
+    [
+        (signal.SIGTERM, 143, "requests.jsonl"),  # during collection
+        (signal.SIGINT, 130, "requests.jsonl"),
+        (signal.SIGTERM, 143, "*.ipynb"),  # while papermill executes a notebook
+    ],
+)
 def test_killed_demo_leaves_no_pack(tmp_path, signum, status, phase):
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "lib")
-    proc = subprocess.Popen([sys.executable, "-m", "gcevidence", "demo", "--out", str(out),
-                             "--no-pdf"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gcevidence", "demo", "--out", str(out), "--no-pdf"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 60
         # Wait until the run has reached the phase in its build folder, then interrupt.

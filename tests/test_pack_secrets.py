@@ -29,8 +29,9 @@ def test_clean_pack_has_no_hits(pack):
 def test_plain_secret_is_found_and_masked(pack):
     (pack / "requests.jsonl").write_text(f'{{"path": "/api/v2/users", "auth": "{TOKEN}"}}\n')
     hits = scan_for_secrets(pack, [SECRET, TOKEN])
-    assert hits == [f"requests.jsonl: secret #2 {TOKEN[:2]}...{TOKEN[-2:]} "
-                    f"({len(TOKEN)} chars) (plain)"]
+    assert hits == [
+        f"requests.jsonl: secret #2 {TOKEN[:2]}...{TOKEN[-2:]} ({len(TOKEN)} chars) (plain)"
+    ]
     assert TOKEN not in hits[0]
 
 
@@ -38,7 +39,8 @@ def test_plain_secret_is_found_and_masked(pack):
 def test_base64_secret_is_found_at_any_offset(pack, prefix):
     basic = base64.b64encode(f"{prefix}{SECRET}".encode()).decode()
     (pack / "A09_access_control.ipynb").write_text(
-        f'{{"outputs": ["Authorization: Basic {basic}"]}}')
+        f'{{"outputs": ["Authorization: Basic {basic}"]}}'
+    )
     hits = scan_for_secrets(pack, [SECRET])
     assert hits and all(h.startswith("A09_access_control.ipynb: secret #1") for h in hits)
     assert any("(base64)" in h for h in hits)
@@ -60,11 +62,15 @@ def test_secret_inside_a_workbook_is_found(pack):
 def test_secret_inside_a_compressed_pdf_stream_is_found(pack):
     stream = zlib.compress(f"BT (client secret {SECRET}) Tj ET".encode())
     (pack / "A09_access_control.pdf").write_bytes(
-        b"%PDF-1.7\n1 0 obj << /Filter /FlateDecode >>\nstream\n" + stream
-        + b"\nendstream\nendobj\n%%EOF\n")
+        b"%PDF-1.7\n1 0 obj << /Filter /FlateDecode >>\nstream\n"
+        + stream
+        + b"\nendstream\nendobj\n%%EOF\n"
+    )
     hits = scan_for_secrets(pack, [SECRET])
-    assert hits == [f"A09_access_control.pdf (pdf stream 0): secret #1 "
-                    f"{SECRET[:2]}...{SECRET[-2:]} ({len(SECRET)} chars) (plain)"]
+    assert hits == [
+        f"A09_access_control.pdf (pdf stream 0): secret #1 "
+        f"{SECRET[:2]}...{SECRET[-2:]} ({len(SECRET)} chars) (plain)"
+    ]
 
 
 def test_secret_split_across_read_chunks_is_found(pack):

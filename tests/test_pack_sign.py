@@ -64,8 +64,8 @@ def test_missing_key_file_names_the_field(tmp_path):
 
 def test_rsa_key_is_refused(tmp_path):
     pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (tmp_path / "rsa.pem").write_bytes(pem)
     with pytest.raises(InputError, match="not an Ed25519 key"):
         sign.load_signing_key(SigningConfig(key=tmp_path / "rsa.pem"))

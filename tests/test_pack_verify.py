@@ -68,8 +68,13 @@ def test_missing_added_and_changed_files_are_each_named(signed, capsys):
     assert report.signature == "valid"  # the manifest itself is untouched
     assert main(["verify", str(pack)]) == 1
     lines = capsys.readouterr().out.splitlines()
-    for line in ("missing: evidence/users.csv", "added: evidence/extra.csv", "added: notes.txt",
-                 "changed: findings.json", "changed: index.html"):
+    for line in (
+        "missing: evidence/users.csv",
+        "added: evidence/extra.csv",
+        "added: notes.txt",
+        "changed: findings.json",
+        "changed: index.html",
+    ):
         assert line in lines
 
 
@@ -85,6 +90,7 @@ def test_forged_manifest_breaks_the_signature(signed, capsys):
     doc = json.loads((pack / "manifest.json").read_text())
     # The forger updates the manifest to match the forged file.
     import hashlib
+
     data = (pack / "findings.json").read_bytes()
     for row in doc["files"]:
         if row["path"] == "findings.json":
@@ -162,8 +168,19 @@ def test_signature_checks_out_with_openssl_alone(signed, tmp_path):
     pack, public = signed
     sig = tmp_path / "sig.bin"
     sig.write_bytes(base64.b64decode(json.loads((pack / "manifest.sig").read_text())["signature"]))
-    cmd = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", str(public), "-rawin",
-           "-in", str(pack / "manifest.json"), "-sigfile", str(sig)]
+    cmd = [
+        "openssl",
+        "pkeyutl",
+        "-verify",
+        "-pubin",
+        "-inkey",
+        str(public),
+        "-rawin",
+        "-in",
+        str(pack / "manifest.json"),
+        "-sigfile",
+        str(sig),
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if "rawin" in done.stderr and done.returncode != 0:
         pytest.skip("this OpenSSL predates Ed25519 -rawin (3.0)")

@@ -13,10 +13,20 @@ from gcevidence.report import render
 from gcevidence.simulator import SimConfig, Simulator
 
 SECRET = "Sup3r-Secret-pipeline-7f3a"
-NOTEBOOKS = ("A09_access_control", "A10_cryptography", "A12_logging_monitoring",
-             "A13_communications", "summary")
-SMALL_ORG = {"seed": 11, "users": 150, "audit_events_per_day": 50, "audit_history_days": 400,
-             "client_secret": SECRET}
+NOTEBOOKS = (
+    "A09_access_control",
+    "A10_cryptography",
+    "A12_logging_monitoring",
+    "A13_communications",
+    "summary",
+)
+SMALL_ORG = {
+    "seed": 11,
+    "users": 150,
+    "audit_events_per_day": 50,
+    "audit_history_days": 400,
+    "client_secret": SECRET,
+}
 _CACHE: dict = {}
 
 
@@ -43,8 +53,15 @@ def test_pack_layout(demo_pack):
     assert pack.parent == out / params.period.end.isoformat()
     assert re.fullmatch(r"\d{6}Z-\w+", pack.name)
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no build folder left
-    for name in ("index.html", "findings.json", "findings.csv", "snapshot.json",
-                 "requests.jsonl", "manifest.json", "evidence/users.csv"):
+    for name in (
+        "index.html",
+        "findings.json",
+        "findings.csv",
+        "snapshot.json",
+        "requests.jsonl",
+        "manifest.json",
+        "evidence/users.csv",
+    ):
         assert (pack / name).is_file(), name
     for nb in NOTEBOOKS:
         assert (pack / f"{nb}.ipynb").is_file() and (pack / f"{nb}.html").is_file()
@@ -58,6 +75,7 @@ def test_exit_status_and_verify(demo_pack):
     assert any(f.status == "fail" for f in result.findings)
     assert result.exit_status == 1  # --fail-on-findings with a failing check: sealed, exit 1
     from gcevidence.pack.verify import verify_pack
+
     assert verify_pack(result.pack_dir).ok
 
 
@@ -67,8 +85,17 @@ def test_findings_json_schema(demo_pack):
     assert set(doc) == {"schema", "run", "datasets", "findings"}
     assert doc["schema"] == "gcevidence.findings/1"
     run = doc["run"]
-    assert set(run) == {"id", "generated_at", "period", "org", "region", "api_base_url",
-                        "client_id", "baseline", "tool_version"}
+    assert set(run) == {
+        "id",
+        "generated_at",
+        "period",
+        "org",
+        "region",
+        "api_base_url",
+        "client_id",
+        "baseline",
+        "tool_version",
+    }
     assert run["id"] == result.pack_dir.name and run["client_id"] == "gcevidence-sim"
     assert set(run["org"]) == {"id", "name"} and set(run["period"]) == {"start", "end"}
     assert run["period"]["end"] == f"{params.period.end.isoformat()}T23:59:59Z"
@@ -78,8 +105,18 @@ def test_findings_json_schema(demo_pack):
     assert set(planted) <= set(checks)
     for f in doc["findings"]:
         assert f["status"] in ("pass", "fail", "not_evaluable")
-        assert {"check", "title", "status", "severity", "controls", "population", "exceptions",
-                "evidence", "notebook", "reason"} <= set(f)
+        assert {
+            "check",
+            "title",
+            "status",
+            "severity",
+            "controls",
+            "population",
+            "exceptions",
+            "evidence",
+            "notebook",
+            "reason",
+        } <= set(f)
     for check, subjects in planted.items():
         listed = {e["subject_id"] for e in checks[check]["exceptions"]}
         assert set(subjects) <= listed, check
@@ -186,10 +223,27 @@ def test_notebook_standalone_collects_its_own_run(tmp_path):
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret  # standalone needs it
         out = tmp_path / "A13.ipynb"
         done = subprocess.run(
-            [sys.executable, "-m", "papermill", str(pipeline.NOTEBOOKS_DIR /
-                                                    "A13_communications.ipynb"), str(out),
-             "-k", "python3", "--cwd", str(pipeline.NOTEBOOKS_DIR), "-p", "run_dir", "",
-             "-p", "params_path", str(params)], env=env, capture_output=True, text=True)
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(pipeline.NOTEBOOKS_DIR / "A13_communications.ipynb"),
+                str(out),
+                "-k",
+                "python3",
+                "--cwd",
+                str(pipeline.NOTEBOOKS_DIR),
+                "-p",
+                "run_dir",
+                "",
+                "-p",
+                "params_path",
+                str(params),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     runs = list((tmp_path / "out" / "standalone").iterdir())
     assert len(runs) == 1 and (runs[0] / "snapshot.json").is_file()

@@ -23,15 +23,21 @@ boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 ClientError = pytest.importorskip("botocore.exceptions").ClientError
 
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint():
     """A moto S3 server on a free loopback port, with fake credentials in the environment."""
-    saved = {k: os.environ.get(k) for k in [*FAKE_AWS, "AWS_PROFILE", "AWS_CONFIG_FILE",
-                                            "AWS_SHARED_CREDENTIALS_FILE"]}
+    saved = {
+        k: os.environ.get(k)
+        for k in [*FAKE_AWS, "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"]
+    }
     for key in ("AWS_PROFILE",):
         os.environ.pop(key, None)
     os.environ.update(FAKE_AWS, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
@@ -105,8 +111,7 @@ def test_locked_version_cannot_be_deleted_or_overwritten(s3, s3_endpoint, pack):
         s3.delete_object(Bucket=bucket, Key=key, VersionId=version)
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
     with pytest.raises(ClientError) as denied:
-        s3.delete_object(Bucket=bucket, Key=key, VersionId=version,
-                         BypassGovernanceRetention=True)
+        s3.delete_object(Bucket=bucket, Key=key, VersionId=version, BypassGovernanceRetention=True)
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
 
     # An "overwrite" or a plain delete only stacks a new version or a delete marker on top:
@@ -147,28 +152,49 @@ def test_publishing_again_skips_what_is_there_and_never_overwrites(s3, s3_endpoi
     assert (again.uploaded, again.skipped) == (0, first.uploaded)
     # Someone else's object sits where this pack's index.html would go.
     other = new_bucket(s3)
-    s3.put_object(Bucket=other, Key=f"{first.prefix}index.html", Body=b"other",
-                  Metadata={"sha256": "0" * 64}, ObjectLockMode="COMPLIANCE",
-                  ObjectLockRetainUntilDate=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    s3.put_object(
+        Bucket=other,
+        Key=f"{first.prefix}index.html",
+        Body=b"other",
+        Metadata={"sha256": "0" * 64},
+        ObjectLockMode="COMPLIANCE",
+        ObjectLockRetainUntilDate=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+    )
     with pytest.raises(PackError, match="never overwritten"):
         publish_pack(pack, f"s3://{other}/p", 30, s3_endpoint)
 
 
 def test_cli_publish_exit_status(s3, s3_endpoint, pack, capsys):
     bucket = new_bucket(s3)
-    assert main(["publish", str(pack), "--s3-uri", f"s3://{bucket}/x", "--retain-days", "7",
-                 "--endpoint-url", s3_endpoint]) == 0
+    assert (
+        main(
+            [
+                "publish",
+                str(pack),
+                "--s3-uri",
+                f"s3://{bucket}/x",
+                "--retain-days",
+                "7",
+                "--endpoint-url",
+                s3_endpoint,
+            ]
+        )
+        == 0
+    )
     assert "6 uploaded" in capsys.readouterr().out
     plain = new_bucket(s3, locked=False)
-    assert main(["publish", str(pack), "--s3-uri", f"s3://{plain}/x",
-                 "--endpoint-url", s3_endpoint]) == 1
+    assert (
+        main(["publish", str(pack), "--s3-uri", f"s3://{plain}/x", "--endpoint-url", s3_endpoint])
+        == 1
+    )
     assert "Object Lock" in capsys.readouterr().err
-    assert main(["publish", str(pack), "--s3-uri", "https://not-s3", "--endpoint-url",
-                 s3_endpoint]) == 2
+    assert (
+        main(["publish", str(pack), "--s3-uri", "https://not-s3", "--endpoint-url", s3_endpoint])
+        == 2
+    )
 
 
-def test_keys_come_from_the_manifest_not_the_working_directory(s3, s3_endpoint, pack,
-                                                               monkeypatch):
+def test_keys_come_from_the_manifest_not_the_working_directory(s3, s3_endpoint, pack, monkeypatch):
     bucket = new_bucket(s3)
     monkeypatch.chdir(pack)
     summary = publish_pack(".", f"s3://{bucket}/p/", 30, s3_endpoint)

@@ -13,27 +13,43 @@ from gcevidence.findings import ExceptionItem, Finding
 from gcevidence.review import latest_decisions, read_review, write_review_workbooks
 from test_history_support import grant, make_snapshot, user
 
-HOSTILE = "=HYPERLINK(\"http://evil.example\",\"x\")"
+HOSTILE = '=HYPERLINK("http://evil.example","x")'
 
 
 def _finding(check, *subjects):
     items = tuple(ExceptionItem("user", s, s, "x") for s in subjects)
-    return Finding(check, check, "fail" if items else "pass", "medium", {}, 3, items, (),
-                   "A09_access_control", "r")
+    return Finding(
+        check,
+        check,
+        "fail" if items else "pass",
+        "medium",
+        {},
+        3,
+        items,
+        (),
+        "A09_access_control",
+        "r",
+    )
 
 
 @pytest.fixture()
 def snapshot(tmp_path):
-    users = [user("m1", "Mia Manager", department="Sales"),
-             user("u1", "Ann", manager="m1"),
-             user("u2", HOSTILE, manager="m1", last_login=""),
-             user("u3", "Carl", manager="", department="Support"),
-             user("u4", "Gone", manager="m1", state="deleted")]
+    users = [
+        user("m1", "Mia Manager", department="Sales"),
+        user("u1", "Ann", manager="m1"),
+        user("u2", HOSTILE, manager="m1", last_login=""),
+        user("u3", "Carl", manager="", department="Support"),
+        user("u4", "Gone", manager="m1", state="deleted"),
+    ]
     names = {u["id"]: u["name"] for u in users}
-    grants = [grant("u1", "Master Admin", names=names), grant("u1", "Employee", names=names),
-              grant("u2", "Employee", names=names), grant("u2", "Quality Evaluator", "d2",
-                                                          names=names),
-              grant("u3", "Employee", names=names), grant("m1", "Employee", names=names)]
+    grants = [
+        grant("u1", "Master Admin", names=names),
+        grant("u1", "Employee", names=names),
+        grant("u2", "Employee", names=names),
+        grant("u2", "Quality Evaluator", "d2", names=names),
+        grant("u3", "Employee", names=names),
+        grant("m1", "Employee", names=names),
+    ]
     unused = [{"user_id": "u2", "role_id": "r-Quality Evaluator", "role_name": "Quality Evaluator"}]
     return make_snapshot(tmp_path / "run1", users=users, grants=grants, unused=unused)
 
@@ -42,14 +58,18 @@ FINDINGS = [_finding("access.dormant_accounts", "u2"), _finding("access.unused_r
 
 
 def test_one_workbook_per_manager_or_department_with_flags(tmp_path, snapshot):
-    paths = write_review_workbooks(snapshot, FINDINGS, tmp_path / "reviews",
-                                   privileged_roles=["Master Admin"])
+    paths = write_review_workbooks(
+        snapshot, FINDINGS, tmp_path / "reviews", privileged_roles=["Master Admin"]
+    )
     names = sorted(p.name for p in paths)
-    assert names == ["access-review-department-sales.csv", "access-review-department-sales.xlsx",
-                     "access-review-department-support.csv",
-                     "access-review-department-support.xlsx",
-                     "access-review-manager-mia-manager.csv",
-                     "access-review-manager-mia-manager.xlsx"]
+    assert names == [
+        "access-review-department-sales.csv",
+        "access-review-department-sales.xlsx",
+        "access-review-department-support.csv",
+        "access-review-department-support.xlsx",
+        "access-review-manager-mia-manager.csv",
+        "access-review-manager-mia-manager.xlsx",
+    ]
     with (tmp_path / "reviews" / "access-review-manager-mia-manager.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert [r["user_id"] for r in rows] == ["u2", "u1"]  # sorted by name; deleted users left out
@@ -67,8 +87,9 @@ def test_one_workbook_per_manager_or_department_with_flags(tmp_path, snapshot):
     cell = ws["B2"]
     assert cell.value == HOSTILE and cell.data_type == "s"  # shown as text, never evaluated
     validations = ws.data_validations.dataValidation
-    assert any(v.formula1 == '"keep,revoke,modify"' and "K2:K3" in str(v.sqref)
-               for v in validations)
+    assert any(
+        v.formula1 == '"keep,revoke,modify"' and "K2:K3" in str(v.sqref) for v in validations
+    )
 
 
 def _fill_xlsx(path, decisions):
@@ -78,41 +99,53 @@ def _fill_xlsx(path, decisions):
     for row in ws.iter_rows(min_row=2):
         uid = row[0].value
         if uid in decisions:
-            for key, value in zip(("decision", "reviewer", "comment", "review_date"),
-                                  decisions[uid], strict=True):
+            for key, value in zip(
+                ("decision", "reviewer", "comment", "review_date"), decisions[uid], strict=True
+            ):
                 row[header.index(key)].value = value
     wb.save(path)
 
 
-def test_round_trip_xlsx_records_decisions_and_finds_revocations_not_done(tmp_path, snapshot,
-                                                                          capsys):
+def test_round_trip_xlsx_records_decisions_and_finds_revocations_not_done(
+    tmp_path, snapshot, capsys
+):
     out = tmp_path / "out"
     write_review_workbooks(snapshot, FINDINGS, tmp_path / "reviews")
     book = tmp_path / "reviews" / "access-review-manager-mia-manager.xlsx"
-    _fill_xlsx(book, {"u1": ("revoke", "Mia", "left the admin team", "2026-12-02"),
-                      "u2": ("keep", "Mia", "=1+1", "2026-12-02")})
+    _fill_xlsx(
+        book,
+        {
+            "u1": ("revoke", "Mia", "left the admin team", "2026-12-02"),
+            "u2": ("keep", "Mia", "=1+1", "2026-12-02"),
+        },
+    )
     decisions = read_review(book)
     assert [(d.user_id, d.decision) for d in decisions] == [("u2", "keep"), ("u1", "revoke")]
     assert decisions[0].comment == "=1+1"
 
     # the later snapshot still has u1's roles: the revocation was not carried out
-    assert main(["review", "import", str(book), "--out", str(out),
-                 "--snapshot", str(snapshot.root)]) == 1
+    assert (
+        main(["review", "import", str(book), "--out", str(out), "--snapshot", str(snapshot.root)])
+        == 1
+    )
     printed = capsys.readouterr().out
     assert "NOT CARRIED OUT: revoke Ann (u1)" in printed and "Master Admin" in printed
     saved = latest_decisions(out)
     doc = json.loads(saved.read_text())
     assert saved.name.startswith("decisions-") and doc["sources"][0]["decided"] == 2
-    assert {d["user_id"]: d["decision"] for d in doc["decisions"]} == {"u1": "revoke",
-                                                                       "u2": "keep"}
+    assert {d["user_id"]: d["decision"] for d in doc["decisions"]} == {"u1": "revoke", "u2": "keep"}
     assert doc["decisions"][1]["roles"] == ["Employee", "Master Admin"]
 
     # once u1 is deactivated, nothing is outstanding
-    later_users = [user("m1", "Mia Manager"), user("u1", "Ann", manager="m1", state="inactive"),
-                   user("u2", "x", manager="m1")]
+    later_users = [
+        user("m1", "Mia Manager"),
+        user("u1", "Ann", manager="m1", state="inactive"),
+        user("u2", "x", manager="m1"),
+    ]
     later = make_snapshot(tmp_path / "run2", users=later_users, grants=[grant("u1", "Employee")])
-    assert main(["review", "import", str(book), "--out", str(out),
-                 "--snapshot", str(later.root)]) == 0
+    assert (
+        main(["review", "import", str(book), "--out", str(out), "--snapshot", str(later.root)]) == 0
+    )
     # re-importing the same file replaces its decisions instead of doubling them
     assert len(json.loads(latest_decisions(out).read_text())["decisions"]) == 2
 
@@ -129,13 +162,17 @@ def test_round_trip_csv_keeps_hostile_cells_as_text(tmp_path, snapshot):
     assert hostile.comment == "@SUM(A1)" and ann.decision == ""
 
 
-@pytest.mark.parametrize("column, value, field, problem", [
-    (10, "delete", "row 2.decision", "not a decision"),
-    (13, "02/12/2026", "row 2.review_date", "date"),
-    (11, "", "row 2.reviewer", "reviewer"),
-])
-def test_bad_review_input_names_file_row_and_value(tmp_path, snapshot, column, value, field,
-                                                   problem):
+@pytest.mark.parametrize(
+    "column, value, field, problem",
+    [
+        (10, "delete", "row 2.decision", "not a decision"),
+        (13, "02/12/2026", "row 2.review_date", "date"),
+        (11, "", "row 2.reviewer", "reviewer"),
+    ],
+)
+def test_bad_review_input_names_file_row_and_value(
+    tmp_path, snapshot, column, value, field, problem
+):
     write_review_workbooks(snapshot, FINDINGS, tmp_path / "reviews")
     path = tmp_path / "reviews" / "access-review-manager-mia-manager.csv"
     rows = list(csv.reader(path.open()))
@@ -158,8 +195,19 @@ def test_cli_reports_bad_input_with_exit_2(tmp_path, capsys):
 
 
 def test_privileged_roles_default_to_the_policy_the_findings_recorded(tmp_path, snapshot):
-    policy = Finding("access.privileged_outside_group", "p", "pass", "high", {}, 1, (), (),
-                     "A09_access_control", "r", extra={"roles": ["Master Admin"]})
+    policy = Finding(
+        "access.privileged_outside_group",
+        "p",
+        "pass",
+        "high",
+        {},
+        1,
+        (),
+        (),
+        "A09_access_control",
+        "r",
+        extra={"roles": ["Master Admin"]},
+    )
     write_review_workbooks(snapshot, [*FINDINGS, policy], tmp_path / "reviews")
     with (tmp_path / "reviews" / "access-review-manager-mia-manager.csv").open() as fh:
         ann = [r for r in csv.DictReader(fh) if r["user_id"] == "u1"][0]

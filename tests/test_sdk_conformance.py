@@ -39,10 +39,12 @@ def assert_current(model) -> None:
 
 @pytest.fixture(scope="module")
 def sdk_sim():
-    sim = Simulator(SimConfig(users=60, audit_events_per_day=40, now=SIM_NOW,
-                              faults=FaultConfig(audit_polls=1))).start()
+    sim = Simulator(
+        SimConfig(users=60, audit_events_per_day=40, now=SIM_NOW, faults=FaultConfig(audit_polls=1))
+    ).start()
     client = sdk.api_client.ApiClient(host=sim.base_url).get_client_credentials_token(
-        sim.client_id, sim.client_secret)
+        sim.client_id, sim.client_secret
+    )
     yield sim, client
     sim.stop()
 
@@ -50,8 +52,11 @@ def sdk_sim():
 def test_users(sdk_sim):
     sim, client = sdk_sim
     users = sdk.UsersApi(client)
-    listing = users.get_users(page_size=100, state="any", expand=[
-        "authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent"])
+    listing = users.get_users(
+        page_size=100,
+        state="any",
+        expand=["authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent"],
+    )
     assert_current(listing)
     assert listing.total == 60 and listing.page_count == 1 and listing.entities
     assert listing.first_uri.startswith("/api/v2/users?pageSize=100&pageNumber=1")
@@ -134,16 +139,20 @@ def test_recording(sdk_sim):
 def test_trunks(sdk_sim):
     sim, client = sdk_sim
     trunks = sdk.TelephonyProvidersEdgeApi(client).get_telephony_providers_edges_trunkbasesettings(
-        page_size=100, expand=["properties"])
+        page_size=100, expand=["properties"]
+    )
     assert_current(trunks)
     assert trunks.total == 6
-    variants = {t.properties["trunk_transport_protocolVariant"]["value"]["instance"]
-                for t in trunks.entities}
+    variants = {
+        t.properties["trunk_transport_protocolVariant"]["value"]["instance"]
+        for t in trunks.entities
+    }
     assert variants == {"tls", "udp", "tcp"}
     assert {t.trunk_type for t in trunks.entities} == {"EXTERNAL", "PHONE"}
     assert {t.state for t in trunks.entities} == {"active", "inactive"}
     one = sdk.TelephonyProvidersEdgeApi(client).get_telephony_providers_edges_trunkbasesetting(
-        trunks.entities[0].id)
+        trunks.entities[0].id
+    )
     assert_current(one)
     assert one.id == trunks.entities[0].id and one.trunk_metabase.id
 
@@ -169,8 +178,7 @@ def test_audits(sdk_sim):
         if status.state == "Succeeded":
             break
     assert status.state == "Succeeded"
-    page = audit.get_audits_query_transaction_id_results(status.id, page_size=100,
-                                                         expand=["user"])
+    page = audit.get_audits_query_transaction_id_results(status.id, page_size=100, expand=["user"])
     assert_current(page)
     assert page.entities and page.cursor
     e = page.entities[0]

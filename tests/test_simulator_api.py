@@ -10,8 +10,12 @@ import requests
 
 
 def session_for(sim) -> requests.Session:
-    r = requests.post(f"{sim.base_url}/oauth/token", auth=(sim.client_id, sim.client_secret),
-                      data={"grant_type": "client_credentials"}, timeout=10)
+    r = requests.post(
+        f"{sim.base_url}/oauth/token",
+        auth=(sim.client_id, sim.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    )
     assert r.status_code == 200
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
@@ -30,30 +34,45 @@ def api(simulator):
 
 # -- OAuth ---------------------------------------------------------------------------------------
 def test_token_response_shape(simulator):
-    r = requests.post(f"{simulator.base_url}/oauth/token",
-                      auth=(simulator.client_id, simulator.client_secret),
-                      data={"grant_type": "client_credentials"}, timeout=10)
+    r = requests.post(
+        f"{simulator.base_url}/oauth/token",
+        auth=(simulator.client_id, simulator.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    )
     body = r.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 86400
     assert body["access_token"] in simulator.tokens_issued
 
 
-@pytest.mark.parametrize("client_id, secret, description", [
-    ("nobody", "x", "client not found"), ("gcevidence-sim", "wrong", "authentication failed")])
+@pytest.mark.parametrize(
+    "client_id, secret, description",
+    [("nobody", "x", "client not found"), ("gcevidence-sim", "wrong", "authentication failed")],
+)
 def test_token_errors_are_oauth_style(simulator, client_id, secret, description):
-    r = requests.post(f"{simulator.base_url}/oauth/token", auth=(client_id, secret),
-                      data={"grant_type": "client_credentials"}, timeout=10)
+    r = requests.post(
+        f"{simulator.base_url}/oauth/token",
+        auth=(client_id, secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    )
     assert r.status_code == 401
-    assert r.json() == {"error": "invalid_client", "description": description,
-                        "error_description": description}
+    assert r.json() == {
+        "error": "invalid_client",
+        "description": description,
+        "error_description": description,
+    }
 
 
 def test_missing_unknown_and_expired_tokens_answer_401_errorbody(make_simulator):
     sim = make_simulator(token_lifetime_seconds=1)
-    assert requests.get(sim.base_url + "/api/v2/users", timeout=10).json()["code"] == \
-        "authentication.required"
-    r = requests.get(sim.base_url + "/api/v2/users", headers={"Authorization": "Bearer nope"},
-                     timeout=10)
+    assert (
+        requests.get(sim.base_url + "/api/v2/users", timeout=10).json()["code"]
+        == "authentication.required"
+    )
+    r = requests.get(
+        sim.base_url + "/api/v2/users", headers={"Authorization": "Bearer nope"}, timeout=10
+    )
     assert r.status_code == 401 and r.json()["code"] == "bad.credentials"
     s = session_for(sim)
     assert get(s, "/api/v2/users").status_code == 200
@@ -71,8 +90,11 @@ def test_page_uris_at_exact_multiple_of_page_size(api, simulator):
     first = get(api, "/api/v2/authorization/roles", pageSize=size).json()
     assert first["pageCount"] == 3 and first["pageNumber"] == 1
     assert "previousUri" not in first
-    assert first["firstUri"] == first["selfUri"] == \
-        "/api/v2/authorization/roles?pageSize=5&pageNumber=1"
+    assert (
+        first["firstUri"]
+        == first["selfUri"]
+        == "/api/v2/authorization/roles?pageSize=5&pageNumber=1"
+    )
     assert first["nextUri"] == "/api/v2/authorization/roles?pageSize=5&pageNumber=2"
     assert first["lastUri"] == "/api/v2/authorization/roles?pageSize=5&pageNumber=3"
     last = get(api, "/api/v2/authorization/roles", pageSize=size, pageNumber=3).json()
@@ -101,8 +123,11 @@ def test_empty_listing(api, simulator):
 
 
 def test_role_users_have_no_uris_and_match_user_count(api, simulator):
-    role = next(r for r in get(api, "/api/v2/authorization/roles", pageSize=100).json()["entities"]
-                if r["name"] == "Master Admin")
+    role = next(
+        r
+        for r in get(api, "/api/v2/authorization/roles", pageSize=100).json()["entities"]
+        if r["name"] == "Master Admin"
+    )
     body = get(api, f"/api/v2/authorization/roles/{role['id']}/users").json()
     assert set(body) == {"entities", "pageSize", "pageNumber", "total", "pageCount"}
     assert body["total"] == role["userCount"] == 5
@@ -128,8 +153,9 @@ def test_users_default_to_active(api, simulator):
 
 
 def test_inactive_paging_depth_limit(api):
-    assert get(api, "/api/v2/users", state="inactive", pageSize=500,
-               pageNumber=20).status_code == 200
+    assert (
+        get(api, "/api/v2/users", state="inactive", pageSize=500, pageNumber=20).status_code == 200
+    )
     r = get(api, "/api/v2/users", state="inactive", pageSize=500, pageNumber=21)
     assert r.status_code == 400 and r.json()["code"] == "bad.request"
 
@@ -139,8 +165,7 @@ def test_expand_accepts_both_list_encodings(api, encoding):
     wanted = ["authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent"]
     params = {"expand": ",".join(wanted)} if encoding == "comma" else {"expand": wanted}
     users = get(api, "/api/v2/users", pageSize=100, **params).json()["entities"]
-    assert all("roles" in u["authorization"] and "unusedRoles" in u["authorization"]
-               for u in users)
+    assert all("roles" in u["authorization"] and "unusedRoles" in u["authorization"] for u in users)
     assert all("dateWelcomeSent" in u for u in users)
     assert sum("dateLastLogin" in u for u in users) >= len(users) - 3
     plain = get(api, "/api/v2/users", pageSize=100).json()["entities"]
@@ -172,24 +197,33 @@ def test_subject_grants_with_group_duplicates(api, simulator):
     assert all(g["grantMadeAt"].endswith("Z") for g in full["grants"])
     kinds = set()
     for role in org.roles:
-        for e in get(api, f"/api/v2/authorization/roles/{role.id}/subjectgrants",
-                     pageSize=500).json()["entities"]:
+        for e in get(
+            api, f"/api/v2/authorization/roles/{role.id}/subjectgrants", pageSize=500
+        ).json()["entities"]:
             kinds.add(e["type"])
     assert kinds == {"PC_USER", "PC_GROUP"}
 
 
 def test_trunk_properties_are_nested(api):
-    trunks = get(api, "/api/v2/telephony/providers/edges/trunkbasesettings",
-                 expand="properties").json()["entities"]
-    variants = {t["properties"]["trunk_transport_protocolVariant"]["value"]["instance"]
-                for t in trunks}
+    trunks = get(
+        api, "/api/v2/telephony/providers/edges/trunkbasesettings", expand="properties"
+    ).json()["entities"]
+    variants = {
+        t["properties"]["trunk_transport_protocolVariant"]["value"]["instance"] for t in trunks
+    }
     assert {"tls", "udp"} <= variants
 
 
 # -- errors, limits and faults -----------------------------------------------------------------
-@pytest.mark.parametrize("path", [
-    "/api/v2/recording/localkeys/settings", "/api/v2/authorization/policies/passwords/default",
-    "/api/v2/quality/properties/encryption", "/api/v2/no/such/thing"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v2/recording/localkeys/settings",
+        "/api/v2/authorization/policies/passwords/default",
+        "/api/v2/quality/properties/encryption",
+        "/api/v2/no/such/thing",
+    ],
+)
 def test_nonexistent_endpoints_404(api, path):
     r = get(api, path)
     assert r.status_code == 404
@@ -277,8 +311,11 @@ def test_audit_query_states_and_cursor_paging(make_simulator):
         body = get(s, f"/api/v2/audits/query/{tx}/results", **params).json()
         pages += 1
         ids += [e["id"] for e in body["entities"]]
-        assert all(e["serviceName"] == "PeoplePermissions" and "name" in e["user"]
-                   for e in body["entities"] if "user" in e)
+        assert all(
+            e["serviceName"] == "PeoplePermissions" and "name" in e["user"]
+            for e in body["entities"]
+            if "user" in e
+        )
         cursor = body.get("cursor")
         if not cursor:
             assert set(body) == {"id", "pageSize", "entities"}
@@ -298,8 +335,12 @@ def test_audit_last_page_at_exact_multiple_has_no_cursor(make_simulator):
     total = 0
     cursor = None
     while True:
-        body = get(s, f"/api/v2/audits/query/{tx}/results", pageSize=500,
-                   **({"cursor": cursor} if cursor else {})).json()
+        body = get(
+            s,
+            f"/api/v2/audits/query/{tx}/results",
+            pageSize=500,
+            **({"cursor": cursor} if cursor else {}),
+        ).json()
         total += len(body["entities"])
         cursor = body.get("cursor")
         if not cursor:
@@ -329,15 +370,20 @@ def test_audit_bad_service_and_interval(api, simulator):
 def test_realtime_query_limit_and_shape(api, simulator):
     end = simulator.now
     start = end - dt.timedelta(days=5)
-    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
-            "serviceName": "Directory", "pageSize": 10}
+    body = {
+        "interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
+        "serviceName": "Directory",
+        "pageSize": 10,
+    }
     r = api.post(api.base + "/api/v2/audits/query/realtime", json=body, timeout=10)
     assert r.status_code == 200
     assert set(r.json()) == {"entities", "pageSize", "pageNumber", "total", "pageCount"}
     old = end - dt.timedelta(days=30)
     body["interval"] = f"{old:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}"
-    assert api.post(api.base + "/api/v2/audits/query/realtime", json=body,
-                    timeout=10).status_code == 400
+    assert (
+        api.post(api.base + "/api/v2/audits/query/realtime", json=body, timeout=10).status_code
+        == 400
+    )
 
 
 def test_service_mapping(api):
@@ -350,13 +396,20 @@ def test_service_mapping(api):
 
 
 def test_rate_limit_headers_on_every_kind_of_answer(simulator):
-    token = requests.post(f"{simulator.base_url}/oauth/token",
-                          auth=(simulator.client_id, simulator.client_secret),
-                          data={"grant_type": "client_credentials"}, timeout=10)
+    token = requests.post(
+        f"{simulator.base_url}/oauth/token",
+        auth=(simulator.client_id, simulator.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    )
     unauth = requests.get(f"{simulator.base_url}/api/v2/users", timeout=10)
     for r in (token, unauth):
-        assert {"inin-ratelimit-count", "inin-ratelimit-allowed", "inin-ratelimit-reset",
-                "ININ-Correlation-Id"} <= set(r.headers)
+        assert {
+            "inin-ratelimit-count",
+            "inin-ratelimit-allowed",
+            "inin-ratelimit-reset",
+            "ININ-Correlation-Id",
+        } <= set(r.headers)
 
 
 def test_injected_429_carries_retry_after_and_matching_reset(make_simulator):
@@ -371,8 +424,7 @@ def test_injected_429_carries_retry_after_and_matching_reset(make_simulator):
 def test_malformed_bodies_get_400_not_a_hangup(api, simulator):
     end = simulator.now
     start = end - dt.timedelta(days=1)
-    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}",
-            "pageSize": "lots"}
+    body = {"interval": f"{start:%Y-%m-%dT%H:%M:%SZ}/{end:%Y-%m-%dT%H:%M:%SZ}", "pageSize": "lots"}
     r = api.post(api.base + "/api/v2/audits/query/realtime", json=body, timeout=10)
     assert r.status_code == 400 and r.json()["code"] == "bad.request"
     r = api.post(api.base + "/api/v2/audits/query", data=b"{not json", timeout=10)

@@ -23,10 +23,13 @@ NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
 def org_fingerprint(sim: Simulator) -> tuple:
     org = sim.org
-    users = tuple((u.id, u.name, u.email, u.state, u.date_last_login)
-                  for u in sorted(org.users.values(), key=lambda u: u.id))
-    grants = tuple(sorted((s, g.role_id, g.division_id, g.made_at)
-                          for s, gs in org.grants.items() for g in gs))
+    users = tuple(
+        (u.id, u.name, u.email, u.state, u.date_last_login)
+        for u in sorted(org.users.values(), key=lambda u: u.id)
+    )
+    grants = tuple(
+        sorted((s, g.role_id, g.division_id, g.made_at) for s, gs in org.grants.items() for g in gs)
+    )
     days = tuple(e.id for d in range(5) for e in org.audit.day(NOW.date() - dt.timedelta(d)))
     return org.id, users, grants, days
 
@@ -49,29 +52,37 @@ def test_planted_cases_cover_every_check_as_documented(simulator):
             assert planted[check], check
         assert planted[check] == sorted(planted[check])
     assert planted["access.terminated_active"] == sorted(
-        [named["terminated_active_1"], named["terminated_active_2"]])
+        [named["terminated_active_1"], named["terminated_active_2"]]
+    )
     assert planted["access.deprovision_latency"] == sorted(
-        named[f"deprovision_slow_{i}"] for i in (1, 2, 3))
+        named[f"deprovision_slow_{i}"] for i in (1, 2, 3)
+    )
     assert planted["access.orphan_accounts"] == sorted(
-        named[k] for k in ("orphan_service", "orphan_temp", "orphan_hostile"))
+        named[k] for k in ("orphan_service", "orphan_temp", "orphan_hostile")
+    )
     assert planted["access.dormant_accounts"] == sorted(
-        named[k] for k in ("dormant_1", "dormant_2", "dormant_never"))
+        named[k] for k in ("dormant_1", "dormant_2", "dormant_never")
+    )
     assert planted["access.privileged_outside_group"] == sorted(
-        named[k] for k in ("telephony_engineer", "it_contractor", "supervisor_qe_holder"))
+        named[k] for k in ("telephony_engineer", "it_contractor", "supervisor_qe_holder")
+    )
     assert planted["access.privileged_count"] == ["Master Admin"]
     assert planted["access.unused_roles"] == sorted(named[f"unused_role_{i}"] for i in (1, 2, 3))
-    assert planted["access.sod_conflicts"] == sorted([named["sod_qa_lead"],
-                                                      named["sod_evaluator"]])
-    assert planted["auth.password_policy"] == ["passwordRequirements.minimumDigits",
-                                               "passwordRequirements.minimumLength"]
+    assert planted["access.sod_conflicts"] == sorted([named["sod_qa_lead"], named["sod_evaluator"]])
+    assert planted["auth.password_policy"] == [
+        "passwordRequirements.minimumDigits",
+        "passwordRequirements.minimumLength",
+    ]
     assert planted["auth.mfa_required"] == ["multifactorAuthenticationRequired"]
     assert planted["crypto.recording_keys"] == [named["key_config_error"]]
-    assert planted["crypto.key_rotation"] == sorted([named["newest_recording_key"],
-                                                     "rotationschedule.period"])
+    assert planted["crypto.key_rotation"] == sorted(
+        [named["newest_recording_key"], "rotationschedule.period"]
+    )
     assert planted["network.trunk_tls"] == [named["trunk_udp"]]
     assert planted["network.trunk_srtp"] == sorted([named["trunk_udp"], named["trunk_no_srtp"]])
     assert planted["logging.privileged_grants"] == sorted(
-        [named["bad_grant_master_admin"], named["bad_grant_quality_evaluator"]])
+        [named["bad_grant_master_admin"], named["bad_grant_quality_evaluator"]]
+    )
     assert planted["logging.activity_gaps"] == [(NOW.date() - dt.timedelta(37)).isoformat()]
 
 
@@ -80,13 +91,25 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users):
     sim = Simulator(SimConfig(seed=seed, users=users, now=NOW, audit_events_per_day=20))
     counts = {k: len(v) for k, v in sim.planted.items()}
     assert counts == {
-        "access.terminated_active": 2, "access.deprovision_latency": 3,
-        "access.orphan_accounts": 3, "access.dormant_accounts": 3,
-        "access.privileged_outside_group": 3, "access.privileged_count": 1,
-        "access.unused_roles": 3, "access.sod_conflicts": 2, "auth.password_policy": 2,
-        "auth.mfa_required": 1, "crypto.recording_keys": 1, "crypto.key_rotation": 2,
-        "network.trunk_tls": 1, "network.trunk_srtp": 2, "logging.audit_completeness": 0,
-        "logging.privileged_grants": 2, "logging.retention": 0, "logging.activity_gaps": 1}
+        "access.terminated_active": 2,
+        "access.deprovision_latency": 3,
+        "access.orphan_accounts": 3,
+        "access.dormant_accounts": 3,
+        "access.privileged_outside_group": 3,
+        "access.privileged_count": 1,
+        "access.unused_roles": 3,
+        "access.sod_conflicts": 2,
+        "auth.password_policy": 2,
+        "auth.mfa_required": 1,
+        "crypto.recording_keys": 1,
+        "crypto.key_rotation": 2,
+        "network.trunk_tls": 1,
+        "network.trunk_srtp": 2,
+        "logging.audit_completeness": 0,
+        "logging.privileged_grants": 2,
+        "logging.retention": 0,
+        "logging.activity_gaps": 1,
+    }
     assert len(sim.org.users) == users
 
 
@@ -98,24 +121,36 @@ def test_too_small_org_is_refused():
 def test_planted_cases_are_visible_over_the_api(simulator, tmp_path):
     """Re-derive a few planted cases from what a client can see: API + roster CSV."""
     s = requests.Session()
-    token = s.post(f"{simulator.base_url}/oauth/token",
-                   auth=(simulator.client_id, simulator.client_secret),
-                   data={"grant_type": "client_credentials"}, timeout=10).json()["access_token"]
+    token = s.post(
+        f"{simulator.base_url}/oauth/token",
+        auth=(simulator.client_id, simulator.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    ).json()["access_token"]
     s.headers["Authorization"] = f"Bearer {token}"
-    users = s.get(f"{simulator.base_url}/api/v2/users", timeout=10, params={
-        "pageSize": 500, "state": "any", "expand": "dateLastLogin,dateWelcomeSent"}).json()
-    roster = list(csv.DictReader(simulator.write_roster(tmp_path / "r.csv").open(
-        encoding="utf-8")))
+    users = s.get(
+        f"{simulator.base_url}/api/v2/users",
+        timeout=10,
+        params={"pageSize": 500, "state": "any", "expand": "dateLastLogin,dateWelcomeSent"},
+    ).json()
+    roster = list(csv.DictReader(simulator.write_roster(tmp_path / "r.csv").open(encoding="utf-8")))
     by_email = {r["email"].lower(): r for r in roster}
     active = [u for u in users["entities"] if u["state"] == "active"]
-    terminated = sorted(u["id"] for u in active
-                        if by_email.get(u["email"].lower(), {}).get("status") == "terminated")
+    terminated = sorted(
+        u["id"]
+        for u in active
+        if by_email.get(u["email"].lower(), {}).get("status") == "terminated"
+    )
     orphans = sorted(u["id"] for u in active if u["email"].lower() not in by_email)
     assert terminated == simulator.planted["access.terminated_active"]
     assert orphans == simulator.planted["access.orphan_accounts"]
     now = simulator.now
-    dormant = sorted(u["id"] for u in active if now - dt.datetime.fromisoformat(
-        u.get("dateLastLogin") or u["dateWelcomeSent"]) > dt.timedelta(days=90))
+    dormant = sorted(
+        u["id"]
+        for u in active
+        if now - dt.datetime.fromisoformat(u.get("dateLastLogin") or u["dateWelcomeSent"])
+        > dt.timedelta(days=90)
+    )
     assert dormant == simulator.planted["access.dormant_accounts"]
     # The gap day has no events in any service; its neighbours have some.
     gap = dt.date.fromisoformat(simulator.planted["logging.activity_gaps"][0])
@@ -124,29 +159,48 @@ def test_planted_cases_are_visible_over_the_api(simulator, tmp_path):
         simulator.faults.audit_polls = 0
         tx = s.post(f"{simulator.base_url}/api/v2/audits/query", json=body, timeout=10).json()
         s.get(f"{simulator.base_url}/api/v2/audits/query/{tx['id']}", timeout=10)
-        res = s.get(f"{simulator.base_url}/api/v2/audits/query/{tx['id']}/results",
-                    timeout=10).json()
+        res = s.get(
+            f"{simulator.base_url}/api/v2/audits/query/{tx['id']}/results", timeout=10
+        ).json()
         assert (res["entities"] == []) is expect_empty
 
 
 def test_deprovisioning_events_are_in_the_audit_trail(simulator):
     org = simulator.org
-    events = [e for d in range(91) for e in org.audit.day(NOW.date() - dt.timedelta(d))
-              if e.service == "Directory" and e.entity_type == "User"
-              and e.action in ("Update", "Delete")]
-    offs = {e.entity_id: e for e in events if e.action == "Delete" or any(
-        p == "state" for p, _o, _n in e.property_changes)}
-    for key in ("deprovision_slow_1", "deprovision_slow_2", "deprovision_slow_3",
-                "deprovision_fast_1", "deprovision_fast_2"):
+    events = [
+        e
+        for d in range(91)
+        for e in org.audit.day(NOW.date() - dt.timedelta(d))
+        if e.service == "Directory" and e.entity_type == "User" and e.action in ("Update", "Delete")
+    ]
+    offs = {
+        e.entity_id: e
+        for e in events
+        if e.action == "Delete" or any(p == "state" for p, _o, _n in e.property_changes)
+    }
+    for key in (
+        "deprovision_slow_1",
+        "deprovision_slow_2",
+        "deprovision_slow_3",
+        "deprovision_fast_1",
+        "deprovision_fast_2",
+    ):
         assert org.named[key] in offs
     assert offs[org.named["deprovision_slow_3"]].action == "Delete"
     change = offs[org.named["deprovision_slow_1"]].property_changes[0]
     assert change == ("state", ("active",), ("inactive",))
-    grant = next(e for e in events + [e for d in range(91) for e in org.audit.day(
-        NOW.date() - dt.timedelta(d))] if e.id == org.named["bad_grant_master_admin"])
+    grant = next(
+        e
+        for e in events
+        + [e for d in range(91) for e in org.audit.day(NOW.date() - dt.timedelta(d))]
+        if e.id == org.named["bad_grant_master_admin"]
+    )
     user_id, role_id, org_id = grant.entity_name.split("--")
-    assert (user_id, role_id, org_id) == (org.named["it_contractor"],
-                                          org.role("Master Admin").id, org.id)
+    assert (user_id, role_id, org_id) == (
+        org.named["it_contractor"],
+        org.role("Master Admin").id,
+        org.id,
+    )
     assert grant.entity_id == role_id and grant.user_id == org.named["telephony_engineer"]
 
 
@@ -163,8 +217,14 @@ def test_roster_format_and_hostile_text(simulator, tmp_path):
     path = simulator.write_roster(tmp_path / "hr" / "roster.csv")
     raw = path.read_bytes().decode("utf-8")
     rows = list(csv.DictReader(raw.splitlines()))
-    assert list(rows[0]) == ["employee_id", "email", "status", "termination_date", "department",
-                             "groups"]
+    assert list(rows[0]) == [
+        "employee_id",
+        "email",
+        "status",
+        "termination_date",
+        "department",
+        "groups",
+    ]
     assert {r["status"] for r in rows} == {"active", "terminated"}
     assert all((r["status"] == "terminated") == bool(r["termination_date"]) for r in rows)
     assert all(r["email"] == r["email"].lower() for r in rows)
@@ -172,8 +232,12 @@ def test_roster_format_and_hostile_text(simulator, tmp_path):
     assert any("GC-Platform-Admins" in r["groups"].split(";") for r in rows)
     assert any(r["groups"] == "QA Department;QA Leads" for r in rows)
     names = {u.name for u in simulator.org.users.values()}
-    for hostile in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>",
-                    '=HYPERLINK("http://evil","x")', "@SUM(1)"):
+    for hostile in (
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '=HYPERLINK("http://evil","x")',
+        "@SUM(1)",
+    ):
         assert hostile in names
     assert any("\u202e" in n for n in names) and any("\U0001f469" in n for n in names)
     assert "<script>alert(1)</script>" in {r["department"] for r in rows}
@@ -187,9 +251,14 @@ def test_demo_params_match_the_simulators_policy():
     assert params.org.api_base_url == "http://127.0.0.1:8999"
     assert params.baseline == "pci-dss-4.0.1" and params.period.days == 90
     assert params.hr_roster == (ROOT / "output" / "demo" / "hr_roster.csv").resolve()
-    policy = {name: {k: list(v) if isinstance(v, tuple) else v
-                     for k, v in vars(p).items() if v not in (None, ())}
-              for name, p in params.privileged_roles.items()}
+    policy = {
+        name: {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in vars(p).items()
+            if v not in (None, ())
+        }
+        for name, p in params.privileged_roles.items()
+    }
     assert policy == DEMO_POLICY["privileged_roles"]
     assert [list(p) for p in params.sod_conflicts] == DEMO_POLICY["sod_conflicts"]
     raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
@@ -205,12 +274,16 @@ def test_advance_month(make_simulator):
     assert sim.now == before_now + dt.timedelta(days=30)
     assert changes["hires"] and changes["leavers"] and changes["grants"] and changes["removals"]
     assert len(changes["unexplained_grants"]) == 1
-    events = [e for d in range(31) for e in org.audit.day(sim.now.date() - dt.timedelta(d))
-              if e.ts >= before_now]
-    adds = {(e.entity_name.split("--")[0], e.entity_id) for e in events
-            if e.action == "MemberAdd"}
-    removes = {(e.entity_name.split("--")[0], e.entity_id) for e in events
-               if e.action == "MemberRemove"}
+    events = [
+        e
+        for d in range(31)
+        for e in org.audit.day(sim.now.date() - dt.timedelta(d))
+        if e.ts >= before_now
+    ]
+    adds = {(e.entity_name.split("--")[0], e.entity_id) for e in events if e.action == "MemberAdd"}
+    removes = {
+        (e.entity_name.split("--")[0], e.entity_id) for e in events if e.action == "MemberRemove"
+    }
     for uid, role, _div in changes["grants"]:
         assert (uid, org.role(role).id) in adds
     for uid, role, _div in changes["removals"]:
@@ -231,34 +304,62 @@ def test_advance_month(make_simulator):
     assert sim.planted["logging.activity_gaps"] == [(NOW.date() - dt.timedelta(37)).isoformat()]
     assert sim.planted["access.terminated_active"]
     # The API serves the new state.
-    token = requests.post(f"{sim.base_url}/oauth/token", auth=(sim.client_id, sim.client_secret),
-                          data={"grant_type": "client_credentials"},
-                          timeout=10).json()["access_token"]
-    body = requests.get(f"{sim.base_url}/api/v2/users", params={"state": "any",
-                                                                "pageSize": 500},
-                        headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
+    token = requests.post(
+        f"{sim.base_url}/oauth/token",
+        auth=(sim.client_id, sim.client_secret),
+        data={"grant_type": "client_credentials"},
+        timeout=10,
+    ).json()["access_token"]
+    body = requests.get(
+        f"{sim.base_url}/api/v2/users",
+        params={"state": "any", "pageSize": 500},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()
     assert body["total"] == 100 + len(changes["hires"])
 
 
 def test_simulate_command_serves_until_interrupted(tmp_path):
     roster = tmp_path / "roster.csv"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gcevidence", "simulate", "--port", "0", "--users", "50",
-         "--seed", "3", "--roster", str(roster), "--client-id", "cid", "--client-secret", "sec"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "lib")})
+        [
+            sys.executable,
+            "-m",
+            "gcevidence",
+            "simulate",
+            "--port",
+            "0",
+            "--users",
+            "50",
+            "--seed",
+            "3",
+            "--roster",
+            str(roster),
+            "--client-id",
+            "cid",
+            "--client-secret",
+            "sec",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "lib")},
+    )
     try:
         lines = []
         deadline = time.time() + 30
-        while time.time() < deadline and not any("GENESYSCLOUD_API_BASE_URL" in x
-                                                  for x in lines):
+        while time.time() < deadline and not any("GENESYSCLOUD_API_BASE_URL" in x for x in lines):
             lines.append(proc.stdout.readline())
         text = "".join(lines)
         assert "export GENESYSCLOUD_OAUTHCLIENT_ID=cid" in text
         assert "export GENESYSCLOUD_OAUTHCLIENT_SECRET=sec" in text
         base = next(x for x in lines if "serving at" in x).split("serving at ")[1].split()[0]
-        r = requests.post(f"{base}/oauth/token", auth=("cid", "sec"),
-                          data={"grant_type": "client_credentials"}, timeout=10)
+        r = requests.post(
+            f"{base}/oauth/token",
+            auth=("cid", "sec"),
+            data={"grant_type": "client_credentials"},
+            timeout=10,
+        )
         assert r.status_code == 200
         assert roster.exists()
     finally:
@@ -277,6 +378,7 @@ def test_day_counts_match_generated_days(simulator):
 @pytest.mark.slow
 def test_fifty_thousand_users_and_a_million_events_fit_in_memory():
     import resource
+
     sim = Simulator(SimConfig(users=50_000, audit_events_per_day=2_500, now=NOW))
     total = sum(sim.org.audit.count(NOW.date() - dt.timedelta(d)) for d in range(401))
     assert total > 950_000

@@ -16,17 +16,17 @@ from gcevidence.errors import GcEvidenceError
 
 # Owner modules, in the order their commands are listed in --help.
 COMMAND_MODULES = (
-    "gcevidence.pipeline",         # run, demo
-    "gcevidence.simulator.cli",    # simulate
-    "gcevidence.pack.cli",         # verify, publish, keygen
-    "gcevidence.review",           # review import
+    "gcevidence.pipeline",  # run, demo
+    "gcevidence.simulator.cli",  # simulate
+    "gcevidence.pack.cli",  # verify, publish, keygen
+    "gcevidence.review",  # review import
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="gcevidence",
-        description="Compliance evidence packs from a Genesys Cloud org.")
+        prog="gcevidence", description="Compliance evidence packs from a Genesys Cloud org."
+    )
     parser.add_argument("--version", action="version", version=f"gcevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -44,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
     except GcEvidenceError as exc:

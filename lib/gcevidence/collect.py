@@ -47,8 +47,7 @@ from gcevidence.snapshot import DatasetStatus, Snapshot, SnapshotWriter
 
 log = logging.getLogger(__name__)
 
-USER_EXPANSIONS = ("authorization", "authorization.unusedRoles", "dateLastLogin",
-                   "dateWelcomeSent")
+USER_EXPANSIONS = ("authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent")
 RETENTION_PROBE_DAYS = 7
 AUDIT_DATASETS = ("audit_events", "audit_queries", "audit_retention_probe")
 _EXPANSION_TRIES = 3
@@ -59,8 +58,13 @@ def required_retention_days(thresholds: dict[str, dict[str, Any]]) -> int:
     return int((thresholds.get("audit_retention_days") or {}).get("value") or 365)
 
 
-def collect(params: Params, client: GenesysClient, run_dir: Path, retention_days: int = 365,
-            progress: bool = False) -> Snapshot:
+def collect(
+    params: Params,
+    client: GenesysClient,
+    run_dir: Path,
+    retention_days: int = 365,
+    progress: bool = False,
+) -> Snapshot:
     """Collect every dataset into run_dir; IncompleteEvidence when anything is incomplete."""
     run_dir = Path(run_dir)
     collector = _Collector(params, client, SnapshotWriter(run_dir), retention_days, progress)
@@ -68,14 +72,27 @@ def collect(params: Params, client: GenesysClient, run_dir: Path, retention_days
 
 
 class _Collector:
-    def __init__(self, params: Params, client: GenesysClient, writer: SnapshotWriter,
-                 retention_days: int, progress: bool):
+    def __init__(
+        self,
+        params: Params,
+        client: GenesysClient,
+        writer: SnapshotWriter,
+        retention_days: int,
+        progress: bool,
+    ):
         self.params, self.client, self.writer = params, client, writer
         self.retention_days = retention_days
-        self.bar = tqdm(total=len(SPECS), desc="collecting", unit="dataset", file=sys.stderr,
-                        disable=not progress, leave=False)
-        self.audit_bar = tqdm(desc="audit events", unit="event", file=sys.stderr,
-                              disable=not progress, leave=False)
+        self.bar = tqdm(
+            total=len(SPECS),
+            desc="collecting",
+            unit="dataset",
+            file=sys.stderr,
+            disable=not progress,
+            leave=False,
+        )
+        self.audit_bar = tqdm(
+            desc="audit events", unit="event", file=sys.stderr, disable=not progress, leave=False
+        )
         self._bar_lock = threading.Lock()
         self.org: dict[str, Any] = {}
         self.stop = threading.Event()
@@ -111,14 +128,17 @@ class _Collector:
         incomplete = [s for s in self.writer.statuses.values() if s.available and not s.complete]
         missing = [name for name in SPECS if name not in self.writer.statuses]
         if incomplete or missing:
-            reasons = [f"{s.name}: {s.reason or f'{s.rows} of {s.expected_rows} rows'}"
-                       for s in sorted(incomplete, key=lambda s: s.name)]
+            reasons = [
+                f"{s.name}: {s.reason or f'{s.rows} of {s.expected_rows} rows'}"
+                for s in sorted(incomplete, key=lambda s: s.name)
+            ]
             reasons += [f"{name}: not collected" for name in missing]
             raise IncompleteEvidence("evidence incomplete - " + "; ".join(reasons))
         return Snapshot(self.writer.root)
 
     def _steps(self) -> list[tuple[tuple[str, ...], Callable[[], Any]]]:
         """The datasets other than audits and the roster, in the order they are read."""
+
         def obj(name: str, path: str) -> tuple[tuple[str, ...], Callable[[], Any]]:
             return (name,), lambda: self.object(name, path)
 
@@ -144,13 +164,13 @@ class _Collector:
             log.warning("%s unavailable: %s", ", ".join(names), exc)
             for name in names:
                 if name not in self.writer.statuses:
-                    self.writer.mark_unavailable(name, str(exc),
-                                                 missing_permission=exc.permission)
+                    self.writer.mark_unavailable(name, str(exc), missing_permission=exc.permission)
         except IncompletePagination as exc:
             for name in names:
                 if name not in self.writer.statuses:
-                    self.writer.statuses[name] = DatasetStatus(name, complete=False,
-                                                               reason=str(exc))
+                    self.writer.statuses[name] = DatasetStatus(
+                        name, complete=False, reason=str(exc)
+                    )
         with self._bar_lock:
             self.bar.update(len(names))
 
@@ -160,8 +180,10 @@ class _Collector:
             "region": self.client.region or "",
             "api_base_url": self.client.api_base_url,
             "client_id": self.client.creds.client_id,
-            "period": {"start": self.params.period.start.isoformat(),
-                       "end": self.params.period.end.isoformat()},
+            "period": {
+                "start": self.params.period.start.isoformat(),
+                "end": self.params.period.end.isoformat(),
+            },
             "collected_at": iso_z(started),
             "tool_version": __version__,
             "retention_days": self.retention_days,
@@ -185,34 +207,54 @@ class _Collector:
         from gcevidence.hr import load_roster
 
         rows = load_roster(self.params.hr_roster)
-        self.writer.write_table("hr_roster", rows, expected_rows=len(rows),
-                                source_file=self.params.hr_roster.name)
+        self.writer.write_table(
+            "hr_roster", rows, expected_rows=len(rows), source_file=self.params.hr_roster.name
+        )
 
     # -- users -------------------------------------------------------------------------------
 
     def users(self) -> None:
         # state=any: the default (active) hides inactive and deleted users, and state=inactive
         # alone stops at 10,000 results (genesys-api.md §2.3), so one state=any listing it is.
-        listing = list_all(self.client, "/api/v2/users",
-                           {"state": "any", "expand": list(USER_EXPANSIONS)},
-                           page_ok=_expansions_present)
+        listing = list_all(
+            self.client,
+            "/api/v2/users",
+            {"state": "any", "expand": list(USER_EXPANSIONS)},
+            page_ok=_expansions_present,
+        )
         users = listing.entities
         recovered, unrecovered, extra_requests = self._recover_expansions(users)
         reason = ""
         if unrecovered:
-            reason = (f"GET /api/v2/users: expansion 'authorization' still missing for "
-                      f"{len(unrecovered)} users after re-reading them one by one "
-                      f"(e.g. {', '.join(unrecovered[:3])})")
+            reason = (
+                f"GET /api/v2/users: expansion 'authorization' still missing for "
+                f"{len(unrecovered)} users after re-reading them one by one "
+                f"(e.g. {', '.join(unrecovered[:3])})"
+            )
         counts = {"expected_rows": listing.total, "requests": listing.requests + extra_requests}
-        self.writer.write_table("users", (_user_row(u) for u in users), users,
-                                complete=not unrecovered and listing.total in (None, len(users)),
-                                expansions_recovered=recovered, pages=listing.pages,
-                                state="any", **counts)
-        unused = [{"user_id": u.get("id", ""), "role_id": r.get("id", ""),
-                   "role_name": r.get("name", "")}
-                  for u in users for r in (u.get("authorization") or {}).get("unusedRoles") or []]
-        self.writer.write_table("unused_roles", unused, unused, complete=not unrecovered,
-                                requests=0, derived_from="users")
+        self.writer.write_table(
+            "users",
+            (_user_row(u) for u in users),
+            users,
+            complete=not unrecovered and listing.total in (None, len(users)),
+            expansions_recovered=recovered,
+            pages=listing.pages,
+            state="any",
+            **counts,
+        )
+        unused = [
+            {"user_id": u.get("id", ""), "role_id": r.get("id", ""), "role_name": r.get("name", "")}
+            for u in users
+            for r in (u.get("authorization") or {}).get("unusedRoles") or []
+        ]
+        self.writer.write_table(
+            "unused_roles",
+            unused,
+            unused,
+            complete=not unrecovered,
+            requests=0,
+            derived_from="users",
+        )
         for name in ("users", "unused_roles"):
             if reason:
                 self.writer.statuses[name].reason = reason
@@ -223,9 +265,13 @@ class _Collector:
         A user without dateLastLogin/dateWelcomeSent may simply never have logged in or been
         welcomed, so such users are re-read once and the single GET is taken as the truth.
         """
-        todo = [i for i, u in enumerate(users)
-                if not _authorization_complete(u) or "dateLastLogin" not in u
-                or "dateWelcomeSent" not in u]
+        todo = [
+            i
+            for i, u in enumerate(users)
+            if not _authorization_complete(u)
+            or "dateLastLogin" not in u
+            or "dateWelcomeSent" not in u
+        ]
         if not todo:
             return 0, [], 0
         requests = 0
@@ -243,16 +289,21 @@ class _Collector:
                     requests += 1
                 if _authorization_complete(fresh):
                     # Drop the listing's copies of the expansions: the single GET is the truth.
-                    base = {k: v for k, v in user.items() if k not in (
-                        "authorization", "dateLastLogin", "dateWelcomeSent")}
+                    base = {
+                        k: v
+                        for k, v in user.items()
+                        if k not in ("authorization", "dateLastLogin", "dateWelcomeSent")
+                    }
                     users[index] = {**base, **fresh}
                     return
 
         self.client.map(reread, todo)
-        unrecovered = [users[i].get("id", "") for i in todo
-                       if not _authorization_complete(users[i])]
-        log.info("re-read %d users for missing expansions; %d still missing", len(todo),
-                 len(unrecovered))
+        unrecovered = [
+            users[i].get("id", "") for i in todo if not _authorization_complete(users[i])
+        ]
+        log.info(
+            "re-read %d users for missing expansions; %d still missing", len(todo), len(unrecovered)
+        )
         return len(todo) - len(unrecovered), unrecovered, requests
 
     # -- roles and grants --------------------------------------------------------------------
@@ -260,13 +311,20 @@ class _Collector:
     def roles_and_grants(self) -> None:
         listing = list_all(self.client, "/api/v2/authorization/roles", {"userCount": True})
         roles = listing.entities
-        self.writer.write_table("roles", (_role_row(r) for r in roles), roles,
-                                expected_rows=listing.total, requests=listing.requests)
+        self.writer.write_table(
+            "roles",
+            (_role_row(r) for r in roles),
+            roles,
+            expected_rows=listing.total,
+            requests=listing.requests,
+        )
 
         def grants_of(role: dict) -> tuple[dict, list[dict], int]:
-            grants = list_all(self.client,
-                              f"/api/v2/authorization/roles/{role['id']}/subjectgrants",
-                              page_size=100)
+            grants = list_all(
+                self.client,
+                f"/api/v2/authorization/roles/{role['id']}/subjectgrants",
+                page_size=100,
+            )
             return role, grants.entities, grants.requests
 
         per_role = self.client.map(grants_of, roles)
@@ -279,32 +337,56 @@ class _Collector:
             users = {s.get("id") for s in subjects if s.get("type") == "PC_USER"}
             expected = role.get("userCount")
             if isinstance(expected, int) and expected != len(users):
-                mismatches.append(f"{role.get('name')}: userCount {expected}, "
-                                  f"{len(users)} users in subjectgrants")
+                mismatches.append(
+                    f"{role.get('name')}: userCount {expected}, {len(users)} users in subjectgrants"
+                )
             for subject in subjects:
-                raw.append({"role": {"id": role.get("id"), "name": role.get("name")},
-                            **subject})
+                raw.append({"role": {"id": role.get("id"), "name": role.get("name")}, **subject})
                 for division in subject.get("divisions") or [{}]:
-                    rows.append({
-                        "role_id": role.get("id", ""), "role_name": role.get("name", ""),
-                        "subject_id": subject.get("id", ""),
-                        "subject_name": subject.get("name", ""),
-                        "subject_type": subject.get("type", ""),
-                        "division_id": division.get("id", ""),
-                        "division_name": division.get("name", "")})
+                    rows.append(
+                        {
+                            "role_id": role.get("id", ""),
+                            "role_name": role.get("name", ""),
+                            "subject_id": subject.get("id", ""),
+                            "subject_name": subject.get("name", ""),
+                            "subject_type": subject.get("type", ""),
+                            "division_id": division.get("id", ""),
+                            "division_name": division.get("name", ""),
+                        }
+                    )
         status = self.writer.write_table(
-            "role_grants", rows, raw, requests=requests, complete=not mismatches,
-            roles=len(roles), subjects=len(raw), user_count_mismatches=mismatches)
+            "role_grants",
+            rows,
+            raw,
+            requests=requests,
+            complete=not mismatches,
+            roles=len(roles),
+            subjects=len(raw),
+            user_count_mismatches=mismatches,
+        )
         if mismatches:
-            status.reason = ("role userCount differs from the PC_USER subjects granted: "
-                             + "; ".join(mismatches[:5]))
+            status.reason = (
+                "role userCount differs from the PC_USER subjects granted: "
+                + "; ".join(mismatches[:5])
+            )
 
     def divisions(self) -> None:
         listing = list_all(self.client, "/api/v2/authorization/divisions")
-        rows = [{"id": d.get("id", ""), "name": d.get("name", ""),
-                 "home_division": _bool(d.get("homeDivision"))} for d in listing.entities]
-        self.writer.write_table("divisions", rows, listing.entities,
-                                expected_rows=listing.total, requests=listing.requests)
+        rows = [
+            {
+                "id": d.get("id", ""),
+                "name": d.get("name", ""),
+                "home_division": _bool(d.get("homeDivision")),
+            }
+            for d in listing.entities
+        ]
+        self.writer.write_table(
+            "divisions",
+            rows,
+            listing.entities,
+            expected_rows=listing.total,
+            requests=listing.requests,
+        )
 
     # -- recording and telephony -------------------------------------------------------------
 
@@ -314,25 +396,35 @@ class _Collector:
         entities = doc.get("entities") or []
         total = doc.get("total") if isinstance(doc.get("total"), int) else len(entities)
         reconcile_ids(path, entities, total)
-        rows = [{"id": c.get("id", ""), "key_configuration_type": c.get("keyConfigurationType", ""),
-                 "url": c.get("url", ""),
-                 "last_error_code": (c.get("lastError") or {}).get("code", ""),
-                 "last_error_message": (c.get("lastError") or {}).get("message", "")}
-                for c in entities]
+        rows = [
+            {
+                "id": c.get("id", ""),
+                "key_configuration_type": c.get("keyConfigurationType", ""),
+                "url": c.get("url", ""),
+                "last_error_code": (c.get("lastError") or {}).get("code", ""),
+                "last_error_message": (c.get("lastError") or {}).get("message", ""),
+            }
+            for c in entities
+        ]
         # apiKey is a Hawk credential of the customer's key manager: keep it out of the pack.
         raw = [{k: v for k, v in c.items() if k != "apiKey"} for c in entities]
-        self.writer.write_table("recording_key_configs", rows, raw, expected_rows=total,
-                                requests=1)
+        self.writer.write_table("recording_key_configs", rows, raw, expected_rows=total, requests=1)
 
     def recording_keys(self) -> None:
         listing = list_all(self.client, "/api/v2/recording/recordingkeys")
-        rows = [{"id": k.get("id", ""), "name": k.get("name", ""),
-                 "create_date": k.get("createDate", ""),
-                 "key_configuration_type": k.get("keyConfigurationType", "")}
-                for k in listing.entities]
+        rows = [
+            {
+                "id": k.get("id", ""),
+                "name": k.get("name", ""),
+                "create_date": k.get("createDate", ""),
+                "key_configuration_type": k.get("keyConfigurationType", ""),
+            }
+            for k in listing.entities
+        ]
         raw = [_without_api_keys(k) for k in listing.entities]
-        self.writer.write_table("recording_keys", rows, raw, expected_rows=listing.total,
-                                requests=listing.requests)
+        self.writer.write_table(
+            "recording_keys", rows, raw, expected_rows=listing.total, requests=listing.requests
+        )
 
     def trunks(self) -> None:
         base = "/api/v2/telephony/providers/edges/trunkbasesettings"
@@ -349,9 +441,14 @@ class _Collector:
         rows = [_trunk_row(t) for t in trunks]
         raw = [_without_sip_secrets(t) for t in trunks]
         status = self.writer.write_table(
-            "trunks", rows, raw, expected_rows=listing.total,
-            requests=listing.requests + len(refetch), complete=not still and
-            len(trunks) == listing.total, properties_recovered=len(refetch) - len(still))
+            "trunks",
+            rows,
+            raw,
+            expected_rows=listing.total,
+            requests=listing.requests + len(refetch),
+            complete=not still and len(trunks) == listing.total,
+            properties_recovered=len(refetch) - len(still),
+        )
         if still:
             status.reason = f"{base}: properties missing for trunks {', '.join(still[:5])}"
 
@@ -369,11 +466,11 @@ class _Collector:
         # Reconciliation window: the recent part of the period that the realtime endpoint
         # can count, closed before any query was submitted so that both see the same events.
         rt_end = min(period.end_utc, dt.datetime.now(dt.UTC).replace(microsecond=0))
-        rt_start = max(period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS)
-                       + dt.timedelta(hours=1))
+        rt_start = max(
+            period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS) + dt.timedelta(hours=1)
+        )
         window = (rt_start, rt_end) if rt_end - rt_start >= dt.timedelta(hours=1) else None
-        spool = AuditSpool(self.writer.root / "evidence" / "raw" / "audit_events.jsonl",
-                           window)
+        spool = AuditSpool(self.writer.root / "evidence" / "raw" / "audit_events.jsonl", window)
         probe_stats = {"events": 0, "earliest": ""}
 
         def on_page(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
@@ -390,53 +487,84 @@ class _Collector:
 
         try:
             outcomes = run_audit_queries(
-                self.client, main + probe, on_page, timeout_seconds=audit.query_timeout_seconds,
-                stop=self.stop)
+                self.client,
+                main + probe,
+                on_page,
+                timeout_seconds=audit.query_timeout_seconds,
+                stop=self.stop,
+            )
         except BaseException:
             spool.discard()
             raise
         spool.close()
         mismatches = []
         if window is not None:
-            totals = self.client.map(
-                lambda s: realtime_total(self.client, s, *window), services)
+            totals = self.client.map(lambda s: realtime_total(self.client, s, *window), services)
             for service, total in zip(services, totals, strict=True):
                 got = spool.in_window.get(service, 0)
                 if total is not None and total != got:
-                    mismatches.append(f"{service} {iso_z(window[0])}/{iso_z(window[1])}: "
-                                      f"realtime count {total}, query results {got}")
+                    mismatches.append(
+                        f"{service} {iso_z(window[0])}/{iso_z(window[1])}: "
+                        f"realtime count {total}, query results {got}"
+                    )
         main_outcomes = [o for o in outcomes if o.spec not in probe_specs]
         probe_outcomes = [o for o in outcomes if o.spec in probe_specs]
         read = sum(o.result_count for o in main_outcomes)
         status = self.writer.write_table(
-            "audit_events", spool.rows(), None, expected_rows=read - spool.duplicates,
+            "audit_events",
+            spool.rows(),
+            None,
+            expected_rows=read - spool.duplicates,
             requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
             complete=not mismatches and spool.count == read - spool.duplicates,
-            queries=len(main_outcomes), events_read=read, duplicates_skipped=spool.duplicates,
+            queries=len(main_outcomes),
+            events_read=read,
+            duplicates_skipped=spool.duplicates,
             reconciled_window=[iso_z(w) for w in window] if window else [],
-            reconciled_counts=dict(spool.in_window), count_mismatches=mismatches,
-            services=services, interval_start=iso_z(period.start_utc),
-            interval_end=iso_z(period.end_utc))
+            reconciled_counts=dict(spool.in_window),
+            count_mismatches=mismatches,
+            services=services,
+            interval_start=iso_z(period.start_utc),
+            interval_end=iso_z(period.end_utc),
+        )
         status.raw_path = spool.rel_path(self.writer.root)
         if mismatches:
             status.reason = "audit results disagree with the API's count: " + "; ".join(
-                mismatches[:5])
-        query_rows = [{"transaction_id": o.transaction_id, "service_name": o.spec.service,
-                       "interval_start": iso_z(o.spec.start), "interval_end": iso_z(o.spec.end),
-                       "state": o.state, "result_count": o.result_count, "pages": o.pages}
-                      for o in outcomes]
-        self.writer.write_table("audit_queries", query_rows, None,
-                                expected_rows=len(main) + len(probe),
-                                complete=all(o.state == "Succeeded" for o in outcomes))
-        self.writer.write_object("audit_retention_probe", {
-            "required_days": self.retention_days,
-            "probe_start": iso_z(probe_start), "probe_end": iso_z(probe_end),
-            "events_found": probe_stats["events"],
-            "earliest_event": probe_stats["earliest"],
-            "transaction_id": probe_outcomes[0].transaction_id if probe_outcomes else "",
-            "transaction_ids": [o.transaction_id for o in probe_outcomes],
-            "services": services,
-        }, requests=sum(o.pages + o.polls + 1 for o in probe_outcomes))
+                mismatches[:5]
+            )
+        query_rows = [
+            {
+                "transaction_id": o.transaction_id,
+                "service_name": o.spec.service,
+                "interval_start": iso_z(o.spec.start),
+                "interval_end": iso_z(o.spec.end),
+                "state": o.state,
+                "result_count": o.result_count,
+                "pages": o.pages,
+            }
+            for o in outcomes
+        ]
+        self.writer.write_table(
+            "audit_queries",
+            query_rows,
+            None,
+            expected_rows=len(main) + len(probe),
+            complete=all(o.state == "Succeeded" for o in outcomes),
+        )
+        self.writer.write_object(
+            "audit_retention_probe",
+            {
+                "required_days": self.retention_days,
+                "probe_start": iso_z(probe_start),
+                "probe_end": iso_z(probe_end),
+                "events_found": probe_stats["events"],
+                "earliest_event": probe_stats["earliest"],
+                "transaction_id": probe_outcomes[0].transaction_id if probe_outcomes else "",
+                "transaction_ids": [o.transaction_id for o in probe_outcomes],
+                "services": services,
+            },
+            requests=sum(o.pages + o.polls + 1 for o in probe_outcomes),
+        )
 
 
 class AuditSpool:
@@ -458,8 +586,9 @@ class AuditSpool:
 
     def add(self, entities: list[dict]) -> None:
         for event in entities:
-            key = int.from_bytes(hashlib.blake2b(str(event.get("id", "")).encode(),
-                                                 digest_size=8).digest(), "big")
+            key = int.from_bytes(
+                hashlib.blake2b(str(event.get("id", "")).encode(), digest_size=8).digest(), "big"
+            )
             if key in self._seen:
                 self.duplicates += 1
                 continue
@@ -498,6 +627,7 @@ def _within(stamp: Any, window: tuple[dt.datetime, dt.datetime]) -> bool:
 
 # -- normalisation (columns exactly as datasets.SPECS) -------------------------------------------
 
+
 def _authorization_complete(user: dict) -> bool:
     """Both authorization expansions came back (`roles`, and `unusedRoles` even when [])."""
     auth = user.get("authorization")
@@ -514,9 +644,11 @@ def _expansions_present(page: dict) -> bool:
     users = page.get("entities") or []
     if not users:
         return True
-    return (all(_authorization_complete(u) for u in users)
-            and any("dateLastLogin" in u for u in users)
-            and any("dateWelcomeSent" in u for u in users))
+    return (
+        all(_authorization_complete(u) for u in users)
+        and any("dateLastLogin" in u for u in users)
+        and any("dateWelcomeSent" in u for u in users)
+    )
 
 
 def _bool(value: Any) -> str:
@@ -524,29 +656,42 @@ def _bool(value: Any) -> str:
 
 
 def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) \
-        if value else ""
+    return (
+        json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        if value
+        else ""
+    )
 
 
 def _user_row(user: dict) -> dict:
     division = user.get("division") or {}
-    return {"id": user.get("id", ""), "name": user.get("name", ""),
-            "email": user.get("email", ""), "username": user.get("username", ""),
-            "state": user.get("state", ""), "department": user.get("department", ""),
-            "title": user.get("title", ""), "division_id": division.get("id", ""),
-            "division_name": division.get("name", ""),
-            "manager_id": (user.get("manager") or {}).get("id", ""),
-            "date_last_login": user.get("dateLastLogin", ""),
-            "date_welcome_sent": user.get("dateWelcomeSent", "")}
+    return {
+        "id": user.get("id", ""),
+        "name": user.get("name", ""),
+        "email": user.get("email", ""),
+        "username": user.get("username", ""),
+        "state": user.get("state", ""),
+        "department": user.get("department", ""),
+        "title": user.get("title", ""),
+        "division_id": division.get("id", ""),
+        "division_name": division.get("name", ""),
+        "manager_id": (user.get("manager") or {}).get("id", ""),
+        "date_last_login": user.get("dateLastLogin", ""),
+        "date_welcome_sent": user.get("dateWelcomeSent", ""),
+    }
 
 
 def _role_row(role: dict) -> dict:
-    return {"id": role.get("id", ""), "name": role.get("name", ""),
-            "description": role.get("description", ""),
-            "default_role_id": role.get("defaultRoleId", ""), "base": _bool(role.get("base")),
-            "default": _bool(role.get("default")),
-            "user_count": role.get("userCount", ""),
-            "permission_count": len(role.get("permissions") or [])}
+    return {
+        "id": role.get("id", ""),
+        "name": role.get("name", ""),
+        "description": role.get("description", ""),
+        "default_role_id": role.get("defaultRoleId", ""),
+        "base": _bool(role.get("base")),
+        "default": _bool(role.get("default")),
+        "user_count": role.get("userCount", ""),
+        "permission_count": len(role.get("permissions") or []),
+    }
 
 
 def _property(trunk: dict, key: str) -> Any:
@@ -557,15 +702,18 @@ def _property(trunk: dict, key: str) -> Any:
 def _trunk_row(trunk: dict) -> dict:
     suites = _property(trunk, "trunk_media_srtpCipherSuites")
     enabled = _property(trunk, "trunk_enabled")
-    return {"id": trunk.get("id", ""), "name": trunk.get("name", ""),
-            "state": trunk.get("state", ""), "trunk_type": trunk.get("trunkType", ""),
-            "metabase_id": (trunk.get("trunkMetabase") or {}).get("id", ""),
-            "enabled": _bool(enabled) if isinstance(enabled, bool) else (enabled or ""),
-            "transport": str(_property(trunk, "trunk_transport_protocolVariant") or "").lower(),
-            "srtp_cipher_suites": ";".join(suites) if isinstance(suites, list)
-            else (suites or ""),
-            "date_created": trunk.get("dateCreated", ""),
-            "date_modified": trunk.get("dateModified", "")}
+    return {
+        "id": trunk.get("id", ""),
+        "name": trunk.get("name", ""),
+        "state": trunk.get("state", ""),
+        "trunk_type": trunk.get("trunkType", ""),
+        "metabase_id": (trunk.get("trunkMetabase") or {}).get("id", ""),
+        "enabled": _bool(enabled) if isinstance(enabled, bool) else (enabled or ""),
+        "transport": str(_property(trunk, "trunk_transport_protocolVariant") or "").lower(),
+        "srtp_cipher_suites": ";".join(suites) if isinstance(suites, list) else (suites or ""),
+        "date_created": trunk.get("dateCreated", ""),
+        "date_modified": trunk.get("dateModified", ""),
+    }
 
 
 def _without_sip_secrets(trunk: dict) -> dict:
@@ -580,8 +728,10 @@ def _without_sip_secrets(trunk: dict) -> dict:
 def _without_api_keys(key: dict) -> dict:
     local = key.get("localEncryptionConfiguration")
     if isinstance(local, dict) and "apiKey" in local:
-        return {**key, "localEncryptionConfiguration": {
-            k: v for k, v in local.items() if k != "apiKey"}}
+        return {
+            **key,
+            "localEncryptionConfiguration": {k: v for k, v in local.items() if k != "apiKey"},
+        }
     return key
 
 
@@ -589,14 +739,20 @@ def audit_row(event: dict) -> dict:
     entity = event.get("entity") or {}
     user = event.get("user") or {}
     remote = event.get("remoteIp") or []
-    return {"id": event.get("id", ""), "event_date": event.get("eventDate", ""),
-            "service_name": event.get("serviceName", ""), "level": event.get("level", ""),
-            "action": event.get("action", ""), "entity_type": event.get("entityType", ""),
-            "entity_id": entity.get("id", ""), "entity_name": entity.get("name", ""),
-            "user_id": user.get("id", ""), "user_name": user.get("name", ""),
-            "client_id": (event.get("client") or {}).get("id", ""),
-            "status": event.get("status", ""),
-            "remote_ip": ";".join(remote) if isinstance(remote, list) else str(remote),
-            "property_changes": _compact(event.get("propertyChanges")),
-            "context": _compact(event.get("context"))}
-
+    return {
+        "id": event.get("id", ""),
+        "event_date": event.get("eventDate", ""),
+        "service_name": event.get("serviceName", ""),
+        "level": event.get("level", ""),
+        "action": event.get("action", ""),
+        "entity_type": event.get("entityType", ""),
+        "entity_id": entity.get("id", ""),
+        "entity_name": entity.get("name", ""),
+        "user_id": user.get("id", ""),
+        "user_name": user.get("name", ""),
+        "client_id": (event.get("client") or {}).get("id", ""),
+        "status": event.get("status", ""),
+        "remote_ip": ";".join(remote) if isinstance(remote, list) else str(remote),
+        "property_changes": _compact(event.get("propertyChanges")),
+        "context": _compact(event.get("context")),
+    }

@@ -22,8 +22,15 @@ FORMATS = ("html", "pdf")
 # The audit services queried by default: where identity, role, auth, recording-key and
 # trunk changes are logged (genesys-api.md §8.8, Appendix A).
 DEFAULT_AUDIT_SERVICES = (
-    "PeoplePermissions", "Directory", "Groups", "Telephony", "ContactCenter",
-    "Quality", "Integrations", "Routing", "Architect",
+    "PeoplePermissions",
+    "Directory",
+    "Groups",
+    "Telephony",
+    "ContactCenter",
+    "Quality",
+    "Integrations",
+    "Routing",
+    "Architect",
 )
 
 
@@ -98,10 +105,22 @@ class _NoDatesLoader(yaml.SafeLoader):
 
 _NoDatesLoader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
-_TOP_KEYS = {"org", "period", "baseline", "hr", "privileged_roles", "sod_conflicts",
-             "thresholds", "output", "audit", "signing", "exceptions"}
+_TOP_KEYS = {
+    "org",
+    "period",
+    "baseline",
+    "hr",
+    "privileged_roles",
+    "sod_conflicts",
+    "thresholds",
+    "output",
+    "audit",
+    "signing",
+    "exceptions",
+}
 
 
 class _Reader:
@@ -120,8 +139,12 @@ class _Reader:
             raise self.fail(name, value, "must be a mapping")
         for key in value:
             if key not in allowed:
-                raise self.fail(f"{name}.{key}" if name else str(key), value[key],
-                                "unknown key", f"allowed: {', '.join(sorted(allowed))}")
+                raise self.fail(
+                    f"{name}.{key}" if name else str(key),
+                    value[key],
+                    "unknown key",
+                    f"allowed: {', '.join(sorted(allowed))}",
+                )
         return value
 
     def string_list(self, value: object, name: str) -> tuple[str, ...]:
@@ -145,6 +168,7 @@ class _Reader:
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     """What the YAML parser objects to and where, on one line (lines and columns from 1)."""
+
     def at(mark: object) -> str:
         return f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
 
@@ -158,25 +182,38 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return text
 
 
-def load_params(path: str | Path, period_end: dt.date | None = None,
-                today: dt.date | None = None) -> Params:
+def load_params(
+    path: str | Path, period_end: dt.date | None = None, today: dt.date | None = None
+) -> Params:
     """Parse and validate a params file; paths inside it are relative to the file."""
     path = Path(path)
     try:
         raw_bytes = path.read_bytes()
     except OSError as exc:
-        raise InputError(str(path), "(file)", str(path), f"cannot be read ({exc.strerror})",
-                         "pass an existing params file with --params") from exc
+        raise InputError(
+            str(path),
+            "(file)",
+            str(path),
+            f"cannot be read ({exc.strerror})",
+            "pass an existing params file with --params",
+        ) from exc
     r = _Reader(path)
     try:
         doc = yaml.load(raw_bytes.decode("utf-8"), Loader=_NoDatesLoader)  # noqa: S506
     except UnicodeDecodeError as exc:
-        raise r.fail("(file)", path.name,
-                     f"is not UTF-8 (byte 0x{raw_bytes[exc.start]:02x} at offset {exc.start})",
-                     "save the params file as UTF-8") from exc
+        raise r.fail(
+            "(file)",
+            path.name,
+            f"is not UTF-8 (byte 0x{raw_bytes[exc.start]:02x} at offset {exc.start})",
+            "save the params file as UTF-8",
+        ) from exc
     except yaml.YAMLError as exc:
-        raise r.fail("(file)", path.name, f"is not valid YAML: {_yaml_problem(exc)}",
-                     "correct the YAML syntax there") from exc
+        raise r.fail(
+            "(file)",
+            path.name,
+            f"is not valid YAML: {_yaml_problem(exc)}",
+            "correct the YAML syntax there",
+        ) from exc
     doc = r.mapping(doc, "", _TOP_KEYS)
 
     org_raw = r.mapping(doc.get("org"), "org", {"region", "api_base_url", "login_base_url"})
@@ -187,8 +224,9 @@ def load_params(path: str | Path, period_end: dt.date | None = None,
         url = org_raw.get(key)
         if url and not url.startswith(("http://", "https://")):
             raise r.fail(f"org.{key}", url, "must start with http:// or https://")
-    org = OrgConfig(org_raw.get("region"), org_raw.get("api_base_url"),
-                    org_raw.get("login_base_url"))
+    org = OrgConfig(
+        org_raw.get("region"), org_raw.get("api_base_url"), org_raw.get("login_base_url")
+    )
 
     per = r.mapping(doc.get("period"), "period", {"end", "days"})
     end = period_end or per.get("end") or today or dt.datetime.now(dt.UTC).date()
@@ -223,15 +261,20 @@ def load_params(path: str | Path, period_end: dt.date | None = None,
         roles[str(name)] = PrivilegedRolePolicy(
             r.string_list(pol.get("allowed_groups"), f"{base}.allowed_groups"),
             max_holders,
-            r.string_list(pol.get("allowed_granters"), f"{base}.allowed_granters"))
+            r.string_list(pol.get("allowed_granters"), f"{base}.allowed_granters"),
+        )
 
     sod_raw = doc.get("sod_conflicts") or []
     if not isinstance(sod_raw, list):
         raise r.fail("sod_conflicts", sod_raw, "must be a list of role pairs")
     sod = []
     for i, pair in enumerate(sod_raw):
-        if (not isinstance(pair, list) or len(pair) != 2
-                or not all(isinstance(x, str) and x for x in pair) or pair[0] == pair[1]):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, str) and x for x in pair)
+            or pair[0] == pair[1]
+        ):
             raise r.fail(f"sod_conflicts[{i}]", pair, "must be a pair of two different role names")
         sod.append((pair[0], pair[1]))
 
@@ -248,24 +291,38 @@ def load_params(path: str | Path, period_end: dt.date | None = None,
     if "html" not in formats:
         raise r.fail("output.formats", list(formats), "must include html")
 
-    aud = r.mapping(doc.get("audit"), "audit",
-                    {"services", "max_interval_days", "query_timeout_seconds"})
+    aud = r.mapping(
+        doc.get("audit"), "audit", {"services", "max_interval_days", "query_timeout_seconds"}
+    )
     audit = AuditConfig(
-        r.string_list(aud["services"], "audit.services") if "services" in aud
+        r.string_list(aud["services"], "audit.services")
+        if "services" in aud
         else DEFAULT_AUDIT_SERVICES,
         r.positive_int(aud.get("max_interval_days", 30), "audit.max_interval_days"),
-        r.positive_int(aud.get("query_timeout_seconds", 900), "audit.query_timeout_seconds"))
+        r.positive_int(aud.get("query_timeout_seconds", 900), "audit.query_timeout_seconds"),
+    )
 
     sig = r.mapping(doc.get("signing"), "signing", {"key", "key_env"})
-    signing = SigningConfig(r.file_path(sig["key"], "signing.key") if sig.get("key") else None,
-                            sig.get("key_env"))
+    signing = SigningConfig(
+        r.file_path(sig["key"], "signing.key") if sig.get("key") else None, sig.get("key_env")
+    )
 
     exc = r.mapping(doc.get("exceptions"), "exceptions", {"register"})
     register = r.file_path(exc["register"], "exceptions.register") if exc.get("register") else None
 
     return Params(
-        path=path.resolve(), digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
-        org=org, period=PeriodConfig(end, days), baseline=baseline, hr_roster=roster,
-        privileged_roles=roles, sod_conflicts=tuple(sod), thresholds=dict(thresholds),
-        output_dir=out_dir, formats=formats, audit=audit, signing=signing,
-        exceptions_register=register)
+        path=path.resolve(),
+        digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
+        org=org,
+        period=PeriodConfig(end, days),
+        baseline=baseline,
+        hr_roster=roster,
+        privileged_roles=roles,
+        sod_conflicts=tuple(sod),
+        thresholds=dict(thresholds),
+        output_dir=out_dir,
+        formats=formats,
+        audit=audit,
+        signing=signing,
+        exceptions_register=register,
+    )

@@ -39,10 +39,22 @@ class IncompleteEvidence(GcEvidenceError):
 class ApiError(IncompleteEvidence):
     """The Genesys Cloud API answered with an error the client could not recover from."""
 
-    def __init__(self, method: str, path: str, status: int | None, code: str = "",
-                 message: str = "", fix: str = ""):
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        code: str = "",
+        message: str = "",
+        fix: str = "",
+    ):
         self.method, self.path, self.status, self.code, self.message = (
-            method, path, status, code, message)
+            method,
+            path,
+            status,
+            code,
+            message,
+        )
         where = f"{method} {path}"
         what = f"HTTP {status}" if status is not None else "no response"
         detail = f" {code}" if code else ""
@@ -68,8 +80,14 @@ class PermissionDenied(ApiError):
 
     def __init__(self, method: str, path: str, permission: str, message: str = ""):
         self.permission = permission
-        super().__init__(method, path, 403, "missing.any.permissions", message,
-                         fix=f"grant the OAuth client's role the permission {permission}")
+        super().__init__(
+            method,
+            path,
+            403,
+            "missing.any.permissions",
+            message,
+            fix=f"grant the OAuth client's role the permission {permission}",
+        )
 
 
 class IncompletePagination(IncompleteEvidence):
@@ -83,7 +101,8 @@ class AuditQueryFailed(IncompleteEvidence):
         self.transaction_id, self.state = transaction_id, state
         super().__init__(
             f"audit query {transaction_id} ended {state}{': ' + detail if detail else ''}; "
-            "re-run later or shorten period.days")
+            "re-run later or shorten period.days"
+        )
 
 
 class RenderError(IncompleteEvidence):

@@ -32,17 +32,39 @@ from gcevidence.errors import InputError
 from gcevidence.findings import ExceptionItem, Finding
 
 # The check ids of evidence-pack.md §6; a register may also name checks the catalog adds.
-CONTRACT_CHECK_IDS = frozenset({
-    "access.terminated_active", "access.deprovision_latency", "access.orphan_accounts",
-    "access.dormant_accounts", "access.privileged_outside_group", "access.privileged_count",
-    "access.unused_roles", "access.sod_conflicts", "access.role_drift",
-    "auth.password_policy", "auth.mfa_required", "crypto.recording_keys", "crypto.key_rotation",
-    "network.trunk_tls", "network.trunk_srtp", "logging.audit_completeness",
-    "logging.privileged_grants", "logging.retention", "logging.activity_gaps",
-})
+CONTRACT_CHECK_IDS = frozenset(
+    {
+        "access.terminated_active",
+        "access.deprovision_latency",
+        "access.orphan_accounts",
+        "access.dormant_accounts",
+        "access.privileged_outside_group",
+        "access.privileged_count",
+        "access.unused_roles",
+        "access.sod_conflicts",
+        "access.role_drift",
+        "auth.password_policy",
+        "auth.mfa_required",
+        "crypto.recording_keys",
+        "crypto.key_rotation",
+        "network.trunk_tls",
+        "network.trunk_srtp",
+        "logging.audit_completeness",
+        "logging.privileged_grants",
+        "logging.retention",
+        "logging.activity_gaps",
+    }
+)
 
-_ENTRY_KEYS = ("check", "subject", "subject_pattern", "reason", "approved_by", "approved_on",
-               "expires")
+_ENTRY_KEYS = (
+    "check",
+    "subject",
+    "subject_pattern",
+    "reason",
+    "approved_by",
+    "approved_on",
+    "expires",
+)
 _REQUIRED_TEXT = ("check", "reason", "approved_by")
 
 
@@ -65,16 +87,21 @@ class RegisterEntry:
         if self.subject is not None:
             return item.subject_id == self.subject
         pattern = self.subject_pattern or ""
-        return (fnmatch.fnmatchcase(item.subject_id, pattern)
-                or fnmatch.fnmatchcase(item.subject_name, pattern))
+        return fnmatch.fnmatchcase(item.subject_id, pattern) or fnmatch.fnmatchcase(
+            item.subject_name, pattern
+        )
 
     def in_force(self, today: dt.date) -> bool:
         return self.approved_on <= today <= self.expires
 
     def acceptance(self) -> dict[str, str]:
         """What an accepted exception carries (ExceptionItem.accepted)."""
-        return {"reason": self.reason, "approved_by": self.approved_by,
-                "approved_on": self.approved_on.isoformat(), "expires": self.expires.isoformat()}
+        return {
+            "reason": self.reason,
+            "approved_by": self.approved_by,
+            "approved_on": self.approved_on.isoformat(),
+            "expires": self.expires.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,7 +117,8 @@ class _NoDatesLoader(yaml.SafeLoader):
 
 _NoDatesLoader.yaml_implicit_resolvers = {
     ch: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _known_check_ids() -> frozenset[str]:
@@ -111,8 +139,12 @@ def load_register(path: str | Path, known_checks: Iterable[str] | None = None) -
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise fail("(file)", str(path), f"cannot be read ({exc.strerror})",
-                   "set exceptions.register to an existing YAML file") from exc
+        raise fail(
+            "(file)",
+            str(path),
+            f"cannot be read ({exc.strerror})",
+            "set exceptions.register to an existing YAML file",
+        ) from exc
     try:
         doc = yaml.load(raw.decode("utf-8"), Loader=_NoDatesLoader)  # noqa: S506
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -134,19 +166,27 @@ def _parse_entry(i: int, item: object, known: frozenset[str], fail) -> RegisterE
         raise fail(where, item, "must be a mapping")
     for key in item:
         if key not in _ENTRY_KEYS:
-            raise fail(f"{where}.{key}", item[key], "unknown key",
-                       f"allowed: {', '.join(_ENTRY_KEYS)}")
+            raise fail(
+                f"{where}.{key}", item[key], "unknown key", f"allowed: {', '.join(_ENTRY_KEYS)}"
+            )
     for key in _REQUIRED_TEXT:
         value = item.get(key)
         if not isinstance(value, str) or not value.strip():
             raise fail(f"{where}.{key}", value, "is required and must be non-empty text")
     if item["check"] not in known:
-        raise fail(f"{where}.check", item["check"], "unknown check id",
-                   "use a check id from findings.json (evidence-pack.md §6)")
+        raise fail(
+            f"{where}.check",
+            item["check"],
+            "unknown check id",
+            "use a check id from findings.json (evidence-pack.md §6)",
+        )
     has_subject, has_pattern = "subject" in item, "subject_pattern" in item
     if has_subject == has_pattern:
-        raise fail(where, sorted(k for k in item if k.startswith("subject")),
-                   "needs exactly one of `subject` (exact subject_id) or `subject_pattern`")
+        raise fail(
+            where,
+            sorted(k for k in item if k.startswith("subject")),
+            "needs exactly one of `subject` (exact subject_id) or `subject_pattern`",
+        )
     key = "subject" if has_subject else "subject_pattern"
     value = item[key]
     if isinstance(value, int) and not isinstance(value, bool):
@@ -154,19 +194,28 @@ def _parse_entry(i: int, item: object, known: frozenset[str], fail) -> RegisterE
     if not isinstance(value, str) or not value.strip():
         raise fail(f"{where}.{key}", value, "must be non-empty text")
     if "expires" not in item or item["expires"] in (None, ""):
-        raise fail(f"{where}.expires", item.get("expires"),
-                   "is required: an acceptance without an expiry date is refused",
-                   "add expires: YYYY-MM-DD (re-approve when it runs out)")
+        raise fail(
+            f"{where}.expires",
+            item.get("expires"),
+            "is required: an acceptance without an expiry date is refused",
+            "add expires: YYYY-MM-DD (re-approve when it runs out)",
+        )
     approved_on = _date(item.get("approved_on"), f"{where}.approved_on", fail)
     expires = _date(item["expires"], f"{where}.expires", fail)
     if expires < approved_on:
-        raise fail(f"{where}.expires", item["expires"],
-                   f"is before approved_on {approved_on.isoformat()}")
+        raise fail(
+            f"{where}.expires", item["expires"], f"is before approved_on {approved_on.isoformat()}"
+        )
     return RegisterEntry(
-        index=i, check=item["check"],
-        subject=value if has_subject else None, subject_pattern=None if has_subject else value,
-        reason=item["reason"].strip(), approved_by=item["approved_by"].strip(),
-        approved_on=approved_on, expires=expires)
+        index=i,
+        check=item["check"],
+        subject=value if has_subject else None,
+        subject_pattern=None if has_subject else value,
+        reason=item["reason"].strip(),
+        approved_by=item["approved_by"].strip(),
+        approved_on=approved_on,
+        expires=expires,
+    )
 
 
 def _date(value: object, field_name: str, fail) -> dt.date:
@@ -178,16 +227,16 @@ def _date(value: object, field_name: str, fail) -> dt.date:
         raise fail(field_name, value, "must be a date YYYY-MM-DD") from exc
 
 
-def apply_register(findings: Sequence[Finding], register: Register | None,
-                   today: dt.date) -> list[Finding]:
+def apply_register(
+    findings: Sequence[Finding], register: Register | None, today: dt.date
+) -> list[Finding]:
     """Mark covered exceptions accepted; a fail becomes pass only when every one is accepted."""
     if register is None:
         return list(findings)
     return [_apply_one(f, register.entries, today) for f in findings]
 
 
-def _apply_one(finding: Finding, entries: tuple[RegisterEntry, ...],
-               today: dt.date) -> Finding:
+def _apply_one(finding: Finding, entries: tuple[RegisterEntry, ...], today: dt.date) -> Finding:
     if finding.status == "not_evaluable":
         return finding  # nothing was checked, so nothing can be accepted
     relevant = [e for e in entries if e.check == finding.check]
@@ -204,9 +253,15 @@ def _apply_one(finding: Finding, entries: tuple[RegisterEntry, ...],
         for e in matching:
             if e.expires < today:
                 notes.append(f"acceptance expired on {e.expires.isoformat()}")
-                expired.append({"subject_id": item.subject_id, "entry": f"entries[{e.index}]",
-                                "approved_by": e.approved_by, "expires": e.expires.isoformat(),
-                                "reason": e.reason})
+                expired.append(
+                    {
+                        "subject_id": item.subject_id,
+                        "entry": f"entries[{e.index}]",
+                        "approved_by": e.approved_by,
+                        "expires": e.expires.isoformat(),
+                        "reason": e.reason,
+                    }
+                )
             else:
                 notes.append(f"acceptance not in force before {e.approved_on.isoformat()}")
         if notes:
@@ -221,14 +276,17 @@ def _apply_one(finding: Finding, entries: tuple[RegisterEntry, ...],
     if items and accepted == len(items) and status == "fail":
         status = "pass"
         until = min(i.accepted["expires"] for i in items if i.accepted)
-        reason = (f"all {len(items)} exceptions accepted in the exceptions register "
-                  f"(earliest expiry {until}); was: {finding.reason}")
+        reason = (
+            f"all {len(items)} exceptions accepted in the exceptions register "
+            f"(earliest expiry {until}); was: {finding.reason}"
+        )
     elif accepted:
         reason = f"{finding.reason} ({accepted} of {len(items)} exceptions accepted)"
     if expired:
         reason = f"{reason}; {len(expired)} acceptance(s) expired"
-    return dataclasses.replace(finding, status=status, reason=reason, exceptions=tuple(items),
-                               extra=extra)
+    return dataclasses.replace(
+        finding, status=status, reason=reason, exceptions=tuple(items), extra=extra
+    )
 
 
 def unused_entries(findings: Sequence[Finding], register: Register) -> list[RegisterEntry]:

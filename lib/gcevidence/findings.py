@@ -48,11 +48,16 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         d = {
-            "check": self.check, "title": self.title, "status": self.status,
-            "severity": self.severity, "controls": self.controls,
+            "check": self.check,
+            "title": self.title,
+            "status": self.status,
+            "severity": self.severity,
+            "controls": self.controls,
             "population": self.population,
             "exceptions": [e.to_dict() for e in self.exceptions],
-            "evidence": list(self.evidence), "notebook": self.notebook, "reason": self.reason,
+            "evidence": list(self.evidence),
+            "notebook": self.notebook,
+            "reason": self.reason,
         }
         if self.extra:
             d["extra"] = self.extra

@@ -113,8 +113,9 @@ def find_previous_packs(out_root: Path, org_id: str, before: str | None = None) 
     return refs
 
 
-def previous_snapshot(out_root: Path, org_id: str,
-                      before: str | None = None) -> tuple[Snapshot | None, dict[str, Any]]:
+def previous_snapshot(
+    out_root: Path, org_id: str, before: str | None = None
+) -> tuple[Snapshot | None, dict[str, Any]]:
     """The newest verified earlier pack's snapshot, and what a drift check should report.
 
     The info dict has `run_id`, `path`, `generated_at`, `collected_at` of the baseline (when
@@ -122,34 +123,55 @@ def previous_snapshot(out_root: Path, org_id: str,
     (why there is no baseline).
     """
     refs = find_previous_packs(out_root, org_id, before)
-    rejected = [{"run_id": r.run_id, "path": str(r.path), "generated_at": r.generated_at,
-                 "problem": r.problem} for r in reversed(refs) if not r.verified]
+    rejected = [
+        {
+            "run_id": r.run_id,
+            "path": str(r.path),
+            "generated_at": r.generated_at,
+            "problem": r.problem,
+        }
+        for r in reversed(refs)
+        if not r.verified
+    ]
     for ref in reversed(refs):
         if ref.verified and (ref.path / SNAPSHOT_FILE).exists():
             snap = Snapshot(ref.path)
-            return snap, {"run_id": ref.run_id, "path": str(ref.path),
-                          "generated_at": ref.generated_at,
-                          "collected_at": snap.meta.get("collected_at", ref.generated_at),
-                          "rejected": rejected, "problem": ""}
+            return snap, {
+                "run_id": ref.run_id,
+                "path": str(ref.path),
+                "generated_at": ref.generated_at,
+                "collected_at": snap.meta.get("collected_at", ref.generated_at),
+                "rejected": rejected,
+                "problem": "",
+            }
     if rejected:
         newest = rejected[0]
-        problem = (f"no verified earlier pack for this org: pack {newest['run_id']} "
-                   f"{newest['problem']} and is not used as a baseline")
+        problem = (
+            f"no verified earlier pack for this org: pack {newest['run_id']} "
+            f"{newest['problem']} and is not used as a baseline"
+        )
     else:
         problem = "first run for this org: no earlier sealed pack to compare"
     return None, {"rejected": rejected, "problem": problem}
 
 
-def history_points(out_root: Path, org_id: str, current: Snapshot | None = None,
-                   current_run_id: str = "current", before: str | None = None
-                   ) -> list[HistoryPoint]:
+def history_points(
+    out_root: Path,
+    org_id: str,
+    current: Snapshot | None = None,
+    current_run_id: str = "current",
+    before: str | None = None,
+) -> list[HistoryPoint]:
     """Every verified earlier pack of the org, oldest first, then the current run if given."""
-    points = [HistoryPoint(r.run_id, r.generated_at, Snapshot(r.path))
-              for r in find_previous_packs(out_root, org_id, before or current_run_id)
-              if r.verified and (r.path / SNAPSHOT_FILE).exists()]
+    points = [
+        HistoryPoint(r.run_id, r.generated_at, Snapshot(r.path))
+        for r in find_previous_packs(out_root, org_id, before or current_run_id)
+        if r.verified and (r.path / SNAPSHOT_FILE).exists()
+    ]
     if current is not None:
-        points.append(HistoryPoint(current_run_id, str(current.meta.get("collected_at", "")),
-                                   current))
+        points.append(
+            HistoryPoint(current_run_id, str(current.meta.get("collected_at", "")), current)
+        )
     return points
 
 
@@ -159,8 +181,9 @@ def user_role_grants(snapshot: Snapshot) -> pd.DataFrame:
     return grants[grants["subject_type"] == "PC_USER"].reset_index(drop=True)
 
 
-def privileged_holders(points: Sequence[HistoryPoint],
-                       privileged_roles: Collection[str] = ()) -> pd.DataFrame:
+def privileged_holders(
+    points: Sequence[HistoryPoint], privileged_roles: Collection[str] = ()
+) -> pd.DataFrame:
     """One row per point x role: distinct direct holders (all roles when none are named)."""
     rows = []
     for p in points:
@@ -168,28 +191,55 @@ def privileged_holders(points: Sequence[HistoryPoint],
         roles = sorted(privileged_roles) if privileged_roles else sorted(set(grants["role_name"]))
         counts = grants.groupby("role_name")["subject_id"].nunique().to_dict()
         for role in roles:
-            rows.append({"run_id": p.run_id, "generated_at": p.generated_at, "role": role,
-                         "holders": int(counts.get(role, 0))})
+            rows.append(
+                {
+                    "run_id": p.run_id,
+                    "generated_at": p.generated_at,
+                    "role": role,
+                    "holders": int(counts.get(role, 0)),
+                }
+            )
     return pd.DataFrame(rows, columns=["run_id", "generated_at", "role", "holders"])
 
 
 def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     """PeoplePermissions/Role MemberAdd and MemberRemove events, with the user and role parsed."""
-    columns = ["event_id", "event_date", "action", "role_id", "user_id", "by_id", "by_name",
-               "status", "mentions"]
+    columns = [
+        "event_id",
+        "event_date",
+        "action",
+        "role_id",
+        "user_id",
+        "by_id",
+        "by_name",
+        "status",
+        "mentions",
+    ]
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
     ev = snapshot.table("audit_events")
-    ev = ev[(ev["service_name"] == "PeoplePermissions") & (ev["entity_type"] == "Role")
-            & ev["action"].isin(list(ROLE_MEMBER_ACTIONS))]
+    ev = ev[
+        (ev["service_name"] == "PeoplePermissions")
+        & (ev["entity_type"] == "Role")
+        & ev["action"].isin(list(ROLE_MEMBER_ACTIONS))
+    ]
     rows = []
     for e in ev.itertuples():
         user_id, role_id = _member_of(e.entity_name, e.entity_id)
-        rows.append({"event_id": e.id, "event_date": e.event_date, "action": e.action,
-                     "role_id": role_id, "user_id": user_id, "by_id": e.user_id,
-                     "by_name": e.user_name, "status": e.status,
-                     # where a user id may sit when the entity name is not user--role--org
-                     "mentions": f"{e.context} {e.property_changes}"})
+        rows.append(
+            {
+                "event_id": e.id,
+                "event_date": e.event_date,
+                "action": e.action,
+                "role_id": role_id,
+                "user_id": user_id,
+                "by_id": e.user_id,
+                "by_name": e.user_name,
+                "status": e.status,
+                # where a user id may sit when the entity name is not user--role--org
+                "mentions": f"{e.context} {e.property_changes}",
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -207,8 +257,9 @@ def grant_activity_per_week(snapshot: Snapshot) -> pd.DataFrame:
     events = role_membership_events(snapshot)
     events = events[events["status"].isin(["SUCCESS", ""])]
     dates = pd.to_datetime(events["event_date"], utc=True, format="ISO8601")
-    weeks = (dates.dt.tz_localize(None).dt.normalize()
-             - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
+    weeks = (
+        dates.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
+    ).dt.date
     frame = pd.DataFrame({"week_start": weeks, "kind": events["action"].map(ROLE_MEMBER_ACTIONS)})
     counts = frame.groupby(["week_start", "kind"]).size().unstack(fill_value=0)
     start = _day(period.get("start")) or (min(weeks) if len(weeks) else None)
@@ -235,11 +286,20 @@ def people_changes(points: Sequence[HistoryPoint]) -> pd.DataFrame:
     rows = []
     for before, after in zip(points, points[1:], strict=False):
         old, new = _active_users(before.snapshot), _active_users(after.snapshot)
-        for change, ids, names in (("appeared", new.keys() - old.keys(), new),
-                                   ("disappeared", old.keys() - new.keys(), old)):
+        for change, ids, names in (
+            ("appeared", new.keys() - old.keys(), new),
+            ("disappeared", old.keys() - new.keys(), old),
+        ):
             for uid in sorted(ids):
-                rows.append({"from_run": before.run_id, "to_run": after.run_id,
-                             "change": change, "user_id": uid, "name": names[uid]})
+                rows.append(
+                    {
+                        "from_run": before.run_id,
+                        "to_run": after.run_id,
+                        "change": change,
+                        "user_id": uid,
+                        "name": names[uid],
+                    }
+                )
     return pd.DataFrame(rows, columns=["from_run", "to_run", "change", "user_id", "name"])
 
 

@@ -35,8 +35,10 @@ _NOT_TOKEN = re.compile(r"[^\w.\-]", re.ASCII)
 def check_oscal_version(version: str) -> str:
     """Refuse an oscal-version we do not write or read (trestle would accept any)."""
     if version not in SUPPORTED_OSCAL_VERSIONS:
-        raise PackError(f"oscal-version {version!r} is not supported; "
-                        f"use one of {', '.join(SUPPORTED_OSCAL_VERSIONS)}")
+        raise PackError(
+            f"oscal-version {version!r} is not supported; "
+            f"use one of {', '.join(SUPPORTED_OSCAL_VERSIONS)}"
+        )
     return version
 
 
@@ -59,8 +61,9 @@ def _prop(name: str, value: object) -> common.Property:
     return common.Property(name=name, value=str(value) or "-", ns=NS)
 
 
-def write_assessment_results(findings_doc: dict[str, Any], pack_dir: Path,
-                             oscal_version: str = OSCAL_VERSION) -> Path:
+def write_assessment_results(
+    findings_doc: dict[str, Any], pack_dir: Path, oscal_version: str = OSCAL_VERSION
+) -> Path:
     """Write findings.oscal.json (and its stub assessment plan) into pack_dir; return its path."""
     check_oscal_version(oscal_version)
     pack_dir = Path(pack_dir)
@@ -69,20 +72,29 @@ def write_assessment_results(findings_doc: dict[str, Any], pack_dir: Path,
     findings = findings_doc["findings"]
     org = run.get("org") or {}
     controls = _controls_by_framework(findings)
-    reviewed = common.ReviewedControls(control_selections=[
-        common.ControlSelections(
-            description=f"{framework} controls tested by gcevidence checks",
-            include_controls=[common.SelectControlById(control_id=control_token(framework, c))
-                              for c in sorted(ids)])
-        for framework, ids in sorted(controls.items())] or [common.ControlSelectionsAll(
-            include_all=common.IncludeAll())])
+    reviewed = common.ReviewedControls(
+        control_selections=[
+            common.ControlSelections(
+                description=f"{framework} controls tested by gcevidence checks",
+                include_controls=[
+                    common.SelectControlById(control_id=control_token(framework, c))
+                    for c in sorted(ids)
+                ],
+            )
+            for framework, ids in sorted(controls.items())
+        ]
+        or [common.ControlSelectionsAll(include_all=common.IncludeAll())]
+    )
 
     tool_uuid = _uuid(run_id, "component", "gcevidence")
     tool = common.SystemComponent(
-        uuid=tool_uuid, type="software", title="gcevidence",
+        uuid=tool_uuid,
+        type="software",
+        title="gcevidence",
         description=f"gcevidence {run.get('tool_version', '')}: automated evidence collection "
-                    "and testing against the Genesys Cloud API",
-        status=common.Status(state="operational"))
+        "and testing against the Genesys Cloud API",
+        status=common.Status(state="operational"),
+    )
     origin = common.Origin(actors=[common.OriginActor(type="tool", actor_uuid=tool_uuid)])
 
     _write_plan(run, pack_dir, reviewed, oscal_version)
@@ -98,30 +110,39 @@ def write_assessment_results(findings_doc: dict[str, Any], pack_dir: Path,
     for framework, ids in sorted(controls.items()):
         for control_id in sorted(ids):
             related = [f for f in findings if control_id in f["controls"].get(framework, [])]
-            oscal_findings.append(_control_finding(run_id, framework, control_id, related,
-                                                   obs_by_check, origin))
+            oscal_findings.append(
+                _control_finding(run_id, framework, control_id, related, obs_by_check, origin)
+            )
 
     result = oscal_ar.Result(
         uuid=_uuid(run_id, "result"),
         title=f"gcevidence run {run_id}",
-        description=(f"Automated assessment of Genesys Cloud org {org.get('name', '')} "
-                     f"({org.get('id', '')}), baseline {run.get('baseline', '')}, period "
-                     f"{run['period']['start']} to {run['period']['end']}"),
-        start=_time(run["period"]["start"]), end=_time(run["period"]["end"]),
+        description=(
+            f"Automated assessment of Genesys Cloud org {org.get('name', '')} "
+            f"({org.get('id', '')}), baseline {run.get('baseline', '')}, period "
+            f"{run['period']['start']} to {run['period']['end']}"
+        ),
+        start=_time(run["period"]["start"]),
+        end=_time(run["period"]["end"]),
         props=[_prop("run-id", run_id), _prop("baseline", run.get("baseline", ""))],
         local_definitions=oscal_ar.LocalDefinitions1(
-            components=[tool], users=sorted(users.values(), key=lambda u: u.uuid) or None),
+            components=[tool], users=sorted(users.values(), key=lambda u: u.uuid) or None
+        ),
         reviewed_controls=reviewed,
         observations=observations or None,
-        findings=oscal_findings or None)
+        findings=oscal_findings or None,
+    )
     doc = oscal_ar.AssessmentResults(
         uuid=_uuid(run_id, "assessment-results"),
-        metadata=_metadata(f"gcevidence assessment results, run {run_id}", run, when,
-                           oscal_version),
+        metadata=_metadata(
+            f"gcevidence assessment results, run {run_id}", run, when, oscal_version
+        ),
         import_ap=oscal_ar.ImportAp(href=AP_FILE),
         results=[result],
-        back_matter=common.BackMatter(
-            resources=sorted(resources.values(), key=lambda r: r.uuid)) if resources else None)
+        back_matter=common.BackMatter(resources=sorted(resources.values(), key=lambda r: r.uuid))
+        if resources
+        else None,
+    )
     path = pack_dir / AR_FILE
     doc.oscal_write(path)
     return path
@@ -132,25 +153,38 @@ def read_assessment_results(path: Path) -> oscal_ar.AssessmentResults:
     doc = oscal_ar.AssessmentResults.oscal_read(Path(path))
     if doc is None:
         raise PackError(f"{path}: not an OSCAL assessment-results document")
-    check_oscal_version(json.loads(Path(path).read_text(encoding="utf-8"))
-                        ["assessment-results"]["metadata"]["oscal-version"])
+    check_oscal_version(
+        json.loads(Path(path).read_text(encoding="utf-8"))["assessment-results"]["metadata"][
+            "oscal-version"
+        ]
+    )
     return doc
 
 
 def _metadata(title: str, run: dict, when: dt.datetime, oscal_version: str) -> common.Metadata:
-    return common.Metadata(title=title, last_modified=when,
-                           version=run.get("tool_version") or "0", oscal_version=oscal_version)
+    return common.Metadata(
+        title=title,
+        last_modified=when,
+        version=run.get("tool_version") or "0",
+        oscal_version=oscal_version,
+    )
 
 
-def _write_plan(run: dict, pack_dir: Path, reviewed: common.ReviewedControls,
-                oscal_version: str) -> Path:
+def _write_plan(
+    run: dict, pack_dir: Path, reviewed: common.ReviewedControls, oscal_version: str
+) -> Path:
     """A minimal assessment plan so import-ap resolves inside the pack."""
     plan = oscal_ap.AssessmentPlan(
         uuid=_uuid(run["id"], "assessment-plan"),
-        metadata=_metadata(f"gcevidence assessment plan, run {run['id']}", run,
-                           _time(run["generated_at"]), oscal_version),
+        metadata=_metadata(
+            f"gcevidence assessment plan, run {run['id']}",
+            run,
+            _time(run["generated_at"]),
+            oscal_version,
+        ),
         import_ssp=common.ImportSsp(href="#"),
-        reviewed_controls=reviewed)
+        reviewed_controls=reviewed,
+    )
     path = pack_dir / AP_FILE
     plan.oscal_write(path)
     return path
@@ -164,48 +198,86 @@ def _controls_by_framework(findings: list[dict]) -> dict[str, set[str]]:
     return out
 
 
-def _observation(run_id: str, when: dt.datetime, f: dict, origin: common.Origin,
-                 users: dict, resources: dict) -> common.Observation:
+def _observation(
+    run_id: str, when: dt.datetime, f: dict, origin: common.Origin, users: dict, resources: dict
+) -> common.Observation:
     subjects = []
     for e in f["exceptions"]:
         key = f"{e['subject_type']}:{e['subject_id']}"
         subject_uuid = _uuid(run_id, "subject", key)
         if e["subject_type"] == "user":
             kind = "user"
-            users.setdefault(subject_uuid, common.SystemUser(
-                uuid=subject_uuid, title=e["subject_name"] or e["subject_id"],
-                props=[_prop("genesys-user-id", e["subject_id"])]))
+            users.setdefault(
+                subject_uuid,
+                common.SystemUser(
+                    uuid=subject_uuid,
+                    title=e["subject_name"] or e["subject_id"],
+                    props=[_prop("genesys-user-id", e["subject_id"])],
+                ),
+            )
         else:
             kind = "resource"
-            resources.setdefault(subject_uuid, common.Resource(
-                uuid=subject_uuid, title=e["subject_name"] or e["subject_id"],
-                description=f"{e['subject_type']} {e['subject_id']}",
-                props=[_prop("subject-type", e["subject_type"])]))
+            resources.setdefault(
+                subject_uuid,
+                common.Resource(
+                    uuid=subject_uuid,
+                    title=e["subject_name"] or e["subject_id"],
+                    description=f"{e['subject_type']} {e['subject_id']}",
+                    props=[_prop("subject-type", e["subject_type"])],
+                ),
+            )
         remarks = e["detail"]
         if e.get("accepted"):
             a = e["accepted"]
-            remarks += (f" (risk accepted by {a['approved_by']} on {a['approved_on']}, "
-                        f"expires {a['expires']}: {a['reason']})")
-        subjects.append(common.SubjectReference(
-            subject_uuid=subject_uuid, type=kind, title=e["subject_name"] or e["subject_id"],
-            remarks=remarks))
-    evidence = [common.RelevantEvidence(href=path, description=f"Dataset {path} in this pack")
-                for path in f.get("evidence") or []]
-    evidence.append(common.RelevantEvidence(
-        href=f"{f['notebook']}.html", description=f"Rendered notebook {f['notebook']}"))
+            remarks += (
+                f" (risk accepted by {a['approved_by']} on {a['approved_on']}, "
+                f"expires {a['expires']}: {a['reason']})"
+            )
+        subjects.append(
+            common.SubjectReference(
+                subject_uuid=subject_uuid,
+                type=kind,
+                title=e["subject_name"] or e["subject_id"],
+                remarks=remarks,
+            )
+        )
+    evidence = [
+        common.RelevantEvidence(href=path, description=f"Dataset {path} in this pack")
+        for path in f.get("evidence") or []
+    ]
+    evidence.append(
+        common.RelevantEvidence(
+            href=f"{f['notebook']}.html", description=f"Rendered notebook {f['notebook']}"
+        )
+    )
     return common.Observation(
         uuid=_uuid(run_id, "observation", f["check"]),
-        title=f["title"], description=f"{f['check']}: {f['status']}. {f['reason']}",
-        props=[_prop("check-id", f["check"]), _prop("status", f["status"]),
-               _prop("severity", f["severity"]),
-               _prop("population", "" if f.get("population") is None else f["population"]),
-               _prop("exceptions", len(f["exceptions"]))],
-        methods=["TEST"], types=["discovery"], origins=[origin],
-        subjects=subjects or None, relevant_evidence=evidence, collected=when)
+        title=f["title"],
+        description=f"{f['check']}: {f['status']}. {f['reason']}",
+        props=[
+            _prop("check-id", f["check"]),
+            _prop("status", f["status"]),
+            _prop("severity", f["severity"]),
+            _prop("population", "" if f.get("population") is None else f["population"]),
+            _prop("exceptions", len(f["exceptions"])),
+        ],
+        methods=["TEST"],
+        types=["discovery"],
+        origins=[origin],
+        subjects=subjects or None,
+        relevant_evidence=evidence,
+        collected=when,
+    )
 
 
-def _control_finding(run_id: str, framework: str, control_id: str, related: list[dict],
-                     obs_by_check: dict[str, str], origin: common.Origin) -> common.Finding:
+def _control_finding(
+    run_id: str,
+    framework: str,
+    control_id: str,
+    related: list[dict],
+    obs_by_check: dict[str, str],
+    origin: common.Origin,
+) -> common.Finding:
     statuses = {f["status"] for f in related}
     satisfied = statuses == {"pass"}
     reason = "pass" if satisfied else "fail" if "fail" in statuses else "other"
@@ -213,7 +285,8 @@ def _control_finding(run_id: str, framework: str, control_id: str, related: list
     remarks = None
     if "not_evaluable" in statuses:
         remarks = "Not satisfied because at least one check could not be evaluated: " + "; ".join(
-            f"{f['check']}: {f['reason']}" for f in related if f["status"] == "not_evaluable")
+            f"{f['check']}: {f['reason']}" for f in related if f["status"] == "not_evaluable"
+        )
     return common.Finding(
         uuid=_uuid(run_id, "finding", framework, control_id),
         title=f"{framework} {control_id}",
@@ -221,9 +294,13 @@ def _control_finding(run_id: str, framework: str, control_id: str, related: list
         props=[_prop("framework", framework), _prop("control-label", control_id)],
         origins=[origin],
         target=common.FindingTarget(
-            type="objective-id", target_id=control_token(framework, control_id),
+            type="objective-id",
+            target_id=control_token(framework, control_id),
             status=common.ObjectiveStatus(
-                state="satisfied" if satisfied else "not-satisfied", reason=reason,
-                remarks=remarks)),
-        related_observations=[common.RelatedObservation(observation_uuid=obs_by_check[f["check"]])
-                              for f in related])
+                state="satisfied" if satisfied else "not-satisfied", reason=reason, remarks=remarks
+            ),
+        ),
+        related_observations=[
+            common.RelatedObservation(observation_uuid=obs_by_check[f["check"]]) for f in related
+        ],
+    )

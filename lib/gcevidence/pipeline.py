@@ -48,15 +48,35 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 DEMO_PARAMS = REPO_ROOT / "params" / "demo.yaml"
-FAMILY_NOTEBOOKS = ("A09_access_control", "A10_cryptography", "A12_logging_monitoring",
-                    "A13_communications")
+FAMILY_NOTEBOOKS = (
+    "A09_access_control",
+    "A10_cryptography",
+    "A12_logging_monitoring",
+    "A13_communications",
+)
 SUMMARY_NOTEBOOK = "summary"
 PARAMS_COPY = "params.yaml"
 SECRET_ENV = ("GENESYSCLOUD_OAUTHCLIENT_SECRET",)
 FINDINGS_SCHEMA = "gcevidence.findings/1"
-CSV_COLUMNS = ("check", "title", "status", "severity", "notebook", "population",
-               "iso27001-2013", "iso27001-2022", "soc2", "pci-dss-4.0.1", "subject_type",
-               "subject_id", "subject_name", "detail", "accepted", "reason", "evidence")
+CSV_COLUMNS = (
+    "check",
+    "title",
+    "status",
+    "severity",
+    "notebook",
+    "population",
+    "iso27001-2013",
+    "iso27001-2022",
+    "soc2",
+    "pci-dss-4.0.1",
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "detail",
+    "accepted",
+    "reason",
+    "evidence",
+)
 WORKERS = 2  # the notebooks are CPU-bound kernels; more than the cores only adds contention
 
 
@@ -81,7 +101,8 @@ class Timer:
             yield
         finally:
             self.seconds[name] = round(
-                self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
+                self.seconds.get(name, 0.0) + time.perf_counter() - started, 3
+            )
 
 
 def utc_now() -> str:
@@ -94,15 +115,28 @@ def _iso(value: dt.datetime) -> str:
 
 # --- findings.json / findings.csv -----------------------------------------------------------
 
-def findings_document(run: dict[str, Any], snapshot: Snapshot,
-                      findings: list[Finding]) -> dict[str, Any]:
+
+def findings_document(
+    run: dict[str, Any], snapshot: Snapshot, findings: list[Finding]
+) -> dict[str, Any]:
     """findings.json exactly as evidence-pack.md §5 fixes it."""
-    datasets = [{"name": s.name, "path": s.path, "rows": s.rows,
-                 "expected_rows": s.expected_rows, "complete": s.complete,
-                 "requests": s.requests}
-                for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)]
-    return {"schema": FINDINGS_SCHEMA, "run": run, "datasets": datasets,
-            "findings": [f.to_dict() for f in findings]}
+    datasets = [
+        {
+            "name": s.name,
+            "path": s.path,
+            "rows": s.rows,
+            "expected_rows": s.expected_rows,
+            "complete": s.complete,
+            "requests": s.requests,
+        }
+        for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)
+    ]
+    return {
+        "schema": FINDINGS_SCHEMA,
+        "run": run,
+        "datasets": datasets,
+        "findings": [f.to_dict() for f in findings],
+    }
 
 
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
@@ -111,21 +145,37 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for f in findings:
-            base = [f.check, f.title, f.status, f.severity, f.notebook,
-                    "" if f.population is None else f.population,
-                    *("; ".join(f.controls.get(k, [])) for k in CSV_COLUMNS[6:10])]
+            base = [
+                f.check,
+                f.title,
+                f.status,
+                f.severity,
+                f.notebook,
+                "" if f.population is None else f.population,
+                *("; ".join(f.controls.get(k, [])) for k in CSV_COLUMNS[6:10]),
+            ]
             tail = [f.reason, "; ".join(f.evidence)]
             items = f.exceptions or (None,)
             for e in items:
-                middle = (["", "", "", "", ""] if e is None else
-                          [e.subject_type, e.subject_id, e.subject_name, e.detail,
-                           json.dumps(e.accepted, ensure_ascii=False, sort_keys=True)
-                           if e.accepted else ""])
+                middle = (
+                    ["", "", "", "", ""]
+                    if e is None
+                    else [
+                        e.subject_type,
+                        e.subject_id,
+                        e.subject_name,
+                        e.detail,
+                        json.dumps(e.accepted, ensure_ascii=False, sort_keys=True)
+                        if e.accepted
+                        else "",
+                    ]
+                )
                 writer.writerow([guard(v) for v in base + middle + tail])
     return path
 
 
 # --- notebooks ------------------------------------------------------------------------------
+
 
 def kernel_env(env: Mapping[str, str], hidden: Iterable[str] = ()) -> dict[str, str]:
     """The environment notebook kernels run in: the caller's, minus the OAuth secret.
@@ -136,8 +186,7 @@ def kernel_env(env: Mapping[str, str], hidden: Iterable[str] = ()) -> dict[str, 
     clean = {k: v for k, v in env.items() if k not in withheld}
     lib = str(REPO_ROOT / "lib")
     if (REPO_ROOT / "lib" / "gcevidence").is_dir():
-        clean["PYTHONPATH"] = os.pathsep.join(
-            p for p in (lib, clean.get("PYTHONPATH", "")) if p)
+        clean["PYTHONPATH"] = os.pathsep.join(p for p in (lib, clean.get("PYTHONPATH", "")) if p)
     clean.setdefault("MPLBACKEND", "Agg")
     return clean
 
@@ -151,8 +200,14 @@ class _Children:
 
     def start(self, cmd: list[str], env: Mapping[str, str]) -> subprocess.Popen:
         # Own session: a Ctrl-C reaches us, and we decide; the kernel follows its parent out.
-        proc = subprocess.Popen(cmd, env=dict(env), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            env=dict(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         with self._lock:
             self._procs.add(proc)
         return proc
@@ -172,28 +227,51 @@ class _Children:
 _CHILDREN = _Children()
 
 
-def execute_notebook(name: str, run_dir: Path, env: Mapping[str, str],
-                     notebooks_dir: Path = NOTEBOOKS_DIR, timeout: int = 900) -> Path:
+def execute_notebook(
+    name: str,
+    run_dir: Path,
+    env: Mapping[str, str],
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+    timeout: int = 900,
+) -> Path:
     """Execute one notebook with papermill into the run folder (kernel python3)."""
     out = run_dir / f"{name}.ipynb"
-    cmd = [sys.executable, "-m", "papermill", str(notebooks_dir / f"{name}.ipynb"), str(out),
-           "-k", "python3", "--cwd", str(notebooks_dir), "--no-progress-bar",
-           "--log-level", "WARNING", "-p", "run_dir", str(run_dir),
-           "-p", "params_path", str(run_dir / PARAMS_COPY)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebooks_dir / f"{name}.ipynb"),
+        str(out),
+        "-k",
+        "python3",
+        "--cwd",
+        str(notebooks_dir),
+        "--no-progress-bar",
+        "--log-level",
+        "WARNING",
+        "-p",
+        "run_dir",
+        str(run_dir),
+        "-p",
+        "params_path",
+        str(run_dir / PARAMS_COPY),
+    ]
     proc = _CHILDREN.start(cmd, env)
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired as exc:
         proc.kill()
         proc.communicate()
-        raise RenderError(f"notebook {name} did not finish within {timeout} s; "
-                          "no pack was sealed") from exc
+        raise RenderError(
+            f"notebook {name} did not finish within {timeout} s; no pack was sealed"
+        ) from exc
     finally:
         _CHILDREN.done(proc)
     if proc.returncode != 0:
         lines = [ln for ln in (stderr or "").splitlines() if ln.strip()]
-        raise RenderError(f"notebook {name} failed: {lines[-1] if lines else 'no output'}; "
-                          "no pack was sealed")
+        raise RenderError(
+            f"notebook {name} failed: {lines[-1] if lines else 'no output'}; no pack was sealed"
+        )
     make_relative(out, run_dir, name)
     return out
 
@@ -211,8 +289,10 @@ def make_relative(path: Path, run_dir: Path, name: str) -> None:
     relative = {"run_dir": ".", "params_path": PARAMS_COPY}
     for cell in nb.cells:
         if "injected-parameters" in cell.metadata.get("tags", []):
-            cell.source = ("# Parameters injected by papermill (relative to the pack folder)\n"
-                           + "\n".join(f"{k} = {json.dumps(v)}" for k, v in relative.items()))
+            cell.source = (
+                "# Parameters injected by papermill (relative to the pack folder)\n"
+                + "\n".join(f"{k} = {json.dumps(v)}" for k, v in relative.items())
+            )
     meta = nb.metadata.get("papermill", {})
     meta["parameters"] = relative
     meta["input_path"] = f"notebooks/{name}.ipynb"
@@ -223,8 +303,9 @@ def make_relative(path: Path, run_dir: Path, name: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def execute_all(run_dir: Path, env: Mapping[str, str],
-                notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Path]:
+def execute_all(
+    run_dir: Path, env: Mapping[str, str], notebooks_dir: Path = NOTEBOOKS_DIR
+) -> list[Path]:
     """The family notebooks in parallel (pool of WORKERS), then the summary."""
     names = [n for n in FAMILY_NOTEBOOKS if (notebooks_dir / f"{n}.ipynb").is_file()]
     pool = ThreadPoolExecutor(max_workers=WORKERS)
@@ -256,7 +337,6 @@ def print_all(pages: list[Path]) -> list[Path]:
         log.warning("no Chromium found: PDF skipped")
         return []
 
-
     def one(page: Path) -> Path | None:
         try:
             return render.print_pdf(chromium, page, page.with_suffix(".pdf"))
@@ -271,7 +351,6 @@ def print_all(pages: list[Path]) -> list[Path]:
 
 
 # --- the run --------------------------------------------------------------------------------
-
 
 
 def _previous(out_root: Path, org_id: str) -> tuple[Snapshot | None, dict[str, Any]]:
@@ -300,8 +379,9 @@ def _apply_register(register: Any, params: Params, findings: list[Finding]) -> l
     return apply_register(findings, register, params.period.end)
 
 
-def _history_extras(run_dir: Path, snapshot: Snapshot, findings: list[Finding],
-                    doc: dict[str, Any]) -> None:
+def _history_extras(
+    run_dir: Path, snapshot: Snapshot, findings: list[Finding], doc: dict[str, Any]
+) -> None:
     """Access review workbooks and the OSCAL assessment results."""
     from gcevidence.oscal import write_assessment_results
     from gcevidence.review import write_review_workbooks
@@ -310,28 +390,46 @@ def _history_extras(run_dir: Path, snapshot: Snapshot, findings: list[Finding],
     write_assessment_results(doc, run_dir)
 
 
-def _run_block(params: Params, snapshot: Snapshot, run_id: str, generated_at: str,
-               client_id: str) -> dict[str, Any]:
+def _run_block(
+    params: Params, snapshot: Snapshot, run_id: str, generated_at: str, client_id: str
+) -> dict[str, Any]:
     meta = snapshot.meta
-    return {"id": run_id, "generated_at": generated_at,
-            "period": {"start": _iso(params.period.start_utc),
-                       "end": _iso(params.period.end_utc - dt.timedelta(seconds=1))},
-            "org": {"id": (meta.get("org") or {}).get("id", ""),
-                    "name": (meta.get("org") or {}).get("name", "")},
-            "region": meta.get("region") or params.org.region,
-            "api_base_url": meta.get("api_base_url") or params.org.api_base_url,
-            "client_id": meta.get("client_id") or client_id,
-            "baseline": params.baseline, "tool_version": __version__}
+    return {
+        "id": run_id,
+        "generated_at": generated_at,
+        "period": {
+            "start": _iso(params.period.start_utc),
+            "end": _iso(params.period.end_utc - dt.timedelta(seconds=1)),
+        },
+        "org": {
+            "id": (meta.get("org") or {}).get("id", ""),
+            "name": (meta.get("org") or {}).get("name", ""),
+        },
+        "region": meta.get("region") or params.org.region,
+        "api_base_url": meta.get("api_base_url") or params.org.api_base_url,
+        "client_id": meta.get("client_id") or client_id,
+        "baseline": params.baseline,
+        "tool_version": __version__,
+    }
 
 
-def _seal_metadata(run: dict[str, Any], params: Params,
-                   thresholds: dict[str, Any]) -> dict[str, Any]:
+def _seal_metadata(
+    run: dict[str, Any], params: Params, thresholds: dict[str, Any]
+) -> dict[str, Any]:
     from gcevidence.pack.manifest import run_metadata
 
-    return run_metadata(generated_at=run["generated_at"], org=run["org"], region=run["region"],
-                        api_base_url=run["api_base_url"], client_id=run["client_id"],
-                        params_digest=params.digest, baseline=params.baseline,
-                        thresholds=thresholds, period=run["period"], run_id=run["id"])
+    return run_metadata(
+        generated_at=run["generated_at"],
+        org=run["org"],
+        region=run["region"],
+        api_base_url=run["api_base_url"],
+        client_id=run["client_id"],
+        params_digest=params.digest,
+        baseline=params.baseline,
+        thresholds=thresholds,
+        period=run["period"],
+        run_id=run["id"],
+    )
 
 
 def _signing_key(params: Params, env: Mapping[str, str]) -> Any:
@@ -349,11 +447,15 @@ def _notebook_outputs(run_dir: Path) -> list[NotebookOutput]:
 
     outputs = []
     for name in (*FAMILY_NOTEBOOKS, SUMMARY_NOTEBOOK):
-        files = tuple(f"{name}.{ext}" for ext in ("html", "pdf", "ipynb")
-                      if (run_dir / f"{name}.{ext}").is_file())
+        files = tuple(
+            f"{name}.{ext}"
+            for ext in ("html", "pdf", "ipynb")
+            if (run_dir / f"{name}.{ext}").is_file()
+        )
         if files:
             title = nbformat.read(run_dir / f"{name}.ipynb", as_version=4).metadata.get(
-                "title", name)
+                "title", name
+            )
             outputs.append(NotebookOutput(name, title, files))
     return outputs
 
@@ -363,15 +465,25 @@ def _other_files(run_dir: Path) -> list[str]:
     files = []
     for path in sorted(run_dir.rglob("*")):
         rel = path.relative_to(run_dir).as_posix()
-        if path.is_file() and not rel.startswith("evidence/") and rel not in listed \
-                and path.suffix not in (".ipynb", ".html", ".pdf"):
+        if (
+            path.is_file()
+            and not rel.startswith("evidence/")
+            and rel not in listed
+            and path.suffix not in (".ipynb", ".html", ".pdf")
+        ):
             files.append(rel)
     return files
 
 
-def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings: bool = False,
-                 env: Mapping[str, str] = os.environ, *, pdf: bool = True,
-                 progress: bool = False) -> RunResult:
+def run_pipeline(
+    params: Params,
+    out_root: Path | None = None,
+    fail_on_findings: bool = False,
+    env: Mapping[str, str] = os.environ,
+    *,
+    pdf: bool = True,
+    progress: bool = False,
+) -> RunResult:
     """Collect, check, execute, render and seal one pack.
 
     Errors propagate as GcEvidenceError subclasses (exit 2 bad input, 3 incomplete evidence);
@@ -395,27 +507,43 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
     out_root = Path(out_root or params.output_dir)
     timer = Timer()
     generated_at = utc_now()
-    client = GenesysClient(creds, api_base_url=params.org.api_base_url,
-                           login_base_url=params.org.login_base_url, region=params.org.region)
+    client = GenesysClient(
+        creds,
+        api_base_url=params.org.api_base_url,
+        login_base_url=params.org.login_base_url,
+        region=params.org.region,
+    )
     client.authenticate()  # rejected credentials are bad input too: stop before any folder
     with client, PackBuilder(out_root, params.period.end) as pb:
         run_dir = pb.dir
         with timer.phase("collection"):
             # The token request is recorded too: the log keeps it until the folder exists.
             client.log.attach(run_dir / "requests.jsonl")
-            snapshot = collect(params, client, run_dir,
-                               retention_days=required_retention_days(thresholds),
-                               progress=progress)
+            snapshot = collect(
+                params,
+                client,
+                run_dir,
+                retention_days=required_retention_days(thresholds),
+                progress=progress,
+            )
         with timer.phase("checks"):
             from gcevidence.checks import CheckContext, run_checks
             from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
             from gcevidence.report.index import write_index
 
-            previous, previous_info = _previous(out_root,
-                                                (snapshot.meta.get("org") or {}).get("id", ""))
-            findings = run_checks(CheckContext(snapshot, params, thresholds,
-                                               today=params.period.end, previous=previous,
-                                               previous_info=previous_info))
+            previous, previous_info = _previous(
+                out_root, (snapshot.meta.get("org") or {}).get("id", "")
+            )
+            findings = run_checks(
+                CheckContext(
+                    snapshot,
+                    params,
+                    thresholds,
+                    today=params.period.end,
+                    previous=previous,
+                    previous_info=previous_info,
+                )
+            )
             findings = _apply_register(register, params, findings)
             run = _run_block(params, snapshot, pb.run_id, generated_at, creds.client_id)
             doc = findings_document(run, snapshot, findings)
@@ -433,13 +561,24 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
             if pdf and "pdf" in params.formats:
                 print_all(pages)
         with timer.phase("sealing"):
-            write_index(run_dir / "index.html", run=run, params_digest=params.digest,
-                        content_digest=pb.content_digest(), findings=findings,
-                        datasets=[dataclasses.asdict(s) for s in sorted(
-                            snapshot.statuses.values(), key=lambda s: s.name)],
-                        notebooks=_notebook_outputs(run_dir), extra_files=_other_files(run_dir))
-            pack_dir = pb.seal(_seal_metadata(run, params, thresholds), signing_key=signing_key,
-                               refuse_secrets=[creds.client_secret])
+            write_index(
+                run_dir / "index.html",
+                run=run,
+                params_digest=params.digest,
+                content_digest=pb.content_digest(),
+                findings=findings,
+                datasets=[
+                    dataclasses.asdict(s)
+                    for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)
+                ],
+                notebooks=_notebook_outputs(run_dir),
+                extra_files=_other_files(run_dir),
+            )
+            pack_dir = pb.seal(
+                _seal_metadata(run, params, thresholds),
+                signing_key=signing_key,
+                refuse_secrets=[creds.client_secret],
+            )
     failed = any(f.status == "fail" for f in findings)
     status = 1 if fail_on_findings and failed else 0
     log.info("pack sealed in %s; timings %s", pack_dir, timer.seconds)
@@ -448,9 +587,11 @@ def run_pipeline(params: Params, out_root: Path | None = None, fail_on_findings:
 
 # --- demo -----------------------------------------------------------------------------------
 
+
 @contextmanager
-def demo_params(out_root: Path | None = None, sim_config: Any = None,
-                env: dict[str, str] | None = None) -> Iterator[tuple[Params, Any]]:
+def demo_params(
+    out_root: Path | None = None, sim_config: Any = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[Params, Any]]:
     """A running simulator and params/demo.yaml pointed at it (roster in a temp folder).
 
     The simulator's credentials go into `env` (default: this process's environment only).
@@ -465,24 +606,34 @@ def demo_params(out_root: Path | None = None, sim_config: Any = None,
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
         base = load_params(DEMO_PARAMS, period_end=getattr(cfg, "now", None) and cfg.now.date())
         params = dataclasses.replace(
-            base, org=dataclasses.replace(base.org, api_base_url=sim.base_url, region=None,
-                                          login_base_url=None),
+            base,
+            org=dataclasses.replace(
+                base.org, api_base_url=sim.base_url, region=None, login_base_url=None
+            ),
             hr_roster=Path(roster),
-            output_dir=Path(out_root) if out_root else base.output_dir)
+            output_dir=Path(out_root) if out_root else base.output_dir,
+        )
         yield params, sim
 
 
-def run_demo(out_root: Path | None = None, fail_on_findings: bool = False,
-             pdf: bool = True, sim_config: Any = None,
-             env: dict[str, str] | None = None, progress: bool = False) -> RunResult:
+def run_demo(
+    out_root: Path | None = None,
+    fail_on_findings: bool = False,
+    pdf: bool = True,
+    sim_config: Any = None,
+    env: dict[str, str] | None = None,
+    progress: bool = False,
+) -> RunResult:
     """The whole pipeline against the embedded simulator."""
     env = os.environ if env is None else env
     with demo_params(out_root, sim_config, env) as (params, _sim):
-        return run_pipeline(params, params.output_dir, fail_on_findings, env, pdf=pdf,
-                            progress=progress)
+        return run_pipeline(
+            params, params.output_dir, fail_on_findings, env, pdf=pdf, progress=progress
+        )
 
 
 # --- command line ---------------------------------------------------------------------------
+
 
 def _period_end(text: str) -> dt.date:
     try:
@@ -494,12 +645,17 @@ def _period_end(text: str) -> dt.date:
 def _report(result: RunResult) -> int:
     """A one-line summary on stderr; the path of index.html alone on stdout (for scripts)."""
     if result.pack_dir is not None:
-        counts = {s: sum(f.status == s for f in result.findings)
-                  for s in ("fail", "not_evaluable", "pass")}
+        counts = {
+            s: sum(f.status == s for f in result.findings)
+            for s in ("fail", "not_evaluable", "pass")
+        }
         phases = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-        print(f"{len(result.findings)} checks: {counts['fail']} fail, "
-              f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass; pack sealed "
-              f"({phases})", file=sys.stderr)
+        print(
+            f"{len(result.findings)} checks: {counts['fail']} fail, "
+            f"{counts['not_evaluable']} not evaluable, {counts['pass']} pass; pack sealed "
+            f"({phases})",
+            file=sys.stderr,
+        )
         print(result.pack_dir / "index.html")
     return result.exit_status
 
@@ -507,17 +663,32 @@ def _report(result: RunResult) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     params = load_params(args.params, period_end=args.period_end)
     out = Path(args.out) if args.out else params.output_dir
-    result = run_pipeline(params, out, args.fail_on_findings, os.environ, pdf=not args.no_pdf,
-                          progress=sys.stderr.isatty())
+    result = run_pipeline(
+        params,
+        out,
+        args.fail_on_findings,
+        os.environ,
+        pdf=not args.no_pdf,
+        progress=sys.stderr.isatty(),
+    )
     return _report(result)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if not DEMO_PARAMS.is_file():
-        raise InputError(str(DEMO_PARAMS), "(file)", str(DEMO_PARAMS), "is missing",
-                         "run from a checkout of gcevidence")
-    result = run_demo(Path(args.out) if args.out else None, args.fail_on_findings,
-                      pdf=not args.no_pdf, progress=sys.stderr.isatty())
+        raise InputError(
+            str(DEMO_PARAMS),
+            "(file)",
+            str(DEMO_PARAMS),
+            "is missing",
+            "run from a checkout of gcevidence",
+        )
+    result = run_demo(
+        Path(args.out) if args.out else None,
+        args.fail_on_findings,
+        pdf=not args.no_pdf,
+        progress=sys.stderr.isatty(),
+    )
     return _report(result)
 
 
@@ -526,8 +697,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--params", required=True, help="params YAML file")
     run.add_argument("--out", help="output folder (default: output.dir of the params)")
     run.add_argument("--period-end", type=_period_end, help="last day of the period, YYYY-MM-DD")
-    run.add_argument("--fail-on-findings", action="store_true",
-                     help="exit 1 when a check fails (the pack is still sealed)")
+    run.add_argument(
+        "--fail-on-findings",
+        action="store_true",
+        help="exit 1 when a check fails (the pack is still sealed)",
+    )
     run.add_argument("--no-pdf", action="store_true", help="skip PDF rendering")
     run.set_defaults(func=cmd_run)
     demo = subparsers.add_parser("demo", help="run everything against the embedded simulator")

@@ -30,8 +30,18 @@ from gcevidence.findings import Finding
 from gcevidence.snapshot import Snapshot, dumps
 
 DECISIONS = ("keep", "revoke", "modify")
-FACT_COLUMNS = ("user_id", "name", "email", "department", "manager", "state", "roles",
-                "divisions", "last_login", "flags")
+FACT_COLUMNS = (
+    "user_id",
+    "name",
+    "email",
+    "department",
+    "manager",
+    "state",
+    "roles",
+    "divisions",
+    "last_login",
+    "flags",
+)
 DECISION_COLUMNS = ("decision", "reviewer", "comment", "review_date")
 COLUMNS = FACT_COLUMNS + DECISION_COLUMNS
 SHEET = "Access review"
@@ -77,8 +87,10 @@ class ReviewDecision:
 
 # ---------------------------------------------------------------- writing the workbooks
 
-def review_rows(snapshot: Snapshot, findings: Sequence[Finding],
-                privileged_roles: Collection[str] = ()) -> dict[str, list[ReviewRow]]:
+
+def review_rows(
+    snapshot: Snapshot, findings: Sequence[Finding], privileged_roles: Collection[str] = ()
+) -> dict[str, list[ReviewRow]]:
     """People to review, grouped by "Manager <name>" or "Department <name>"."""
     users = snapshot.table("users")
     users = users[users["state"] != "deleted"]
@@ -112,9 +124,18 @@ def review_rows(snapshot: Snapshot, findings: Sequence[Finding],
             flags.insert(0, "privileged: " + ", ".join(held_privileged))
         if unused_of[u.id]:
             flags.append("unused role: " + ", ".join(sorted(unused_of[u.id])))
-        row = ReviewRow(u.id, u.name, u.email, u.department, manager, u.state,
-                        "; ".join(sorted(roles_of[u.id])), "; ".join(sorted(divisions_of[u.id])),
-                        u.date_last_login or "never", "; ".join(flags))
+        row = ReviewRow(
+            u.id,
+            u.name,
+            u.email,
+            u.department,
+            manager,
+            u.state,
+            "; ".join(sorted(roles_of[u.id])),
+            "; ".join(sorted(divisions_of[u.id])),
+            u.date_last_login or "never",
+            "; ".join(flags),
+        )
         if manager:
             key = f"Manager {manager} ({u.manager_id})"
         elif u.department:
@@ -122,8 +143,9 @@ def review_rows(snapshot: Snapshot, findings: Sequence[Finding],
         else:
             key = "No manager or department"
         groups[key].append(row)
-    return {k: sorted(v, key=lambda r: (r.name.lower(), r.user_id))
-            for k, v in sorted(groups.items())}
+    return {
+        k: sorted(v, key=lambda r: (r.name.lower(), r.user_id)) for k, v in sorted(groups.items())
+    }
 
 
 def privileged_roles_of(findings: Sequence[Finding]) -> set[str]:
@@ -137,9 +159,13 @@ def privileged_roles_of(findings: Sequence[Finding]) -> set[str]:
     return roles
 
 
-def write_review_workbooks(snapshot: Snapshot, findings: Sequence[Finding], out_dir: Path,
-                           privileged_roles: Collection[str] | None = None,
-                           out_root: Path | None = None) -> list[Path]:
+def write_review_workbooks(
+    snapshot: Snapshot,
+    findings: Sequence[Finding],
+    out_dir: Path,
+    privileged_roles: Collection[str] | None = None,
+    out_root: Path | None = None,
+) -> list[Path]:
     """Write access-review-<group>.csv and .xlsx per manager or department; return the paths.
 
     privileged_roles defaults to those the privileged-access findings name. The newest
@@ -199,8 +225,10 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
     ws = wb.active
     ws.title = SHEET
     header_font = Font(bold=True, color="FFFFFF")
-    fact_fill, decide_fill = PatternFill("solid", fgColor="305496"), PatternFill(
-        "solid", fgColor="C65911")
+    fact_fill, decide_fill = (
+        PatternFill("solid", fgColor="305496"),
+        PatternFill("solid", fgColor="C65911"),
+    )
     for col, name in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=col, value=name)
         cell.font = header_font
@@ -211,18 +239,36 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
             _text_cell(ws, i, col, value)
     last = max(len(rows) + 1, 2)
     decision_col = ws.cell(row=1, column=COLUMNS.index("decision") + 1).column_letter
-    check = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"',
-                           allow_blank=True, showErrorMessage=True,
-                           errorTitle="Decision", error="Choose keep, revoke or modify")
+    check = DataValidation(
+        type="list",
+        formula1='"' + ",".join(DECISIONS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Decision",
+        error="Choose keep, revoke or modify",
+    )
     check.add(f"{decision_col}2:{decision_col}{last}")
     ws.add_data_validation(check)
     date_col = ws.cell(row=1, column=COLUMNS.index("review_date") + 1).column_letter
-    dates = DataValidation(type="date", operator="greaterThan", formula1="36526",
-                           allow_blank=True, showErrorMessage=True, error="Enter a date")
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Enter a date",
+    )
     dates.add(f"{date_col}2:{date_col}{last}")
     ws.add_data_validation(dates)
-    widths = {"user_id": 38, "name": 24, "email": 30, "roles": 40, "divisions": 24,
-              "flags": 36, "comment": 40}
+    widths = {
+        "user_id": 38,
+        "name": 24,
+        "email": 30,
+        "roles": 40,
+        "divisions": 24,
+        "flags": 36,
+        "comment": 40,
+    }
     for col, name in enumerate(COLUMNS, start=1):
         ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = widths.get(name, 14)
     ws.freeze_panes = "C2"
@@ -230,12 +276,17 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
 
     about = wb.create_sheet("About")
     org = meta.get("org") or {}
-    facts = [("Review group", group),
-             ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
-             ("Data collected at", meta.get("collected_at", "")),
-             ("How to complete", "For each person choose keep, revoke or modify in `decision`, "
-                                 "and fill reviewer, comment and review_date (YYYY-MM-DD). "
-                                 "Then run: gcevidence review import THIS_FILE")]
+    facts = [
+        ("Review group", group),
+        ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
+        ("Data collected at", meta.get("collected_at", "")),
+        (
+            "How to complete",
+            "For each person choose keep, revoke or modify in `decision`, "
+            "and fill reviewer, comment and review_date (YYYY-MM-DD). "
+            "Then run: gcevidence review import THIS_FILE",
+        ),
+    ]
     for i, (k, v) in enumerate(facts, start=1):
         about.cell(row=i, column=1, value=k).font = Font(bold=True)
         _text_cell(about, i, 2, str(v))
@@ -247,12 +298,18 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
 
 # ---------------------------------------------------------------- reading a completed review
 
+
 def read_review(path: Path) -> list[ReviewDecision]:
     """Read a completed review (CSV or xlsx); a bad decision or date is an InputError."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(str(path), "(file)", str(path), "does not exist",
-                         "pass a review file written by a gcevidence run")
+        raise InputError(
+            str(path),
+            "(file)",
+            str(path),
+            "does not exist",
+            "pass a review file written by a gcevidence run",
+        )
     if path.suffix.lower() == ".xlsx":
         header, records = _xlsx_records(path)
     elif path.suffix.lower() == ".csv":
@@ -261,8 +318,13 @@ def read_review(path: Path) -> list[ReviewDecision]:
         raise InputError(str(path), "(file)", path.suffix, "is not a .csv or .xlsx review")
     missing = [c for c in ("user_id", "roles", *DECISION_COLUMNS) if c not in header]
     if missing:
-        raise InputError(str(path), "(header)", missing, "required columns are missing",
-                         "complete the file gcevidence wrote; do not rename its columns")
+        raise InputError(
+            str(path),
+            "(header)",
+            missing,
+            "required columns are missing",
+            "complete the file gcevidence wrote; do not rename its columns",
+        )
     return [_decision(path, row_no, rec) for row_no, rec in records if rec.get("user_id")]
 
 
@@ -270,12 +332,15 @@ def _csv_records(path: Path):
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(str(path), "(file)", path.name, "is not UTF-8",
-                         "save the review as CSV UTF-8") from exc
+        raise InputError(
+            str(path), "(file)", path.name, "is not UTF-8", "save the review as CSV UTF-8"
+        ) from exc
     reader = csv.reader(text.splitlines())
     header = [h.strip() for h in next(reader, [])]
-    records = [(i, {h: unguard(v) for h, v in zip(header, row, strict=False)})
-               for i, row in enumerate(reader, start=2)]
+    records = [
+        (i, {h: unguard(v) for h, v in zip(header, row, strict=False)})
+        for i, row in enumerate(reader, start=2)
+    ]
     return header, records
 
 
@@ -283,8 +348,9 @@ def _xlsx_records(path: Path):
     try:
         wb = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise InputError(str(path), "(file)", path.name,
-                         f"is not a readable .xlsx ({exc})") from exc
+        raise InputError(
+            str(path), "(file)", path.name, f"is not a readable .xlsx ({exc})"
+        ) from exc
     ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [str(h or "").strip() for h in next(rows, ())]
@@ -305,42 +371,70 @@ def _xlsx_records(path: Path):
 def _decision(path: Path, row_no: int, rec: dict[str, str]) -> ReviewDecision:
     decision = rec.get("decision", "").strip().lower()
     if decision not in ("", *DECISIONS):
-        raise InputError(str(path), f"row {row_no}.decision", rec.get("decision"),
-                         "is not a decision", f"use one of {', '.join(DECISIONS)} (or leave empty)")
+        raise InputError(
+            str(path),
+            f"row {row_no}.decision",
+            rec.get("decision"),
+            "is not a decision",
+            f"use one of {', '.join(DECISIONS)} (or leave empty)",
+        )
     reviewer = rec.get("reviewer", "").strip()
     if decision and not reviewer:
-        raise InputError(str(path), f"row {row_no}.reviewer", reviewer,
-                         "a decision needs the reviewer's name")
+        raise InputError(
+            str(path), f"row {row_no}.reviewer", reviewer, "a decision needs the reviewer's name"
+        )
     review_date = rec.get("review_date", "").strip()
     if review_date:
         try:
             review_date = dt.date.fromisoformat(review_date[:10]).isoformat()
         except ValueError as exc:
-            raise InputError(str(path), f"row {row_no}.review_date", rec.get("review_date"),
-                             "must be a date YYYY-MM-DD") from exc
+            raise InputError(
+                str(path),
+                f"row {row_no}.review_date",
+                rec.get("review_date"),
+                "must be a date YYYY-MM-DD",
+            ) from exc
     roles = tuple(r.strip() for r in rec.get("roles", "").split(";") if r.strip())
-    return ReviewDecision(rec["user_id"].strip(), rec.get("name", ""), roles, decision,
-                          reviewer, rec.get("comment", "").strip(), review_date, row_no)
+    return ReviewDecision(
+        rec["user_id"].strip(),
+        rec.get("name", ""),
+        roles,
+        decision,
+        reviewer,
+        rec.get("comment", "").strip(),
+        review_date,
+        row_no,
+    )
 
 
-def record_decisions(review_file: Path, decisions: Sequence[ReviewDecision], out_root: Path,
-                     today: dt.date | None = None) -> Path:
+def record_decisions(
+    review_file: Path,
+    decisions: Sequence[ReviewDecision],
+    out_root: Path,
+    today: dt.date | None = None,
+) -> Path:
     """Merge one review's decisions into out_root/reviews/decisions-<today>.json."""
     today = today or dt.datetime.now(dt.UTC).date()
     target = Path(out_root) / REVIEWS_DIR / f"decisions-{today.isoformat()}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    doc = (json.loads(target.read_text(encoding="utf-8")) if target.exists()
-           else {"schema": "gcevidence.review-decisions/1", "sources": [], "decisions": []})
+    doc = (
+        json.loads(target.read_text(encoding="utf-8"))
+        if target.exists()
+        else {"schema": "gcevidence.review-decisions/1", "sources": [], "decisions": []}
+    )
     source = Path(review_file).name
-    doc["sources"] = [s for s in doc["sources"] if s["file"] != source] + [{
-        "file": source,
-        "sha256": hashlib.sha256(Path(review_file).read_bytes()).hexdigest(),
-        "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "rows": len(decisions),
-        "decided": sum(1 for d in decisions if d.decision),
-    }]
+    doc["sources"] = [s for s in doc["sources"] if s["file"] != source] + [
+        {
+            "file": source,
+            "sha256": hashlib.sha256(Path(review_file).read_bytes()).hexdigest(),
+            "imported_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "rows": len(decisions),
+            "decided": sum(1 for d in decisions if d.decision),
+        }
+    ]
     doc["decisions"] = [d for d in doc["decisions"] if d["source"] != source] + [
-        {"source": source, **asdict(d), "roles": list(d.roles)} for d in decisions]
+        {"source": source, **asdict(d), "roles": list(d.roles)} for d in decisions
+    ]
     doc["updated_on"] = today.isoformat()
     target.write_text(dumps(doc), encoding="utf-8")
     return target
@@ -352,8 +446,9 @@ def latest_decisions(out_root: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def outstanding_revocations(decisions: Iterable[ReviewDecision],
-                            snapshot: Snapshot) -> list[dict[str, object]]:
+def outstanding_revocations(
+    decisions: Iterable[ReviewDecision], snapshot: Snapshot
+) -> list[dict[str, object]]:
     """Revoke decisions whose person is still active and still holds a reviewed role."""
     users = snapshot.table("users")
     state = dict(zip(users["id"], users["state"], strict=True))
@@ -367,12 +462,20 @@ def outstanding_revocations(decisions: Iterable[ReviewDecision],
             continue
         still = sorted(held[d.user_id] & set(d.roles)) if d.roles else sorted(held[d.user_id])
         if still:
-            outstanding.append({"user_id": d.user_id, "name": d.name, "roles_still_held": still,
-                                "decided_by": d.reviewer, "decided_on": d.review_date})
+            outstanding.append(
+                {
+                    "user_id": d.user_id,
+                    "name": d.name,
+                    "roles_still_held": still,
+                    "decided_by": d.reviewer,
+                    "decided_on": d.review_date,
+                }
+            )
     return outstanding
 
 
 # ---------------------------------------------------------------- command line
+
 
 def register(subparsers) -> None:
     """Add `gcevidence review import FILE [--out DIR] [--snapshot RUN_OR_PACK_DIR]`."""
@@ -380,10 +483,19 @@ def register(subparsers) -> None:
     sub = review.add_subparsers(dest="review_command", required=True, metavar="ACTION")
     imp = sub.add_parser("import", help="record a completed access review's decisions")
     imp.add_argument("file", type=Path, help="a completed access-review-*.csv or .xlsx")
-    imp.add_argument("--out", type=Path, default=Path("output"),
-                     help="output folder of the runs (decisions go to OUT/reviews/)")
-    imp.add_argument("--snapshot", type=Path, default=None, metavar="RUN_OR_PACK_DIR",
-                     help="a later run or pack: report revocations not yet carried out")
+    imp.add_argument(
+        "--out",
+        type=Path,
+        default=Path("output"),
+        help="output folder of the runs (decisions go to OUT/reviews/)",
+    )
+    imp.add_argument(
+        "--snapshot",
+        type=Path,
+        default=None,
+        metavar="RUN_OR_PACK_DIR",
+        help="a later run or pack: report revocations not yet carried out",
+    )
     imp.set_defaults(func=_import_command)
 
 
@@ -392,19 +504,29 @@ def _import_command(args: argparse.Namespace) -> int:
     target = record_decisions(args.file, decisions, args.out)
     counts = {k: sum(1 for d in decisions if d.decision == k) for k in DECISIONS}
     pending = sum(1 for d in decisions if not d.decision)
-    print(f"recorded {len(decisions)} people from {args.file.name} into {target}: "
-          + ", ".join(f"{v} {k}" for k, v in counts.items()) + f", {pending} not decided")
+    print(
+        f"recorded {len(decisions)} people from {args.file.name} into {target}: "
+        + ", ".join(f"{v} {k}" for k, v in counts.items())
+        + f", {pending} not decided"
+    )
     if args.snapshot is None:
         return 0
     snap_dir = Path(args.snapshot)
     if not (snap_dir / "snapshot.json").is_file():
-        raise InputError(str(snap_dir), "--snapshot", str(snap_dir),
-                         "holds no snapshot.json", "pass a run or pack folder")
+        raise InputError(
+            str(snap_dir),
+            "--snapshot",
+            str(snap_dir),
+            "holds no snapshot.json",
+            "pass a run or pack folder",
+        )
     outstanding = outstanding_revocations(decisions, Snapshot(snap_dir))
     for o in outstanding:
-        print(f"NOT CARRIED OUT: revoke {o['name']} ({o['user_id']}) decided by "
-              f"{o['decided_by']} on {o['decided_on'] or '?'}; still holds "
-              + ", ".join(o["roles_still_held"]))
+        print(
+            f"NOT CARRIED OUT: revoke {o['name']} ({o['user_id']}) decided by "
+            f"{o['decided_by']} on {o['decided_on'] or '?'}; still holds "
+            + ", ".join(o["roles_still_held"])
+        )
     if outstanding:
         print(f"{len(outstanding)} revocation(s) not yet carried out in {snap_dir}")
         return 1

@@ -55,9 +55,17 @@ class SnapshotWriter:
         self.statuses: dict[str, DatasetStatus] = {}
         self.meta: dict[str, Any] = {}
 
-    def write_table(self, name: str, rows: Iterable[dict], raw: Iterable[dict] | None = None,
-                    *, expected_rows: int | None = None, requests: int = 0,
-                    complete: bool | None = None, **extra: Any) -> DatasetStatus:
+    def write_table(
+        self,
+        name: str,
+        rows: Iterable[dict],
+        raw: Iterable[dict] | None = None,
+        *,
+        expected_rows: int | None = None,
+        requests: int = 0,
+        complete: bool | None = None,
+        **extra: Any,
+    ) -> DatasetStatus:
         """Write rows (dicts keyed by the spec's columns) and optionally the raw entities.
 
         `complete` defaults to rows == expected_rows when an expectation is given.
@@ -79,32 +87,43 @@ class SnapshotWriter:
                     fh.write(json.dumps(entity, sort_keys=True, ensure_ascii=False) + "\n")
         if complete is None:
             complete = expected_rows is None or count == expected_rows
-        status = DatasetStatus(name, rel, count, expected_rows, complete, requests,
-                               raw_path=raw_rel, extra=extra)
+        status = DatasetStatus(
+            name, rel, count, expected_rows, complete, requests, raw_path=raw_rel, extra=extra
+        )
         self.statuses[name] = status
         return status
 
-    def write_object(self, name: str, obj: Any, *, requests: int = 0,
-                     complete: bool = True, **extra: Any) -> DatasetStatus:
+    def write_object(
+        self, name: str, obj: Any, *, requests: int = 0, complete: bool = True, **extra: Any
+    ) -> DatasetStatus:
         rel = f"evidence/{name}.json"
         (self.root / rel).write_text(dumps(obj), encoding="utf-8")
         status = DatasetStatus(name, rel, 1, 1, complete, requests, extra=extra)
         self.statuses[name] = status
         return status
 
-    def mark_unavailable(self, name: str, reason: str, *, missing_permission: str = "",
-                         requests: int = 0) -> DatasetStatus:
+    def mark_unavailable(
+        self, name: str, reason: str, *, missing_permission: str = "", requests: int = 0
+    ) -> DatasetStatus:
         """The dataset could not be read (a 403, a missing input): checks say not_evaluable."""
-        status = DatasetStatus(name, requests=requests, available=False, complete=False,
-                               missing_permission=missing_permission, reason=reason)
+        status = DatasetStatus(
+            name,
+            requests=requests,
+            available=False,
+            complete=False,
+            missing_permission=missing_permission,
+            reason=reason,
+        )
         self.statuses[name] = status
         return status
 
     def finish(self, **meta: Any) -> Path:
         self.meta.update(meta)
-        doc = {"schema": "gcevidence.snapshot/1", **self.meta,
-               "datasets": [asdict(s) for s in sorted(self.statuses.values(),
-                                                       key=lambda s: s.name)]}
+        doc = {
+            "schema": "gcevidence.snapshot/1",
+            **self.meta,
+            "datasets": [asdict(s) for s in sorted(self.statuses.values(), key=lambda s: s.name)],
+        }
         path = self.root / SNAPSHOT_FILE
         path.write_text(dumps(doc), encoding="utf-8")
         return path
@@ -118,12 +137,14 @@ class Snapshot:
         doc = json.loads((self.root / SNAPSHOT_FILE).read_text(encoding="utf-8"))
         self.meta: dict[str, Any] = {k: v for k, v in doc.items() if k != "datasets"}
         self.statuses: dict[str, DatasetStatus] = {
-            d["name"]: DatasetStatus(**d) for d in doc["datasets"]}
+            d["name"]: DatasetStatus(**d) for d in doc["datasets"]
+        }
         self._cache: dict[str, Any] = {}
 
     def status(self, name: str) -> DatasetStatus:
         return self.statuses.get(name) or DatasetStatus(
-            name, available=False, reason="not collected")
+            name, available=False, reason="not collected"
+        )
 
     def has(self, name: str) -> bool:
         s = self.statuses.get(name)
@@ -135,8 +156,9 @@ class Snapshot:
             status = self.statuses.get(name)
             if not status or not status.available:
                 raise KeyError(f"dataset {name} is not available")
-            frame = pd.read_csv(self.root / status.path, dtype=str, keep_default_na=False,
-                                encoding="utf-8")
+            frame = pd.read_csv(
+                self.root / status.path, dtype=str, keep_default_na=False, encoding="utf-8"
+            )
             for col in frame.columns:
                 quoted = frame[col].str.startswith("'")
                 if quoted.any():

@@ -13,6 +13,14 @@ from gcevidence.catalog.load import (
 )
 
 __all__ = [
-    "FRAMEWORKS", "THRESHOLD_NAMES", "Baseline", "Catalog", "CheckSpec", "Conflict", "Threshold",
-    "baseline_conflicts", "effective_thresholds", "load_catalog",
+    "FRAMEWORKS",
+    "THRESHOLD_NAMES",
+    "Baseline",
+    "Catalog",
+    "CheckSpec",
+    "Conflict",
+    "Threshold",
+    "baseline_conflicts",
+    "effective_thresholds",
+    "load_catalog",
 ]

@@ -7,8 +7,12 @@ from typing import Any
 from gcevidence.catalog.load import THRESHOLD_NAMES, Conflict, load_catalog
 from gcevidence.errors import InputError
 
-_BOOLS = {"password_require_digits", "password_require_letters",
-          "password_composition_forbidden", "mfa_required"}
+_BOOLS = {
+    "password_require_digits",
+    "password_require_letters",
+    "password_composition_forbidden",
+    "mfa_required",
+}
 _NULLABLE = {"password_max_age_days"}  # null = not assessed
 
 
@@ -25,15 +29,24 @@ def _valid(name: str, value: Any) -> tuple[bool, str]:
 def effective_thresholds(params: Any) -> dict[str, dict[str, Any]]:
     """name -> {"value", "source", "overridden"} for params.baseline plus params.thresholds."""
     baseline = load_catalog().baselines[params.baseline]
-    result = {name: {"value": baseline.thresholds[name].value,
-                     "source": f"{params.baseline}: {baseline.thresholds[name].source}",
-                     "overridden": False}
-              for name in THRESHOLD_NAMES}
+    result = {
+        name: {
+            "value": baseline.thresholds[name].value,
+            "source": f"{params.baseline}: {baseline.thresholds[name].source}",
+            "overridden": False,
+        }
+        for name in THRESHOLD_NAMES
+    }
     for name, value in (params.thresholds or {}).items():
         field = f"thresholds.{name}"
         if name not in result:
-            raise InputError(str(params.path), field, value, "unknown threshold",
-                             f"use one of {', '.join(THRESHOLD_NAMES)}")
+            raise InputError(
+                str(params.path),
+                field,
+                value,
+                "unknown threshold",
+                f"use one of {', '.join(THRESHOLD_NAMES)}",
+            )
         ok, problem = _valid(name, value)
         if not ok:
             raise InputError(str(params.path), field, value, problem)

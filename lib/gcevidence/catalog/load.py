@@ -13,9 +13,17 @@ import yaml
 HERE = Path(__file__).parent
 FRAMEWORKS = ("iso27001-2013", "iso27001-2022", "soc2", "pci-dss-4.0.1", "nist-800-53r5", "cis-v8")
 THRESHOLD_NAMES = (
-    "password_min_length", "password_require_digits", "password_require_letters",
-    "password_composition_forbidden", "password_max_age_days", "mfa_required", "dormant_days",
-    "deprovision_hours", "key_cryptoperiod_days", "audit_retention_days", "access_review_days",
+    "password_min_length",
+    "password_require_digits",
+    "password_require_letters",
+    "password_composition_forbidden",
+    "password_max_age_days",
+    "mfa_required",
+    "dormant_days",
+    "deprovision_hours",
+    "key_cryptoperiod_days",
+    "audit_retention_days",
+    "access_review_days",
     "idle_timeout_minutes",
 )
 
@@ -89,16 +97,27 @@ def _frozen(mapping: dict) -> MappingProxyType:
 def load_catalog() -> Catalog:
     """The catalog shipped with the package."""
     checks_doc, controls_doc, baselines_doc = (
-        _read("checks.yaml"), _read("controls.yaml"), _read("baselines.yaml"))
+        _read("checks.yaml"),
+        _read("controls.yaml"),
+        _read("baselines.yaml"),
+    )
     checks = {}
     for cid, c in checks_doc["checks"].items():
         controls = {fw: tuple(str(x) for x in c["controls"].get(fw, ())) for fw in FRAMEWORKS}
-        checks[cid] = CheckSpec(cid, c["title"], c["severity"], c["notebook"],
-                                " ".join(c["objective"].split()), " ".join(c["procedure"].split()),
-                                " ".join(c["remediation"].split()), _frozen(controls))
+        checks[cid] = CheckSpec(
+            cid,
+            c["title"],
+            c["severity"],
+            c["notebook"],
+            " ".join(c["objective"].split()),
+            " ".join(c["procedure"].split()),
+            " ".join(c["remediation"].split()),
+            _frozen(controls),
+        )
     frameworks = controls_doc["frameworks"]
-    controls = {fw: _frozen({str(k): v for k, v in frameworks[fw]["controls"].items()})
-                for fw in frameworks}
+    controls = {
+        fw: _frozen({str(k): v for k, v in frameworks[fw]["controls"].items()}) for fw in frameworks
+    }
     names = {fw: frameworks[fw]["name"] for fw in frameworks}
     annex_b = {k: tuple(str(x) for x in v) for k, v in controls_doc["annex_b"].items()}
     baselines = {}
@@ -106,9 +125,22 @@ def load_catalog() -> Catalog:
         ths = {n: Threshold(n, t["value"], t["source"]) for n, t in b["thresholds"].items()}
         baselines[bid] = Baseline(bid, b["name"], _frozen(ths))
     conflicts = tuple(
-        Conflict(c["id"], c["setting"], c["kind"], tuple(c["thresholds"]),
-                 _frozen(c["positions"]), " ".join(str(c["note"]).split()))
-        for c in baselines_doc["conflicts"])
-    return Catalog(_frozen(dict(sorted(checks.items()))), _frozen(controls), _frozen(names),
-                   _frozen(annex_b), frozenset(str(x) for x in controls_doc["new_in_2022"]),
-                   _frozen(baselines), conflicts)
+        Conflict(
+            c["id"],
+            c["setting"],
+            c["kind"],
+            tuple(c["thresholds"]),
+            _frozen(c["positions"]),
+            " ".join(str(c["note"]).split()),
+        )
+        for c in baselines_doc["conflicts"]
+    )
+    return Catalog(
+        _frozen(dict(sorted(checks.items()))),
+        _frozen(controls),
+        _frozen(names),
+        _frozen(annex_b),
+        frozenset(str(x) for x in controls_doc["new_in_2022"]),
+        _frozen(baselines),
+        conflicts,
+    )

@@ -57,16 +57,26 @@ def terminated_active(ctx: CheckContext) -> Outcome:
     for person in sorted(leavers, key=lambda p: p["email"]):
         for user in by_email.get(person["email"], []):
             if user["state"] == "active":
-                exceptions.append(ExceptionItem(
-                    "user", user["id"], user_label(user, person["email"]),
-                    f"terminated {person['termination_date']} (HR), still active in Genesys "
-                    f"({person['email']})"))
-    summary = (f"{len(exceptions)} of {len(leavers)} terminated people still have an active "
-               "user" if exceptions else
-               f"none of {len(leavers)} terminated people has an active user")
-    return Outcome(exceptions, population=len(leavers),
-                   reason=summary + _not_yet(later, ctx.today),
-                   extra={"termination_not_yet_due": later})
+                exceptions.append(
+                    ExceptionItem(
+                        "user",
+                        user["id"],
+                        user_label(user, person["email"]),
+                        f"terminated {person['termination_date']} (HR), still active in Genesys "
+                        f"({person['email']})",
+                    )
+                )
+    summary = (
+        f"{len(exceptions)} of {len(leavers)} terminated people still have an active user"
+        if exceptions
+        else f"none of {len(leavers)} terminated people has an active user"
+    )
+    return Outcome(
+        exceptions,
+        population=len(leavers),
+        reason=summary + _not_yet(later, ctx.today),
+        extra={"termination_not_yet_due": later},
+    )
 
 
 def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
@@ -76,12 +86,14 @@ def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
     disabled = event["action"] == "Delete" or any(
         p.get("property") == "state"
         and any(str(v).lower() in ("inactive", "deleted") for v in p.get("newValues") or [])
-        for p in property_changes(event))
+        for p in property_changes(event)
+    )
     return parse_time(event["event_date"]) if disabled else None
 
 
-@register_check("access.deprovision_latency", notebook=NB,
-                needs=("users", "hr_roster", "audit_events"))
+@register_check(
+    "access.deprovision_latency", notebook=NB, needs=("users", "hr_roster", "audit_events")
+)
 def deprovision_latency(ctx: CheckContext) -> Outcome:
     limit_h = ctx.threshold("deprovision_hours")
     start, end = period_bounds(ctx)
@@ -106,27 +118,43 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
                     unmeasured.append(user["id"])
                 continue
             hours = (off - term).total_seconds() / 3600
-            delays.append({"user_id": user["id"], "name": user_label(user),
-                           "termination_date": person["termination_date"],
-                           "deactivated_at": off.isoformat().replace("+00:00", "Z"),
-                           "hours": round(hours, 1)})
+            delays.append(
+                {
+                    "user_id": user["id"],
+                    "name": user_label(user),
+                    "termination_date": person["termination_date"],
+                    "deactivated_at": off.isoformat().replace("+00:00", "Z"),
+                    "hours": round(hours, 1),
+                }
+            )
             if hours > limit_h:
-                exceptions.append(ExceptionItem(
-                    "user", user["id"], user_label(user, person["email"]),
-                    f"terminated {person['termination_date']} (HR), deactivated "
-                    f"{fmt_time(off)}: {hours:.0f} h after the start of that day "
-                    f"(limit {limit_h} h)"))
-    notes = [f"{len(exceptions)} of {len(delays)} measured de-provisionings exceeded "
-             f"{limit_h} h"]
+                exceptions.append(
+                    ExceptionItem(
+                        "user",
+                        user["id"],
+                        user_label(user, person["email"]),
+                        f"terminated {person['termination_date']} (HR), deactivated "
+                        f"{fmt_time(off)}: {hours:.0f} h after the start of that day "
+                        f"(limit {limit_h} h)",
+                    )
+                )
+    notes = [f"{len(exceptions)} of {len(delays)} measured de-provisionings exceeded {limit_h} h"]
     if still_active:
-        notes.append(f"{still_active} leaver(s) still active with no deactivation event are "
-                     "counted under access.terminated_active, not here")
+        notes.append(
+            f"{still_active} leaver(s) still active with no deactivation event are "
+            "counted under access.terminated_active, not here"
+        )
     if unmeasured:
-        notes.append(f"{len(unmeasured)} leaver(s) already inactive with no deactivation event "
-                     "in the audit period could not be timed")
-    return Outcome(exceptions, population=len(delays), reason="; ".join(notes),
-                   extra={"delays": delays, "unmeasured_user_ids": unmeasured,
-                          "threshold_hours": limit_h})
+        notes.append(
+            f"{len(unmeasured)} leaver(s) already inactive with no deactivation event "
+            "in the audit period could not be timed"
+        )
+    return Outcome(
+        exceptions,
+        population=len(delays),
+        reason="; ".join(notes),
+        extra={"delays": delays, "unmeasured_user_ids": unmeasured, "threshold_hours": limit_h},
+    )
 
 
 @register_check("access.orphan_accounts", notebook=NB, needs=("users", "hr_roster"))
@@ -134,12 +162,20 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
     known = roster_by_email(ctx.snapshot)
     active = [u for u in _live_users(ctx) if u["state"] == "active"]
     exceptions = [
-        ExceptionItem("user", u["id"], user_label(u, u["email"]),
-                      f"active user {u['email'] or '(no email)'} matches no one in the HR roster")
+        ExceptionItem(
+            "user",
+            u["id"],
+            user_label(u, u["email"]),
+            f"active user {u['email'] or '(no email)'} matches no one in the HR roster",
+        )
         for u in sorted(active, key=lambda u: (u["email"].lower(), u["id"]))
-        if u["email"].strip().lower() not in known]
-    return Outcome(exceptions, population=len(active),
-                   reason=f"{len(exceptions)} of {len(active)} active users match no HR record")
+        if u["email"].strip().lower() not in known
+    ]
+    return Outcome(
+        exceptions,
+        population=len(active),
+        reason=f"{len(exceptions)} of {len(active)} active users match no HR record",
+    )
 
 
 @register_check("access.dormant_accounts", notebook=NB, needs=("users",))
@@ -157,18 +193,30 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
             days = (ctx.today - since.date()).days
             idle[u["id"]] = days
             if days > dormant_days:
-                how = (f"last login {since.date()}" if last_login
-                       else f"never logged in; invited {since.date()}")
-                exceptions.append(ExceptionItem(
-                    "user", u["id"], name,
-                    f"{how}, {days} days before {ctx.today} (limit {dormant_days})"))
+                how = (
+                    f"last login {since.date()}"
+                    if last_login
+                    else f"never logged in; invited {since.date()}"
+                )
+                exceptions.append(
+                    ExceptionItem(
+                        "user",
+                        u["id"],
+                        name,
+                        f"{how}, {days} days before {ctx.today} (limit {dormant_days})",
+                    )
+                )
         else:
-            exceptions.append(ExceptionItem("user", u["id"], name,
-                                            "no login or creation date recorded"))
-    return Outcome(exceptions, population=len(active),
-                   reason=f"{len(exceptions)} of {len(active)} active users idle for more than "
-                          f"{dormant_days} days (or undated)",
-                   extra={"idle_days": idle, "threshold_days": dormant_days})
+            exceptions.append(
+                ExceptionItem("user", u["id"], name, "no login or creation date recorded")
+            )
+    return Outcome(
+        exceptions,
+        population=len(active),
+        reason=f"{len(exceptions)} of {len(active)} active users idle for more than "
+        f"{dormant_days} days (or undated)",
+        extra={"idle_days": idle, "threshold_days": dormant_days},
+    )
 
 
 def _active_ids(ctx: CheckContext) -> set[str]:
@@ -182,7 +230,8 @@ def _user_holders(ctx: CheckContext, active: set[str]) -> dict[str, dict[str, di
         if g["subject_type"] != "PC_USER" or g["subject_id"] not in active:
             continue
         h = holders[g["role_name"]].setdefault(
-            g["subject_id"], {"name": g["subject_name"], "divisions": set()})
+            g["subject_id"], {"name": g["subject_name"], "divisions": set()}
+        )
         h["divisions"].add(g["division_name"] or g["division_id"])
     return holders
 
@@ -191,8 +240,9 @@ def _no_policy(what: str, key: str) -> Outcome:
     return Outcome(status="not_evaluable", reason=f"no {what} declared (params {key})")
 
 
-@register_check("access.privileged_outside_group", notebook=NB,
-                needs=("role_grants", "users", "hr_roster"))
+@register_check(
+    "access.privileged_outside_group", notebook=NB, needs=("role_grants", "users", "hr_roster")
+)
 def privileged_outside_group(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_groups}
     if not policies:
@@ -210,25 +260,39 @@ def privileged_outside_group(ctx: CheckContext) -> Outcome:
             email = users[uid]["email"].strip().lower()
             person = roster.get(email) if email else None
             if person is None:
-                problems[uid].append(f"holds {role} but {email or 'no email'} is not in the "
-                                     f"HR roster (allowed groups: {join_names(allowed)})")
+                problems[uid].append(
+                    f"holds {role} but {email or 'no email'} is not in the "
+                    f"HR roster (allowed groups: {join_names(allowed)})"
+                )
             elif not person_groups(person) & allowed:
-                problems[uid].append(f"holds {role} but HR groups are "
-                                     f"{join_names(person_groups(person))}, none of the allowed "
-                                     f"{join_names(allowed)}")
-    exceptions = [ExceptionItem("user", uid, user_label(users[uid], uid), "; ".join(texts))
-                  for uid, texts in sorted(problems.items())]
-    return Outcome(exceptions, population=len(examined),
-                   reason=f"{len(exceptions)} of {len(examined)} active privileged role holders "
-                          "are outside the allowed groups",
-                   extra={"roles": sorted(policies),
-                          "absent_roles": sorted(r for r in policies if r not in holders)})
+                problems[uid].append(
+                    f"holds {role} but HR groups are "
+                    f"{join_names(person_groups(person))}, none of the allowed "
+                    f"{join_names(allowed)}"
+                )
+    exceptions = [
+        ExceptionItem("user", uid, user_label(users[uid], uid), "; ".join(texts))
+        for uid, texts in sorted(problems.items())
+    ]
+    return Outcome(
+        exceptions,
+        population=len(examined),
+        reason=f"{len(exceptions)} of {len(examined)} active privileged role holders "
+        "are outside the allowed groups",
+        extra={
+            "roles": sorted(policies),
+            "absent_roles": sorted(r for r in policies if r not in holders),
+        },
+    )
 
 
 @register_check("access.privileged_count", notebook=NB, needs=("role_grants", "users"))
 def privileged_count(ctx: CheckContext) -> Outcome:
-    limits = {n: p.max_holders for n, p in ctx.params.privileged_roles.items()
-              if p.max_holders is not None}
+    limits = {
+        n: p.max_holders
+        for n, p in ctx.params.privileged_roles.items()
+        if p.max_holders is not None
+    }
     if not limits:
         return _no_policy("privileged roles with max_holders", "privileged_roles")
     holders = _user_holders(ctx, _active_ids(ctx))
@@ -242,14 +306,21 @@ def privileged_count(ctx: CheckContext) -> Outcome:
                 per_div[div] += 1
         by_division[role] = dict(sorted(per_div.items()))
         if len(held) > limits[role]:
-            exceptions.append(ExceptionItem(
-                "role", role, role, f"{len(held)} holders, more than the maximum of "
-                f"{limits[role]}"))
-    return Outcome(exceptions, population=len(limits),
-                   reason=f"{len(exceptions)} of {len(limits)} privileged roles exceed their "
-                          "maximum number of holders",
-                   extra={"holders": counts, "max_holders": limits,
-                          "holders_by_division": by_division})
+            exceptions.append(
+                ExceptionItem(
+                    "role",
+                    role,
+                    role,
+                    f"{len(held)} holders, more than the maximum of {limits[role]}",
+                )
+            )
+    return Outcome(
+        exceptions,
+        population=len(limits),
+        reason=f"{len(exceptions)} of {len(limits)} privileged roles exceed their "
+        "maximum number of holders",
+        extra={"holders": counts, "max_holders": limits, "holders_by_division": by_division},
+    )
 
 
 @register_check("access.unused_roles", notebook=NB, needs=("unused_roles", "users"))
@@ -260,13 +331,20 @@ def unused_roles(ctx: CheckContext) -> Outcome:
         if r["user_id"] in active:
             unused[r["user_id"]].add(r["role_name"] or r["role_id"])
     exceptions = [
-        ExceptionItem("user", uid, user_label(active[uid], uid),
-                      f"holds {join_names(roles)}, which Genesys reports as unused by this user")
-        for uid, roles in sorted(unused.items())]
-    return Outcome(exceptions, population=len(active),
-                   reason=f"{len(exceptions)} of {len(active)} active users hold roles they do "
-                          "not use",
-                   extra={"unused_pairs": sum(len(r) for r in unused.values())})
+        ExceptionItem(
+            "user",
+            uid,
+            user_label(active[uid], uid),
+            f"holds {join_names(roles)}, which Genesys reports as unused by this user",
+        )
+        for uid, roles in sorted(unused.items())
+    ]
+    return Outcome(
+        exceptions,
+        population=len(active),
+        reason=f"{len(exceptions)} of {len(active)} active users hold roles they do not use",
+        extra={"unused_pairs": sum(len(r) for r in unused.values())},
+    )
 
 
 @register_check("access.sod_conflicts", notebook=NB, needs=("role_grants",))
@@ -274,8 +352,11 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
     pairs = ctx.params.sod_conflicts
     if not pairs:
         return _no_policy("incompatible role pairs", "sod_conflicts")
-    users = ({u["id"]: u for u in records(ctx.snapshot.table("users"))}
-             if ctx.snapshot.has("users") else {})
+    users = (
+        {u["id"]: u for u in records(ctx.snapshot.table("users"))}
+        if ctx.snapshot.has("users")
+        else {}
+    )
     roles_of: dict[str, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
     for g in records(ctx.snapshot.table("role_grants")):
@@ -289,9 +370,17 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
             continue
         for a, b in pairs:
             if a in roles_of[uid] and b in roles_of[uid]:
-                exceptions.append(ExceptionItem(
-                    "user", uid, user_label(user, names[uid] or uid),
-                    f"holds both {a} and {b}, declared incompatible"))
-    return Outcome(exceptions, population=len(roles_of),
-                   reason=f"{len(exceptions)} incompatible role combination(s) among "
-                          f"{len(roles_of)} users with role grants")
+                exceptions.append(
+                    ExceptionItem(
+                        "user",
+                        uid,
+                        user_label(user, names[uid] or uid),
+                        f"holds both {a} and {b}, declared incompatible",
+                    )
+                )
+    return Outcome(
+        exceptions,
+        population=len(roles_of),
+        reason=f"{len(exceptions)} incompatible role combination(s) among "
+        f"{len(roles_of)} users with role grants",
+    )

@@ -33,8 +33,10 @@ class Grant:
 
 
 def _grants(snapshot) -> dict[Grant, dict[str, str]]:
-    return {Grant(r["subject_id"], r["role_id"], r["division_id"]): r
-            for r in user_role_grants(snapshot).to_dict("records")}
+    return {
+        Grant(r["subject_id"], r["role_id"], r["division_id"]): r
+        for r in user_role_grants(snapshot).to_dict("records")
+    }
 
 
 def grant_changes(previous, current) -> tuple[dict[Grant, dict], dict[Grant, dict]]:
@@ -80,84 +82,137 @@ def role_drift(ctx: CheckContext) -> Outcome:
     extra: dict = {"rejected_packs": rejected} if rejected else {}
     previous = ctx.previous
     if previous is None:
-        return Outcome(status="not_evaluable", reason=info.get("problem") or FIRST_RUN,
-                       extra=extra)
+        return Outcome(status="not_evaluable", reason=info.get("problem") or FIRST_RUN, extra=extra)
     baseline = info.get("run_id") or "previous pack"
     if not previous.has("role_grants"):
-        return Outcome(status="not_evaluable", extra=extra,
-                       reason=f"the previous pack {baseline} holds no role grants to compare")
+        return Outcome(
+            status="not_evaluable",
+            extra=extra,
+            reason=f"the previous pack {baseline} holds no role grants to compare",
+        )
     until = _data_time(ctx.snapshot) or dt.datetime.now(dt.UTC)
     since = _data_time(previous, info.get("collected_at")) or until
     added, removed = grant_changes(previous, ctx.snapshot)
-    extra.update(baseline={"run_id": baseline, "collected_at": fmt_time(since)},
-                 added=len(added), removed=len(removed))
+    extra.update(
+        baseline={"run_id": baseline, "collected_at": fmt_time(since)},
+        added=len(added),
+        removed=len(removed),
+    )
     note = ""
     if rejected:
-        note = (f"; pack {rejected[0]['run_id']} {rejected[0]['problem']} and was not used "
-                "as the baseline")
+        note = (
+            f"; pack {rejected[0]['run_id']} {rejected[0]['problem']} and was not used "
+            "as the baseline"
+        )
     window = f"between {fmt_time(since)} and {fmt_time(until)}"
     if not added and not removed:
-        return Outcome(population=0, extra={**extra, "explained_changes": []},
-                       reason=f"no role grant changed since pack {baseline} ({fmt_time(since)})"
-                              + note)
+        return Outcome(
+            population=0,
+            extra={**extra, "explained_changes": []},
+            reason=f"no role grant changed since pack {baseline} ({fmt_time(since)})" + note,
+        )
     if not ctx.snapshot.has("audit_events"):
         status = ctx.snapshot.status("audit_events")
-        why = (f"the OAuth client lacks permission {status.missing_permission}"
-               if status.missing_permission else status.reason or "not collected")
-        return Outcome(status="not_evaluable", population=len(added) + len(removed), extra=extra,
-                       reason=f"{len(added)} grant(s) added and {len(removed)} removed since "
-                              f"pack {baseline}, but audit events are unavailable ({why}) "
-                              "so they cannot be explained" + note)
+        why = (
+            f"the OAuth client lacks permission {status.missing_permission}"
+            if status.missing_permission
+            else status.reason or "not collected"
+        )
+        return Outcome(
+            status="not_evaluable",
+            population=len(added) + len(removed),
+            extra=extra,
+            reason=f"{len(added)} grant(s) added and {len(removed)} removed since "
+            f"pack {baseline}, but audit events are unavailable ({why}) "
+            "so they cannot be explained" + note,
+        )
 
     period_start = parse_time((ctx.snapshot.meta.get("period") or {}).get("start", ""))
     if period_start and period_start > since:
-        extra["audit_gap"] = (f"audit events were collected from {fmt_time(period_start)}, "
-                              f"after the baseline's collection at {fmt_time(since)}; changes "
-                              "in between cannot be matched")
+        extra["audit_gap"] = (
+            f"audit events were collected from {fmt_time(period_start)}, "
+            f"after the baseline's collection at {fmt_time(since)}; changes "
+            "in between cannot be matched"
+        )
         note += f"; {extra['audit_gap']}"
     events = _events_in_window(ctx.snapshot, since, until)
     deleted = _deleted_users(ctx.snapshot, since, until)
     users = users_by_id(ctx.snapshot)
     old_users = users_by_id(previous)
     explained, exceptions = [], []
-    for kind, changes, action in (("added", added, "MemberAdd"),
-                                  ("removed", removed, "MemberRemove")):
+    for kind, changes, action in (
+        ("added", added, "MemberAdd"),
+        ("removed", removed, "MemberRemove"),
+    ):
         for grant, row in changes.items():
             user = users.get(grant.user_id) or old_users.get(grant.user_id) or {}
             user_name = user.get("name") or row.get("subject_name") or grant.user_id
             role, division = row["role_name"], row["division_name"] or grant.division_id
-            record = {"change": kind, "subject_id": grant.subject_id, "user_id": grant.user_id,
-                      "user_name": user_name, "role_id": grant.role_id, "role_name": role,
-                      "division_id": grant.division_id, "division_name": division}
+            record = {
+                "change": kind,
+                "subject_id": grant.subject_id,
+                "user_id": grant.user_id,
+                "user_name": user_name,
+                "role_id": grant.role_id,
+                "role_name": role,
+                "division_id": grant.division_id,
+                "division_name": division,
+            }
             event = _matching_event(events, action, grant)
             if event is not None:
-                explained.append({**record, "by": event["by_name"] or event["by_id"],
-                                  "by_id": event["by_id"], "when": event["event_date"],
-                                  "event_id": event["event_id"], "explained_by": action})
+                explained.append(
+                    {
+                        **record,
+                        "by": event["by_name"] or event["by_id"],
+                        "by_id": event["by_id"],
+                        "when": event["event_date"],
+                        "event_id": event["event_id"],
+                        "explained_by": action,
+                    }
+                )
                 continue
             if kind == "removed" and grant.user_id in deleted:
                 e = deleted[grant.user_id]
-                explained.append({**record, "by": e["user_name"] or e["user_id"],
-                                  "by_id": e["user_id"], "when": e["event_date"],
-                                  "event_id": e["id"], "explained_by": "user deleted"})
+                explained.append(
+                    {
+                        **record,
+                        "by": e["user_name"] or e["user_id"],
+                        "by_id": e["user_id"],
+                        "when": e["event_date"],
+                        "event_id": e["id"],
+                        "explained_by": "user deleted",
+                    }
+                )
                 continue
             verb = "granted" if kind == "added" else "removed"
-            exceptions.append(ExceptionItem(
-                "grant", grant.subject_id, f"{user_name}: {role} in {division}",
-                f"{role} {verb} {'to' if kind == 'added' else 'from'} {user_name} in {division} "
-                f"since pack {baseline}, with no PeoplePermissions/Role {action} audit event "
-                f"{window}"))
+            exceptions.append(
+                ExceptionItem(
+                    "grant",
+                    grant.subject_id,
+                    f"{user_name}: {role} in {division}",
+                    f"{role} {verb} {'to' if kind == 'added' else 'from'} {user_name} "
+                    f"in {division} since pack {baseline}, with no PeoplePermissions/Role "
+                    f"{action} audit event {window}",
+                )
+            )
     extra["explained_changes"] = explained
     extra["unexplained"] = len(exceptions)
     total = len(added) + len(removed)
-    summary = (f"{len(added)} grant(s) added and {len(removed)} removed since pack {baseline} "
-               f"({fmt_time(since)})")
+    summary = (
+        f"{len(added)} grant(s) added and {len(removed)} removed since pack {baseline} "
+        f"({fmt_time(since)})"
+    )
     if exceptions:
         reason = f"{len(exceptions)} of {total} role grant changes have no audit event: {summary}"
     else:
         reason = f"all {total} role grant changes match an audit event: {summary}"
-    return Outcome(exceptions, population=total, reason=reason + note, extra=extra,
-                   evidence=("evidence/audit_events.csv",))
+    return Outcome(
+        exceptions,
+        population=total,
+        reason=reason + note,
+        extra=extra,
+        evidence=("evidence/audit_events.csv",),
+    )
 
 
 def _events_in_window(snapshot, since: dt.datetime, until: dt.datetime) -> list[dict]:

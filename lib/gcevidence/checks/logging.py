@@ -26,31 +26,51 @@ def audit_completeness(ctx: CheckContext) -> Outcome:
     names = ("audit_events", "audit_queries")
     denied = [n for n in names if not snap.has(n) and snap.status(n).missing_permission]
     if denied:  # only a missing permission makes this unknowable; anything else is a failure
-        return Outcome(status="not_evaluable",
-                       reason="; ".join(missing_reason(snap, n) for n in denied))
+        return Outcome(
+            status="not_evaluable", reason="; ".join(missing_reason(snap, n) for n in denied)
+        )
     exceptions = []
     for name in names:
         status = snap.status(name)
         if not snap.has(name):
-            exceptions.append(ExceptionItem(
-                "dataset", name, name, f"could not be read: {status.reason or 'not collected'}"))
+            exceptions.append(
+                ExceptionItem(
+                    "dataset", name, name, f"could not be read: {status.reason or 'not collected'}"
+                )
+            )
         elif not status.complete and name == "audit_events":  # failed queries listed below
-            exceptions.append(ExceptionItem(
-                "dataset", name, name, f"incomplete: {status.rows} of "
-                f"{status.expected_rows if status.expected_rows is not None else '?'} rows read"))
+            exceptions.append(
+                ExceptionItem(
+                    "dataset",
+                    name,
+                    name,
+                    f"incomplete: {status.rows} of "
+                    f"{'?' if status.expected_rows is None else status.expected_rows} rows read",
+                )
+            )
     queries = records(snap.table("audit_queries")) if snap.has("audit_queries") else []
     for q in sorted(queries, key=lambda q: (q["service_name"], q["interval_start"])):
         if q["state"] != "Succeeded":
-            exceptions.append(ExceptionItem(
-                "query", q["transaction_id"], q["service_name"],
-                f"audit query {q['service_name']} {q['interval_start']}..{q['interval_end']} "
-                f"ended {q['state'] or 'without a state'}"))
+            exceptions.append(
+                ExceptionItem(
+                    "query",
+                    q["transaction_id"],
+                    q["service_name"],
+                    f"audit query {q['service_name']} {q['interval_start']}..{q['interval_end']} "
+                    f"ended {q['state'] or 'without a state'}",
+                )
+            )
     evidence = tuple(snap.status(n).path for n in names if snap.has(n))
     events = snap.status("audit_events").rows if snap.has("audit_events") else 0
-    return Outcome(exceptions, population=len(queries), evidence=evidence,
-                   reason=f"{len(exceptions)} problem(s) reading the audit trail" if exceptions
-                   else f"{len(queries)} audit queries succeeded; all {events} events read",
-                   extra={"queries": len(queries), "events": events})
+    return Outcome(
+        exceptions,
+        population=len(queries),
+        evidence=evidence,
+        reason=f"{len(exceptions)} problem(s) reading the audit trail"
+        if exceptions
+        else f"{len(queries)} audit queries succeeded; all {events} events read",
+        extra={"queries": len(queries), "events": events},
+    )
 
 
 def _role_id(event: dict[str, str]) -> str:
@@ -66,24 +86,31 @@ def _grantee_id(event: dict[str, str]) -> str:
     return parts[0] if len(parts) == 3 else ""
 
 
-@register_check("logging.privileged_grants", notebook=NB,
-                needs=("audit_events", "roles", "users", "hr_roster"))
+@register_check(
+    "logging.privileged_grants", notebook=NB, needs=("audit_events", "roles", "users", "hr_roster")
+)
 def privileged_grants(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_granters}
     if not policies:
-        return Outcome(status="not_evaluable", reason="no privileged roles with allowed_granters "
-                                                      "declared (params privileged_roles)")
+        return Outcome(
+            status="not_evaluable",
+            reason="no privileged roles with allowed_granters declared (params privileged_roles)",
+        )
     role_names = {r["id"]: r["name"] for r in records(ctx.snapshot.table("roles"))}
     users = {u["id"]: u for u in records(ctx.snapshot.table("users"))}
     roster = roster_by_email(ctx.snapshot)
     start, end = period_bounds(ctx)
     exceptions, population = [], 0
     grants_per_day: dict[str, Counter] = defaultdict(Counter)
-    events = sorted(records(ctx.snapshot.table("audit_events")),
-                    key=lambda e: (e["event_date"], e["id"]))
+    events = sorted(
+        records(ctx.snapshot.table("audit_events")), key=lambda e: (e["event_date"], e["id"])
+    )
     for e in events:
         if (e["service_name"], e["entity_type"], e["action"]) != (
-                "PeoplePermissions", "Role", "MemberAdd"):
+            "PeoplePermissions",
+            "Role",
+            "MemberAdd",
+        ):
             continue
         if e["status"] and e["status"] != "SUCCESS":
             continue
@@ -100,23 +127,36 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
         grantee = users.get(_grantee_id(e))
         to_whom = user_label(grantee, _grantee_id(e) or "unknown user")
         if granter is None:
-            who = (f"OAuth client {e['client_id']}" if not e["user_id"] and e["client_id"]
-                   else f"user {e['user_name'] or e['user_id'] or 'unknown'}")
-            detail = f"{role} granted to {to_whom} on {when.date()} by {who}, not a person in " \
-                     f"{join_names(allowed)}"
+            who = (
+                f"OAuth client {e['client_id']}"
+                if not e["user_id"] and e["client_id"]
+                else f"user {e['user_name'] or e['user_id'] or 'unknown'}"
+            )
+            detail = (
+                f"{role} granted to {to_whom} on {when.date()} by {who}, not a person in "
+                f"{join_names(allowed)}"
+            )
         else:
             groups = person_groups(roster.get(granter["email"].strip().lower()))
             if groups & allowed:
                 continue
-            detail = (f"{role} granted to {to_whom} on {when.date()} by "
-                      f"{user_label(granter, e['user_id'])} (HR groups {join_names(groups)}), "
-                      f"not in the allowed granters {join_names(allowed)}")
+            detail = (
+                f"{role} granted to {to_whom} on {when.date()} by "
+                f"{user_label(granter, e['user_id'])} (HR groups {join_names(groups)}), "
+                f"not in the allowed granters {join_names(allowed)}"
+            )
         exceptions.append(ExceptionItem("grant", e["id"], f"{role} to {to_whom}", detail))
-    return Outcome(exceptions, population=population,
-                   reason=f"{len(exceptions)} of {population} privileged role grants in the period "
-                          "were made by someone not allowed to grant them",
-                   extra={"grants_per_day": {r: dict(sorted(c.items()))
-                                             for r, c in sorted(grants_per_day.items())}})
+    return Outcome(
+        exceptions,
+        population=population,
+        reason=f"{len(exceptions)} of {population} privileged role grants in the period "
+        "were made by someone not allowed to grant them",
+        extra={
+            "grants_per_day": {
+                r: dict(sorted(c.items())) for r, c in sorted(grants_per_day.items())
+            }
+        },
+    )
 
 
 @register_check("logging.retention", notebook=NB, needs=("audit_retention_probe",))
@@ -127,24 +167,41 @@ def retention(ctx: CheckContext) -> Outcome:
     window = " .. ".join(str(probe[k]) for k in ("probe_start", "probe_end") if probe.get(k))
     where = f" ({window})" if window else ""
     if not isinstance(found, int) or isinstance(found, bool):
-        return Outcome(status="not_evaluable", reason="the retention probe recorded no event count",
-                       extra={"probe": probe})
+        return Outcome(
+            status="not_evaluable",
+            reason="the retention probe recorded no event count",
+            extra={"probe": probe},
+        )
     probed = probe.get("required_days")
     if isinstance(probed, int) and probed != days and not (found and probed >= days):
-        return Outcome(status="not_evaluable", population=1,
-                       reason=f"the retention probe looked {probed} days back{where}, but the "
-                              f"threshold is {days} days; re-run collection with that retention",
-                       extra={"probe": probe, "retention_days": days})
+        return Outcome(
+            status="not_evaluable",
+            population=1,
+            reason=f"the retention probe looked {probed} days back{where}, but the "
+            f"threshold is {days} days; re-run collection with that retention",
+            extra={"probe": probe, "retention_days": days},
+        )
     exceptions = []
     if found == 0:
-        exceptions.append(ExceptionItem(
-            "probe", window or "retention-boundary", f"{days} days before period end",
-            f"no audit events found at the retention boundary{where}; the baseline requires "
-            f"{days} days"))
-    return Outcome(exceptions, population=1,
-                   reason=(f"no audit events {days} days back{where}" if exceptions else
-                           f"{found} audit event(s) found {days} days back{where}"),
-                   extra={"probe": probe, "retention_days": days})
+        exceptions.append(
+            ExceptionItem(
+                "probe",
+                window or "retention-boundary",
+                f"{days} days before period end",
+                f"no audit events found at the retention boundary{where}; the baseline requires "
+                f"{days} days",
+            )
+        )
+    return Outcome(
+        exceptions,
+        population=1,
+        reason=(
+            f"no audit events {days} days back{where}"
+            if exceptions
+            else f"{found} audit event(s) found {days} days back{where}"
+        ),
+        extra={"probe": probe, "retention_days": days},
+    )
 
 
 @register_check("logging.activity_gaps", notebook=NB, needs=("audit_events",))
@@ -159,10 +216,19 @@ def activity_gaps(ctx: CheckContext) -> Outcome:
         day = str(when.date())
         per_day[day] += 1
         per_service[e["service_name"]][day] += 1
-    exceptions = [ExceptionItem("day", d, d, "no audit events at all on this day (UTC)")
-                  for d in days if per_day[d] == 0]
-    return Outcome(exceptions, population=len(days),
-                   reason=f"{len(exceptions)} of {len(days)} days without any audit event",
-                   extra={"events_per_day": {d: per_day[d] for d in days},
-                          "events_per_day_by_service": {
-                              s: {d: c[d] for d in days} for s, c in sorted(per_service.items())}})
+    exceptions = [
+        ExceptionItem("day", d, d, "no audit events at all on this day (UTC)")
+        for d in days
+        if per_day[d] == 0
+    ]
+    return Outcome(
+        exceptions,
+        population=len(days),
+        reason=f"{len(exceptions)} of {len(days)} days without any audit event",
+        extra={
+            "events_per_day": {d: per_day[d] for d in days},
+            "events_per_day_by_service": {
+                s: {d: c[d] for d in days} for s, c in sorted(per_service.items())
+            },
+        },
+    )

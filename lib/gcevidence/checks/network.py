@@ -10,30 +10,49 @@ NB = "A13_communications"
 
 
 def _external_active(ctx: CheckContext) -> list[dict[str, str]]:
-    return sorted((t for t in records(ctx.snapshot.table("trunks"))
-                   if t["state"] == "active" and t["trunk_type"] == "EXTERNAL"),
-                  key=lambda t: t["id"])
+    return sorted(
+        (
+            t
+            for t in records(ctx.snapshot.table("trunks"))
+            if t["state"] == "active" and t["trunk_type"] == "EXTERNAL"
+        ),
+        key=lambda t: t["id"],
+    )
 
 
 @register_check("network.trunk_tls", notebook=NB, needs=("trunks",))
 def trunk_tls(ctx: CheckContext) -> Outcome:
     trunks = _external_active(ctx)
     exceptions = [
-        ExceptionItem("trunk", t["id"], t["name"],
-                      f"SIP transport is {t['transport'] or 'not set'}, not TLS")
-        for t in trunks if t["transport"].strip().lower() != "tls"]
-    return Outcome(exceptions, population=len(trunks),
-                   reason=f"{len(exceptions)} of {len(trunks)} active external trunks without TLS",
-                   extra={"transports": {t["id"]: t["transport"] for t in trunks}})
+        ExceptionItem(
+            "trunk", t["id"], t["name"], f"SIP transport is {t['transport'] or 'not set'}, not TLS"
+        )
+        for t in trunks
+        if t["transport"].strip().lower() != "tls"
+    ]
+    return Outcome(
+        exceptions,
+        population=len(trunks),
+        reason=f"{len(exceptions)} of {len(trunks)} active external trunks without TLS",
+        extra={"transports": {t["id"]: t["transport"] for t in trunks}},
+    )
 
 
 @register_check("network.trunk_srtp", notebook=NB, needs=("trunks",))
 def trunk_srtp(ctx: CheckContext) -> Outcome:
     trunks = _external_active(ctx)
     exceptions = [
-        ExceptionItem("trunk", t["id"], t["name"], "no SRTP cipher suite configured: media "
-                      "travels unencrypted")
-        for t in trunks if not split_list(t["srtp_cipher_suites"])]
-    return Outcome(exceptions, population=len(trunks),
-                   reason=f"{len(exceptions)} of {len(trunks)} active external trunks without "
-                          "SRTP")
+        ExceptionItem(
+            "trunk",
+            t["id"],
+            t["name"],
+            "no SRTP cipher suite configured: media travels unencrypted",
+        )
+        for t in trunks
+        if not split_list(t["srtp_cipher_suites"])
+    ]
+    return Outcome(
+        exceptions,
+        population=len(trunks),
+        reason=f"{len(exceptions)} of {len(trunks)} active external trunks without SRTP",
+    )

@@ -58,19 +58,26 @@ class RegisteredCheck:
 REGISTRY: dict[str, RegisteredCheck] = {}
 
 
-def register_check(check_id: str, notebook: str = "", needs: Iterable[str] = (),
-                   allow_incomplete: bool = False) -> Callable:
+def register_check(
+    check_id: str, notebook: str = "", needs: Iterable[str] = (), allow_incomplete: bool = False
+) -> Callable:
     """Decorator: register `fn(ctx) -> Outcome` under a check id of the catalog.
 
     `needs` names the datasets the check reads; allow_incomplete lets it see a dataset whose
     completeness is in doubt (only the completeness check itself wants that).
     """
+
     def wrap(fn: Callable) -> Callable:
         spec = load_catalog().checks.get(check_id)
         REGISTRY[check_id] = RegisteredCheck(
-            check_id, fn, notebook or (spec.notebook if spec else "summary"), tuple(needs),
-            allow_incomplete)
+            check_id,
+            fn,
+            notebook or (spec.notebook if spec else "summary"),
+            tuple(needs),
+            allow_incomplete,
+        )
         return fn
+
     return wrap
 
 
@@ -84,8 +91,13 @@ def missing_reason(snapshot: Any, name: str) -> str:
     return f"{name} unavailable: {status.reason or 'not collected'}"
 
 
-def _finding(reg_id: str, outcome: Outcome, notebook: str, evidence: list[str],
-             thresholds_used: dict[str, Any]) -> Finding:
+def _finding(
+    reg_id: str,
+    outcome: Outcome,
+    notebook: str,
+    evidence: list[str],
+    thresholds_used: dict[str, Any],
+) -> Finding:
     spec = load_catalog().checks.get(reg_id)
     exceptions = tuple(outcome.exceptions)
     status = outcome.status or ("fail" if exceptions else "pass")
@@ -93,24 +105,36 @@ def _finding(reg_id: str, outcome: Outcome, notebook: str, evidence: list[str],
     if thresholds_used:
         extra.setdefault("thresholds", thresholds_used)
     reason = outcome.reason or (
-        f"{len(exceptions)} exception(s) among {outcome.population}" if status == "fail"
-        else "no exceptions")
+        f"{len(exceptions)} exception(s) among {outcome.population}"
+        if status == "fail"
+        else "no exceptions"
+    )
     return Finding(
-        check=reg_id, title=spec.title if spec else reg_id, status=status,
+        check=reg_id,
+        title=spec.title if spec else reg_id,
+        status=status,
         severity=spec.severity if spec else "medium",
-        controls=spec.controls_dict() if spec else {}, population=outcome.population,
+        controls=spec.controls_dict() if spec else {},
+        population=outcome.population,
         exceptions=exceptions,
-        evidence=tuple(dict.fromkeys([*evidence, *outcome.evidence])), notebook=notebook,
-        reason=reason, extra=extra)
+        evidence=tuple(dict.fromkeys([*evidence, *outcome.evidence])),
+        notebook=notebook,
+        reason=reason,
+        extra=extra,
+    )
 
 
 # Thresholds each check compares against, recorded in Finding.extra for the report.
 CHECK_THRESHOLDS: dict[str, tuple[str, ...]] = {
     "access.deprovision_latency": ("deprovision_hours",),
     "access.dormant_accounts": ("dormant_days",),
-    "auth.password_policy": ("password_min_length", "password_require_digits",
-                             "password_require_letters", "password_composition_forbidden",
-                             "password_max_age_days"),
+    "auth.password_policy": (
+        "password_min_length",
+        "password_require_digits",
+        "password_require_letters",
+        "password_composition_forbidden",
+        "password_max_age_days",
+    ),
     "auth.mfa_required": ("mfa_required",),
     "crypto.key_rotation": ("key_cryptoperiod_days",),
     "logging.retention": ("audit_retention_days",),
@@ -120,20 +144,32 @@ CHECK_THRESHOLDS: dict[str, tuple[str, ...]] = {
 def run_one(ctx: CheckContext, reg: RegisteredCheck) -> Finding:
     snap = ctx.snapshot
     evidence = [snap.status(n).path for n in reg.needs if snap.has(n) and snap.status(n).path]
-    used = {n: ctx.thresholds[n] for n in CHECK_THRESHOLDS.get(reg.check_id, ())
-            if n in ctx.thresholds}
+    used = {
+        n: ctx.thresholds[n] for n in CHECK_THRESHOLDS.get(reg.check_id, ()) if n in ctx.thresholds
+    }
     missing = [n for n in reg.needs if not snap.has(n)]
     if missing:
         reason = "; ".join(missing_reason(snap, n) for n in missing)
-        return _finding(reg.check_id, Outcome(status="not_evaluable", reason=reason,
-                                              extra={"missing": missing}),
-                        reg.notebook, evidence, used)
+        return _finding(
+            reg.check_id,
+            Outcome(status="not_evaluable", reason=reason, extra={"missing": missing}),
+            reg.notebook,
+            evidence,
+            used,
+        )
     incomplete = [n for n in reg.needs if not snap.status(n).complete]
     if incomplete and not reg.allow_incomplete:
-        reason = "; ".join(f"{n} incomplete ({snap.status(n).rows} of "
-                           f"{snap.status(n).expected_rows} rows read)" for n in incomplete)
-        return _finding(reg.check_id, Outcome(status="not_evaluable", reason=reason),
-                        reg.notebook, evidence, used)
+        reason = "; ".join(
+            f"{n} incomplete ({snap.status(n).rows} of {snap.status(n).expected_rows} rows read)"
+            for n in incomplete
+        )
+        return _finding(
+            reg.check_id,
+            Outcome(status="not_evaluable", reason=reason),
+            reg.notebook,
+            evidence,
+            used,
+        )
     result = reg.fn(ctx)
     if isinstance(result, Finding):
         return result
@@ -149,9 +185,18 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
             # A catalog check whose module is not installed (access.role_drift before
             # checks/drift.py exists) is reported, never silently dropped.
             spec = load_catalog().checks[check_id]
-            findings.append(_finding(check_id, Outcome(
-                status="not_evaluable", reason="this check is not implemented in this version"),
-                spec.notebook, [], {}))
+            findings.append(
+                _finding(
+                    check_id,
+                    Outcome(
+                        status="not_evaluable",
+                        reason="this check is not implemented in this version",
+                    ),
+                    spec.notebook,
+                    [],
+                    {},
+                )
+            )
             continue
         log.debug("running %s", check_id)
         findings.append(run_one(ctx, reg))

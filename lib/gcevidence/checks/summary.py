@@ -26,14 +26,17 @@ def control_matrix(findings: Iterable[Any]) -> dict[str, dict[str, dict[str, Any
         status = _get(f, "status")
         for fw, ids in (_get(f, "controls") or {}).items():
             for control in ids:
-                cell = matrix.setdefault(fw, {}).setdefault(control, {
-                    "title": catalog.control_title(fw, control), "status": "pass",
-                    "checks": []})
+                cell = matrix.setdefault(fw, {}).setdefault(
+                    control,
+                    {"title": catalog.control_title(fw, control), "status": "pass", "checks": []},
+                )
                 cell["checks"].append(_get(f, "check"))
                 if _RANK.get(status, 1) > _RANK[cell["status"]]:
                     cell["status"] = status
-    return {fw: dict(sorted(cells.items(), key=lambda kv: _control_key(kv[0])))
-            for fw, cells in matrix.items()}
+    return {
+        fw: dict(sorted(cells.items(), key=lambda kv: _control_key(kv[0])))
+        for fw, cells in matrix.items()
+    }
 
 
 def _control_key(control: str) -> tuple:

@@ -60,8 +60,9 @@ def iso_z(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def windows(start: dt.datetime, end: dt.datetime, max_days: int
-            ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+def windows(
+    start: dt.datetime, end: dt.datetime, max_days: int
+) -> Iterator[tuple[dt.datetime, dt.datetime]]:
     """[start, end) cut into consecutive windows of at most max_days."""
     step = dt.timedelta(days=max_days)
     cursor = start
@@ -71,16 +72,26 @@ def windows(start: dt.datetime, end: dt.datetime, max_days: int
         cursor = nxt
 
 
-def plan_queries(services: tuple[str, ...] | list[str], start: dt.datetime, end: dt.datetime,
-                 max_days: int) -> list[AuditQuerySpec]:
-    return [AuditQuerySpec(service, ws, we) for ws, we in windows(start, end, max_days)
-            for service in services]
+def plan_queries(
+    services: tuple[str, ...] | list[str], start: dt.datetime, end: dt.datetime, max_days: int
+) -> list[AuditQuerySpec]:
+    return [
+        AuditQuerySpec(service, ws, we)
+        for ws, we in windows(start, end, max_days)
+        for service in services
+    ]
 
 
-def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSink, *,
-                      timeout_seconds: float, poll_initial: float = 0.25,
-                      poll_max: float = 5.0, stop: threading.Event | None = None
-                      ) -> list[AuditQueryOutcome]:
+def run_audit_queries(
+    client: Any,
+    specs: list[AuditQuerySpec],
+    on_page: PageSink,
+    *,
+    timeout_seconds: float,
+    poll_initial: float = 0.25,
+    poll_max: float = 5.0,
+    stop: threading.Event | None = None,
+) -> list[AuditQueryOutcome]:
     """Run every query to the end and stream its results to on_page (called thread-safely).
 
     Failed/Cancelled/timeout raise AuditQueryFailed naming the transaction id; setting
@@ -99,8 +110,9 @@ def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSin
             on_page(outcome, entities)
 
     readers: list[Future] = []
-    pool = ThreadPoolExecutor(max_workers=max(1, client.max_workers),
-                              thread_name_prefix="gcevidence-audit")
+    pool = ThreadPoolExecutor(
+        max_workers=max(1, client.max_workers), thread_name_prefix="gcevidence-audit"
+    )
     try:
         pending = []
         for outcome in outcomes:
@@ -111,10 +123,11 @@ def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSin
         rounds = 0
         while pending:
             _raise_failed_reader(readers)
-            delay = min(poll_max, poll_initial * 1.6 ** rounds)
+            delay = min(poll_max, poll_initial * 1.6**rounds)
             if stop.wait(delay / 2 + random.uniform(0, delay / 2)):
-                raise AuditQueryFailed(pending[0].transaction_id, "abandoned",
-                                       "the collection failed")
+                raise AuditQueryFailed(
+                    pending[0].transaction_id, "abandoned", "the collection failed"
+                )
             rounds += 1
             client.map(lambda o: _poll(client, o), pending)
             still = []
@@ -122,14 +135,19 @@ def run_audit_queries(client: Any, specs: list[AuditQuerySpec], on_page: PageSin
                 if outcome.state == "Succeeded":
                     readers.append(pool.submit(_read_results, client, outcome, locked_sink))
                 elif outcome.state in TERMINAL_FAILURES:
-                    raise AuditQueryFailed(outcome.transaction_id, outcome.state,
-                                           _describe(outcome))
-                elif (time.monotonic() - outcome.submitted_at > timeout_seconds
-                      and outcome.polls >= MIN_POLLS_BEFORE_TIMEOUT):
                     raise AuditQueryFailed(
-                        outcome.transaction_id, f"unfinished after {timeout_seconds:g} s",
+                        outcome.transaction_id, outcome.state, _describe(outcome)
+                    )
+                elif (
+                    time.monotonic() - outcome.submitted_at > timeout_seconds
+                    and outcome.polls >= MIN_POLLS_BEFORE_TIMEOUT
+                ):
+                    raise AuditQueryFailed(
+                        outcome.transaction_id,
+                        f"unfinished after {timeout_seconds:g} s",
                         f"last state {outcome.state or 'unknown'}, {outcome.polls} polls; "
-                        f"{_describe(outcome)}; raise audit.query_timeout_seconds")
+                        f"{_describe(outcome)}; raise audit.query_timeout_seconds",
+                    )
                 else:
                     still.append(outcome)
             pending = still
@@ -153,15 +171,22 @@ def _raise_failed_reader(readers: list[Future]) -> None:
 
 
 def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
-    body = {"interval": spec.interval, "serviceName": spec.service,
-            "sort": [{"name": "Timestamp", "sortOrder": "ascending"}]}
+    body = {
+        "interval": spec.interval,
+        "serviceName": spec.service,
+        "sort": [{"name": "Timestamp", "sortOrder": "ascending"}],
+    }
     resp = client.post(QUERY_PATH, body)
     doc = resp.body if isinstance(resp.body, dict) else {}
-    outcome = AuditQueryOutcome(spec, str(doc.get("id", "")), str(doc.get("state", "")),
-                                submitted_at=time.monotonic())
+    outcome = AuditQueryOutcome(
+        spec, str(doc.get("id", "")), str(doc.get("state", "")), submitted_at=time.monotonic()
+    )
     if not outcome.transaction_id:
-        raise AuditQueryFailed("(none)", "rejected",
-                               f"HTTP {resp.status} without a transaction id; {_describe(outcome)}")
+        raise AuditQueryFailed(
+            "(none)",
+            "rejected",
+            f"HTTP {resp.status} without a transaction id; {_describe(outcome)}",
+        )
     log.debug("audit query %s submitted (%s)", outcome.transaction_id, _describe(outcome))
     return outcome
 
@@ -191,8 +216,12 @@ def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.dateti
     It is the only audit endpoint that reports a `total`, so it is how asynchronous results
     are reconciled. None when the API will not answer it for this service (400).
     """
-    body = {"interval": f"{iso_z(start)}/{iso_z(end)}", "serviceName": service,
-            "pageNumber": 1, "pageSize": 1}
+    body = {
+        "interval": f"{iso_z(start)}/{iso_z(end)}",
+        "serviceName": service,
+        "pageNumber": 1,
+        "pageSize": 1,
+    }
     try:
         doc = client.post(REALTIME_PATH, body).body or {}
     except ApiError as exc:

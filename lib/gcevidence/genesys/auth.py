@@ -35,7 +35,8 @@ class Credentials:
             raise UsageError(
                 f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; "
                 f"export {ENV_ID} and {ENV_SECRET} for an OAuth client (client credentials "
-                f"grant) and optionally {ENV_REGION}, e.g. eu-west-1")
+                f"grant) and optionally {ENV_REGION}, e.g. eu-west-1"
+            )
         region = env.get(ENV_REGION, "").strip() or None
         return cls(env[ENV_ID].strip(), env[ENV_SECRET].strip(), region)
 
@@ -51,20 +52,25 @@ def explain_token_error(status: int, body: object, region_hint: str) -> str:
     error = desc = ""
     if isinstance(body, dict):
         error = str(body.get("error", ""))
-        desc = str(body.get("error_description") or body.get("description")
-                   or body.get("message") or "")
+        desc = str(
+            body.get("error_description") or body.get("description") or body.get("message") or ""
+        )
     # The error code is already in the ApiError's text; say the description once.
     text = desc or error or f"HTTP {status}"
     low = f"{error} {desc}".lower()
     if "not found" in low or "unknown client" in low:
-        return (f"{text} - wrong client id? Check {ENV_ID}; an OAuth client only works in the "
-                f"region where it was created: wrong region? Set {ENV_REGION} (or org.region) to "
-                f"that region (now {region_hint})")
+        return (
+            f"{text} - wrong client id? Check {ENV_ID}; an OAuth client only works in the "
+            f"region where it was created: wrong region? Set {ENV_REGION} (or org.region) to "
+            f"that region (now {region_hint})"
+        )
     if "authentication failed" in low or "bad credentials" in low or "secret" in low:
         return f"{text} - wrong secret? Check {ENV_SECRET} for this client id"
     if error == "invalid_client" or status in (400, 401):
-        return (f"{text} - wrong client id or secret, or wrong region? ({region_hint}); "
-                f"check {ENV_ID}/{ENV_SECRET} and {ENV_REGION}")
+        return (
+            f"{text} - wrong client id or secret, or wrong region? ({region_hint}); "
+            f"check {ENV_ID}/{ENV_SECRET} and {ENV_REGION}"
+        )
     if error == "unauthorized_client":
         return f"{text} - the OAuth client must use the Client Credentials grant type"
     return text

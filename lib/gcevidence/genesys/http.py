@@ -41,8 +41,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # not 501: "not implemented" is final
-TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError)
+TRANSIENT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
 _PERMISSION = re.compile(r"\[([^\]\s]+)\]")
 
 
@@ -88,15 +91,26 @@ def permission_from_error(body: Any) -> str:
 class GenesysClient:
     """One OAuth client talking to one org; safe to share between threads."""
 
-    def __init__(self, creds: Credentials, api_base_url: str | None = None,
-                 login_base_url: str | None = None, region: str | None = None,
-                 request_log: Path | None = None, max_workers: int = 4, *,
-                 max_attempts: int = 8, backoff_base: float = 0.5, backoff_cap: float = 30.0,
-                 max_retry_after: float = 120.0, timeout: tuple[float, float] = (10.0, 60.0),
-                 rate_limit_per_minute: int = 300):
+    def __init__(
+        self,
+        creds: Credentials,
+        api_base_url: str | None = None,
+        login_base_url: str | None = None,
+        region: str | None = None,
+        request_log: Path | None = None,
+        max_workers: int = 4,
+        *,
+        max_attempts: int = 8,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        max_retry_after: float = 120.0,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        rate_limit_per_minute: int = 300,
+    ):
         self.creds = creds
         self.api_base_url, self.login_base_url, self.region = resolve_bases(
-            api_base_url, login_base_url, region or creds.region)
+            api_base_url, login_base_url, region or creds.region
+        )
         self.max_workers = max(1, max_workers)
         self.max_attempts = max(1, max_attempts)
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
@@ -107,8 +121,7 @@ class GenesysClient:
         # Without a path yet, calls are kept until the run folder exists (RequestLog.attach).
         self.log = RequestLog(request_log, buffer=True)
         self._session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.max_workers + 4,
-                              max_retries=0)
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.max_workers + 4, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._slots = threading.BoundedSemaphore(self.max_workers)
@@ -116,15 +129,26 @@ class GenesysClient:
         self.tokens = TokenSource(self._fetch_token)
 
     @classmethod
-    def from_params(cls, params: Any, env: Mapping[str, str] | None = None,
-                    request_log: Path | None = None, max_workers: int = 4,
-                    **kwargs: Any) -> GenesysClient:
+    def from_params(
+        cls,
+        params: Any,
+        env: Mapping[str, str] | None = None,
+        request_log: Path | None = None,
+        max_workers: int = 4,
+        **kwargs: Any,
+    ) -> GenesysClient:
         """Credentials from the environment, host from params.org (URL, else region, else env)."""
         creds = Credentials.from_env(env)
         org = params.org
-        return cls(creds, api_base_url=org.api_base_url, login_base_url=org.login_base_url,
-                   region=org.region, request_log=request_log, max_workers=max_workers,
-                   **kwargs)
+        return cls(
+            creds,
+            api_base_url=org.api_base_url,
+            login_base_url=org.login_base_url,
+            region=org.region,
+            request_log=request_log,
+            max_workers=max_workers,
+            **kwargs,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -159,56 +183,92 @@ class GenesysClient:
     def _fetch_token(self) -> tuple[str, float]:
         """POST /oauth/token (client credentials, Basic auth, form body) -> (token, lifetime)."""
         basic = base64.b64encode(
-            f"{self.creds.client_id}:{self.creds.client_secret}".encode()).decode()
-        headers = {"Authorization": f"Basic {basic}",
-                   "Content-Type": "application/x-www-form-urlencoded",
-                   "Accept": "application/json"}
-        region_hint = (f"region {self.region}, login host {urlsplit(self.login_base_url).netloc}"
-                       if self.region else f"login host {urlsplit(self.login_base_url).netloc}")
+            f"{self.creds.client_id}:{self.creds.client_secret}".encode()
+        ).decode()
+        headers = {
+            "Authorization": f"Basic {basic}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
+        region_hint = (
+            f"region {self.region}, login host {urlsplit(self.login_base_url).netloc}"
+            if self.region
+            else f"login host {urlsplit(self.login_base_url).netloc}"
+        )
         attempt = 0
         while True:
             attempt += 1
             started = time.monotonic()
             try:
-                resp = self._session.post(self.token_url, data="grant_type=client_credentials",
-                                          headers=headers, timeout=self.timeout)
+                resp = self._session.post(
+                    self.token_url,
+                    data="grant_type=client_credentials",
+                    headers=headers,
+                    timeout=self.timeout,
+                )
             except TRANSIENT_ERRORS as exc:
                 self._count(connection_errors=1, token_requests=1)
-                self.log.record(method="POST", path="/oauth/token", status=None, attempt=attempt,
-                                duration_ms=(time.monotonic() - started) * 1000, body=None,
-                                error=type(exc).__name__)
+                self.log.record(
+                    method="POST",
+                    path="/oauth/token",
+                    status=None,
+                    attempt=attempt,
+                    duration_ms=(time.monotonic() - started) * 1000,
+                    body=None,
+                    error=type(exc).__name__,
+                )
                 if attempt < min(4, self.max_attempts):
                     time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
                     continue
                 raise AuthenticationError(
-                    "POST", self.token_url, None, "",
+                    "POST",
+                    self.token_url,
+                    None,
+                    "",
                     f"cannot connect to the login host ({type(exc).__name__})",
                     f"check GENESYSCLOUD_REGION / org.login_base_url ({region_hint}) "
-                    "and the network path to it") from None
+                    "and the network path to it",
+                ) from None
             self._count(token_requests=1)
             # The token response is never digested or stored: only its size is logged.
-            self.log.record(method="POST", path="/oauth/token", status=resp.status_code,
-                            attempt=attempt, duration_ms=(time.monotonic() - started) * 1000,
-                            body=resp.content, log_body_digest=False)
+            self.log.record(
+                method="POST",
+                path="/oauth/token",
+                status=resp.status_code,
+                attempt=attempt,
+                duration_ms=(time.monotonic() - started) * 1000,
+                body=resp.content,
+                log_body_digest=False,
+            )
             if resp.status_code in RETRY_STATUSES and attempt < self.max_attempts:
-                wait_s = (retry_after_seconds(resp.headers) if resp.status_code == 429 else None)
-                time.sleep(min(self.max_retry_after, wait_s) if wait_s is not None
-                           else backoff_delay(attempt, self.backoff_base, self.backoff_cap))
+                wait_s = retry_after_seconds(resp.headers) if resp.status_code == 429 else None
+                time.sleep(
+                    min(self.max_retry_after, wait_s)
+                    if wait_s is not None
+                    else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+                )
                 continue
             body = _json_or_none(resp)
-            if resp.status_code != 200 or not isinstance(body, dict) or not body.get(
-                    "access_token"):
+            if (
+                resp.status_code != 200
+                or not isinstance(body, dict)
+                or not body.get("access_token")
+            ):
                 rejected = resp.status_code in (400, 401, 403)
                 raise (CredentialsRejected if rejected else AuthenticationError)(
-                    "POST", self.token_url, resp.status_code,
+                    "POST",
+                    self.token_url,
+                    resp.status_code,
                     str(body.get("error", "")) if isinstance(body, dict) else "",
-                    explain_token_error(resp.status_code, body, region_hint))
+                    explain_token_error(resp.status_code, body, region_hint),
+                )
             return str(body["access_token"]), float(body.get("expires_in") or 86400)
 
     # -- requests ----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, params: dict[str, Any] | None = None,
-                json_body: Any = None) -> ApiResponse:
+    def request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, json_body: Any = None
+    ) -> ApiResponse:
         """One API call with retries; returns 2xx responses, raises ApiError for the rest."""
         target = path if path.startswith("/") else f"/{path}"
         if params:
@@ -225,9 +285,14 @@ class GenesysClient:
             resp, error, token = self._send(method, url, target, headers, json_body, attempt)
             if error is not None:
                 if attempt >= self.max_attempts:
-                    raise ApiError(method, target, None, "", f"connection failed: {error}",
-                                   f"gave up after {attempt} attempts; check the network or "
-                                   "re-run later") from None
+                    raise ApiError(
+                        method,
+                        target,
+                        None,
+                        "",
+                        f"connection failed: {error}",
+                        f"gave up after {attempt} attempts; check the network or re-run later",
+                    ) from None
                 self._count(retries=1)
                 time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
                 continue
@@ -246,9 +311,15 @@ class GenesysClient:
                 attempt -= 1
                 continue
             if status == 401:
-                raise AuthenticationError(method, target, status, code, message,
-                                          "the API rejected a freshly issued token; check the "
-                                          "OAuth client's roles and IP allow-list")
+                raise AuthenticationError(
+                    method,
+                    target,
+                    status,
+                    code,
+                    message,
+                    "the API rejected a freshly issued token; check the "
+                    "OAuth client's roles and IP allow-list",
+                )
             if status == 403:
                 raise PermissionDenied(method, target, permission_from_error(body), message)
             if status in RETRY_STATUSES and attempt < self.max_attempts:
@@ -261,17 +332,27 @@ class GenesysClient:
                         self.pacer.hold_off(delay)
                 if delay is None:
                     delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-                log.debug("%s %s: HTTP %s, retry %d in %.2f s", method, target, status,
-                          attempt, delay)
+                log.debug(
+                    "%s %s: HTTP %s, retry %d in %.2f s", method, target, status, attempt, delay
+                )
                 time.sleep(delay)
                 continue
-            fix = (f"gave up after {attempt} attempts; re-run later"
-                   if status in RETRY_STATUSES else "")
+            fix = (
+                f"gave up after {attempt} attempts; re-run later"
+                if status in RETRY_STATUSES
+                else ""
+            )
             raise ApiError(method, target, status, code, message, fix)
 
-    def _send(self, method: str, url: str, target: str, headers: dict[str, str],
-              json_body: Any, attempt: int
-              ) -> tuple[requests.Response | None, str | None, str]:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        target: str,
+        headers: dict[str, str],
+        json_body: Any,
+        attempt: int,
+    ) -> tuple[requests.Response | None, str | None, str]:
         """Send once inside the concurrency and rate budgets; log it; (response, error, token).
 
         The token is taken only once the request may go, so that time spent waiting for the
@@ -287,15 +368,26 @@ class GenesysClient:
                 token = self.tokens.get()
                 started = time.monotonic()
                 resp = self._session.request(
-                    method, url, data=data, timeout=self.timeout, allow_redirects=True,
-                    headers={**headers, "Authorization": f"Bearer {token}"})
+                    method,
+                    url,
+                    data=data,
+                    timeout=self.timeout,
+                    allow_redirects=True,
+                    headers={**headers, "Authorization": f"Bearer {token}"},
+                )
                 content = resp.content  # read inside the slot: the body is part of the call
         except TRANSIENT_ERRORS as exc:
             self.pacer.release(None)
             self._count(requests=1, connection_errors=1)
-            self.log.record(method=method, path=target, status=None, attempt=attempt,
-                            duration_ms=(time.monotonic() - started) * 1000, body=None,
-                            error=type(exc).__name__)
+            self.log.record(
+                method=method,
+                path=target,
+                status=None,
+                attempt=attempt,
+                duration_ms=(time.monotonic() - started) * 1000,
+                body=None,
+                error=type(exc).__name__,
+            )
             log.debug("%s %s: %s", method, target, type(exc).__name__)
             return None, type(exc).__name__, token
         except BaseException:
@@ -310,16 +402,21 @@ class GenesysClient:
                 self.stats.status_429 += 1
             elif status >= 500:
                 self.stats.status_5xx += 1
-        self.log.record(method=method, path=target, status=status, attempt=attempt,
-                        duration_ms=(time.monotonic() - started) * 1000, body=content)
+        self.log.record(
+            method=method,
+            path=target,
+            status=status,
+            attempt=attempt,
+            duration_ms=(time.monotonic() - started) * 1000,
+            body=content,
+        )
         return resp, None, token
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document."""
         return self.request("GET", path, params).body
 
-    def post(self, path: str, json_body: Any, params: dict[str, Any] | None = None
-             ) -> ApiResponse:
+    def post(self, path: str, json_body: Any, params: dict[str, Any] | None = None) -> ApiResponse:
         return self.request("POST", path, params, json_body)
 
     # -- concurrency -------------------------------------------------------------------------
@@ -347,13 +444,17 @@ class GenesysClient:
                 failed.set()
                 raise
 
-        with ThreadPoolExecutor(max_workers=min(self.max_workers, len(items)),
-                                thread_name_prefix="gcevidence") as pool:
+        with ThreadPoolExecutor(
+            max_workers=min(self.max_workers, len(items)), thread_name_prefix="gcevidence"
+        ) as pool:
             futures = [pool.submit(guarded, item) for item in items]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for fut in futures:
-                if fut.done() and fut.exception() is not None \
-                        and not isinstance(fut.exception(), _Abandoned):
+                if (
+                    fut.done()
+                    and fut.exception() is not None
+                    and not isinstance(fut.exception(), _Abandoned)
+                ):
                     for other in pending:
                         other.cancel()
                     raise fut.exception()  # type: ignore[misc]

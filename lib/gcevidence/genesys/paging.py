@@ -44,9 +44,17 @@ class Listing:
     requests: int
 
 
-def list_all(client: Any, path: str, params: dict[str, Any] | None = None, *,
-             page_size: int | None = None, id_key: str = "id", reconcile: bool = True,
-             page_ok: Callable[[dict], bool] | None = None, page_tries: int = 3) -> Listing:
+def list_all(
+    client: Any,
+    path: str,
+    params: dict[str, Any] | None = None,
+    *,
+    page_size: int | None = None,
+    id_key: str = "id",
+    reconcile: bool = True,
+    page_ok: Callable[[dict], bool] | None = None,
+    page_tries: int = 3,
+) -> Listing:
     """Every entity of a page-number listing (EntityListing or UserReference listing).
 
     Page 1 tells how many pages there are (`pageCount`, else `total`/`pageSize`); pages
@@ -105,8 +113,9 @@ def list_all(client: Any, path: str, params: dict[str, Any] | None = None, *,
     return Listing(path, entities, total, len(pages), requests + extra_reads)
 
 
-def reconcile_ids(endpoint: str, entities: list[dict], total: int | None,
-                  id_key: str = "id") -> None:
+def reconcile_ids(
+    endpoint: str, entities: list[dict], total: int | None, id_key: str = "id"
+) -> None:
     """Raise IncompletePagination unless the ids are unique and as many as `total`."""
     ids = [e.get(id_key) for e in entities]
     unique = set(ids)
@@ -117,11 +126,11 @@ def reconcile_ids(endpoint: str, entities: list[dict], total: int | None,
         raise IncompletePagination(
             f"{endpoint}: the API reports total {total} but paging returned {len(ids)} "
             f"entities ({len(unique)} distinct, {duplicates} duplicates, {missing} missing"
-            f"{f', {without_id} without id' if without_id else ''}); re-run the collection")
+            f"{f', {without_id} without id' if without_id else ''}); re-run the collection"
+        )
 
 
-def cursor_pages(client: Any, path: str, params: dict[str, Any] | None = None
-                 ) -> Iterator[dict]:
+def cursor_pages(client: Any, path: str, params: dict[str, Any] | None = None) -> Iterator[dict]:
     """Pages of a cursor listing: loop while the response carries a `cursor`."""
     base = dict(params or {})
     cursor: str | None = None

@@ -37,7 +37,8 @@ def api_base_for_region(region: str) -> str:
     if host is None:
         raise UsageError(
             f"unknown Genesys Cloud region {region!r}; use one of: {', '.join(REGION_HOSTS)} "
-            "(GENESYSCLOUD_REGION or org.region), or set org.api_base_url")
+            "(GENESYSCLOUD_REGION or org.region), or set org.api_base_url"
+        )
     return f"https://{host}"
 
 
@@ -46,8 +47,9 @@ def login_base_for(api_base_url: str) -> str:
     return re.sub(r"//api\.", "//login.", api_base_url.rstrip("/"), count=1)
 
 
-def resolve_bases(api_base_url: str | None, login_base_url: str | None,
-                  region: str | None) -> tuple[str, str, str | None]:
+def resolve_bases(
+    api_base_url: str | None, login_base_url: str | None, region: str | None
+) -> tuple[str, str, str | None]:
     """(api base, login base, region name or None): an explicit URL wins over a region."""
     if api_base_url:
         api = api_base_url.rstrip("/")

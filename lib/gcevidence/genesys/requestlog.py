@@ -36,18 +36,32 @@ class RequestLog:
                 self._fh.flush()
             self._pending = None
 
-    def record(self, *, method: str, path: str, status: int | None, attempt: int,
-               duration_ms: float, body: bytes | None, log_body_digest: bool = True,
-               error: str = "") -> None:
+    def record(
+        self,
+        *,
+        method: str,
+        path: str,
+        status: int | None,
+        attempt: int,
+        duration_ms: float,
+        body: bytes | None,
+        log_body_digest: bool = True,
+        error: str = "",
+    ) -> None:
         if self._fh is None and self._pending is None:
             return
         entry: dict[str, Any] = {
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace(
-                "+00:00", "Z"),
-            "method": method, "path": path, "status": status, "attempt": attempt,
+            "time": dt.datetime.now(dt.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "method": method,
+            "path": path,
+            "status": status,
+            "attempt": attempt,
             "duration_ms": round(duration_ms, 1),
             "bytes": len(body) if body is not None else 0,
-            "sha256": hashlib.sha256(body).hexdigest() if body is not None and log_body_digest
+            "sha256": hashlib.sha256(body).hexdigest()
+            if body is not None and log_body_digest
             else None,
         }
         if error:

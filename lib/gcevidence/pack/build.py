@@ -63,12 +63,14 @@ def storage_error(exc: OSError, out_root: Path) -> OutputFolderError | None:
         writing = f" (writing {where})" if exc.filename else ""
         return OutputFolderError(
             f"no space left for the pack in {out_root}{writing}; free disk space there or "
-            "choose another output folder (--out or output.dir)")
+            "choose another output folder (--out or output.dir)"
+        )
     inside = exc.filename is None or _is_within(Path(exc.filename), out_root)
     if exc.errno in _NOT_WRITABLE and inside:
         return OutputFolderError(
             f"output folder {out_root} is not writable ({exc.strerror}: {where}); fix its "
-            "permissions or choose another output folder (--out or output.dir)")
+            "permissions or choose another output folder (--out or output.dir)"
+        )
     return None
 
 
@@ -152,7 +154,8 @@ class PackBuilder:
         except OSError as exc:
             raise storage_error(exc, self.out_root) or OutputFolderError(
                 f"cannot create the pack folder in {self.out_root} ({exc}); "
-                "choose another output folder (--out or output.dir)") from exc
+                "choose another output folder (--out or output.dir)"
+            ) from exc
 
     def _warn_stale(self) -> None:
         """Name build folders left by killed runs (SIGKILL, power cut): they are never packs."""
@@ -160,13 +163,19 @@ class PackBuilder:
         for path in self.out_root.glob(f"{BUILDING_PREFIX}*"):
             try:
                 if path != self.dir and path.stat().st_mtime < cutoff:
-                    log.warning("%s was left by a run that was killed; it is not a pack and "
-                                "can be deleted", path)
+                    log.warning(
+                        "%s was left by a run that was killed; it is not a pack and can be deleted",
+                        path,
+                    )
             except OSError:
                 continue
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._closing = True  # a second signal must not interrupt the cleanup
         try:
             if self.pack_dir is None:
@@ -185,8 +194,9 @@ class PackBuilder:
         if self.dir.exists():
             shutil.rmtree(self.dir, ignore_errors=True)
             if self.dir.exists():
-                log.error("could not remove the unfinished pack folder %s; delete it by hand",
-                          self.dir)
+                log.error(
+                    "could not remove the unfinished pack folder %s; delete it by hand", self.dir
+                )
         if quiet:
             return
         if exc is None:
@@ -221,11 +231,18 @@ class PackBuilder:
 
     def _require_open(self) -> None:
         if not self.run_id or self.pack_dir is not None or not self.dir.is_dir():
-            raise PackError("the pack is not being built (use PackBuilder as a context manager "
-                            "and seal it once)")
+            raise PackError(
+                "the pack is not being built (use PackBuilder as a context manager "
+                "and seal it once)"
+            )
 
-    def seal(self, metadata: dict[str, Any], signing_key: Ed25519PrivateKey | None = None,
-             *, refuse_secrets: Iterable[str] = ()) -> Path:
+    def seal(
+        self,
+        metadata: dict[str, Any],
+        signing_key: Ed25519PrivateKey | None = None,
+        *,
+        refuse_secrets: Iterable[str] = (),
+    ) -> Path:
         """Write manifest.json (and manifest.sig), then rename the pack into place.
 
         `refuse_secrets` (e.g. the OAuth client secret) are searched for in every file first;
@@ -239,47 +256,62 @@ class PackBuilder:
             hits = scan_for_secrets(self.dir, forbidden)
             if hits:
                 more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-                raise PackError(f"the pack would contain a secret ({hits[0]}{more}); nothing "
-                                "was sealed: report this as a bug")
+                raise PackError(
+                    f"the pack would contain a secret ({hits[0]}{more}); nothing "
+                    "was sealed: report this as a bug"
+                )
         for name in mf.UNLISTED:
             if (self.dir / name).exists():
-                raise PackError(f"{self.dir / name} was written by the run; only seal() "
-                                "writes the manifest and its signature")
+                raise PackError(
+                    f"{self.dir / name} was written by the run; only seal() "
+                    "writes the manifest and its signature"
+                )
         target = self.final_dir
         if target.exists():
-            raise PackError(f"{target} already exists; a run never writes into an existing "
-                            "pack, start a new run")
+            raise PackError(
+                f"{target} already exists; a run never writes into an existing "
+                "pack, start a new run"
+            )
         entries = mf.list_entries(self.dir)
-        doc_meta = {"run_id": self.run_id, "period_end": self.period_end,
-                    "tool_version": __version__}
+        doc_meta = {
+            "run_id": self.run_id,
+            "period_end": self.period_end,
+            "tool_version": __version__,
+        }
         doc_meta.update(metadata)
         doc_meta.setdefault("dependencies", mf.dependency_versions())
         doc_meta["sealed_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        manifest = mf.build_manifest(entries, doc_meta,
-                                     sign.signing_block(signing_key) if signing_key else None)
+        manifest = mf.build_manifest(
+            entries, doc_meta, sign.signing_block(signing_key) if signing_key else None
+        )
         if self._shown_digest is not None and manifest["content_digest"] != self._shown_digest:
-            raise PackError("pack files changed after content_digest() was taken for index.html;"
-                            " take the digest after writing every other file")
+            raise PackError(
+                "pack files changed after content_digest() was taken for index.html;"
+                " take the digest after writing every other file"
+            )
         manifest_bytes = mf.canonical_json(manifest)
         try:
             _write_durable(self.dir / mf.MANIFEST, manifest_bytes)
             if signing_key is not None:
-                _write_durable(self.dir / mf.SIGNATURE,
-                               sign.sign_manifest(manifest_bytes, signing_key))
+                _write_durable(
+                    self.dir / mf.SIGNATURE, sign.sign_manifest(manifest_bytes, signing_key)
+                )
             target.parent.mkdir(parents=True, exist_ok=True)
             # rename(2) may replace an *empty* directory created since the check above, never
             # a non-empty one (ENOTEMPTY), so no existing pack can be overwritten.
             os.rename(self.dir, target)
         except OSError as exc:
             if exc.errno in (errno.ENOTEMPTY, errno.EEXIST) and target.exists():
-                raise PackError(f"{target} already exists; a run never writes into an "
-                                "existing pack, start a new run") from exc
+                raise PackError(
+                    f"{target} already exists; a run never writes into an "
+                    "existing pack, start a new run"
+                ) from exc
             raise storage_error(exc, self.out_root) or PackError(
-                f"cannot seal the pack into {target} ({exc})") from exc
+                f"cannot seal the pack into {target} ({exc})"
+            ) from exc
         self.pack_dir, self._created = target, False
         _fsync_dir(target.parent)
-        log.info("sealed pack %s (%d files, %s)", target, len(entries),
-                 manifest["content_digest"])
+        log.info("sealed pack %s (%d files, %s)", target, len(entries), manifest["content_digest"])
         return target
 
 

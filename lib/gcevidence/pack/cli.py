@@ -11,31 +11,45 @@ from gcevidence.pack.publish import DEFAULT_RETAIN_DAYS
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `verify`, `publish` and `keygen` to the gcevidence command line."""
     p = subparsers.add_parser(
-        "verify", help="re-hash a sealed pack against its manifest and check its signature",
+        "verify",
+        help="re-hash a sealed pack against its manifest and check its signature",
         description="Exit 0 when every file matches the manifest (and the signature, when "
-                    "there is one, is valid); 1 naming every missing, added or changed file.")
+        "there is one, is valid); 1 naming every missing, added or changed file.",
+    )
     p.add_argument("pack_dir", metavar="PACK_DIR", type=Path)
-    p.add_argument("--public-key", metavar="PEM", type=Path,
-                   help="require a signature by this Ed25519 public key (keygen's PATH.pub)")
+    p.add_argument(
+        "--public-key",
+        metavar="PEM",
+        type=Path,
+        help="require a signature by this Ed25519 public key (keygen's PATH.pub)",
+    )
     p.set_defaults(func=run_verify)
 
     p = subparsers.add_parser(
-        "publish", help="upload a sealed pack to S3 with Object Lock (compliance mode)",
+        "publish",
+        help="upload a sealed pack to S3 with Object Lock (compliance mode)",
         description="Verifies the pack, uploads every file with compliance-mode retention, "
-                    "re-reads each and compares digests. AWS credentials come from the usual "
-                    "AWS environment variables or config files.")
+        "re-reads each and compares digests. AWS credentials come from the usual "
+        "AWS environment variables or config files.",
+    )
     p.add_argument("pack_dir", metavar="PACK_DIR", type=Path)
     p.add_argument("--s3-uri", required=True, metavar="s3://BUCKET/PREFIX")
-    p.add_argument("--retain-days", type=int, default=DEFAULT_RETAIN_DAYS, metavar="N",
-                   help=f"keep each object locked for N days (default {DEFAULT_RETAIN_DAYS})")
-    p.add_argument("--endpoint-url", metavar="URL",
-                   help="an S3-compatible endpoint instead of AWS")
+    p.add_argument(
+        "--retain-days",
+        type=int,
+        default=DEFAULT_RETAIN_DAYS,
+        metavar="N",
+        help=f"keep each object locked for N days (default {DEFAULT_RETAIN_DAYS})",
+    )
+    p.add_argument("--endpoint-url", metavar="URL", help="an S3-compatible endpoint instead of AWS")
     p.set_defaults(func=run_publish)
 
     p = subparsers.add_parser(
-        "keygen", help="create an Ed25519 key pair for signing packs",
+        "keygen",
+        help="create an Ed25519 key pair for signing packs",
         description="Writes the private key to PATH (mode 0600) and the public key to "
-                    "PATH.pub; point params signing.key at PATH and give auditors PATH.pub.")
+        "PATH.pub; point params signing.key at PATH and give auditors PATH.pub.",
+    )
     p.add_argument("--out", required=True, metavar="PATH", type=Path)
     p.set_defaults(func=run_keygen)
 
@@ -47,8 +61,11 @@ def run_verify(args: argparse.Namespace) -> int:
 
     key = load_public_key(args.public_key) if args.public_key else None
     report = verify_pack(args.pack_dir, key)
-    for label, paths in (("missing", report.missing), ("added", report.added),
-                         ("changed", report.changed)):
+    for label, paths in (
+        ("missing", report.missing),
+        ("added", report.added),
+        ("changed", report.changed),
+    ):
         for path in paths:
             print(f"{label}: {path}")
     for problem in report.problems:
@@ -60,8 +77,7 @@ def run_verify(args: argparse.Namespace) -> int:
     else:
         print("signature: absent (the pack is not signed)")
     if report.ok:
-        print(f"OK: {report.files_checked} files intact, content digest "
-              f"{report.content_digest}")
+        print(f"OK: {report.files_checked} files intact, content digest {report.content_digest}")
         return 0
     print(f"FAILED: {args.pack_dir} does not match its manifest")
     return 1
@@ -72,10 +88,12 @@ def run_publish(args: argparse.Namespace) -> int:
     from gcevidence.pack.publish import publish_pack
 
     summary = publish_pack(args.pack_dir, args.s3_uri, args.retain_days, args.endpoint_url)
-    print(f"published s3://{summary.bucket}/{summary.prefix}: {summary.uploaded} uploaded, "
-          f"{summary.skipped} already there, {summary.bytes} bytes, locked in compliance "
-          f"mode until {summary.retain_until:%Y-%m-%dT%H:%M:%SZ}; every object re-read "
-          "and its sha256 matched")
+    print(
+        f"published s3://{summary.bucket}/{summary.prefix}: {summary.uploaded} uploaded, "
+        f"{summary.skipped} already there, {summary.bytes} bytes, locked in compliance "
+        f"mode until {summary.retain_until:%Y-%m-%dT%H:%M:%SZ}; every object re-read "
+        "and its sha256 matched"
+    )
     return 0
 
 
@@ -85,7 +103,8 @@ def run_keygen(args: argparse.Namespace) -> int:
 
     private, public, key_id = keygen(args.out)
     print(f"private key: {private} (keep it secret; params: signing: {{key: {private}}})")
-    print(f"public key:  {public} (give it to auditors: gcevidence verify PACK "
-          f"--public-key {public})")
+    print(
+        f"public key:  {public} (give it to auditors: gcevidence verify PACK --public-key {public})"
+    )
     print(f"key id:      {key_id}")
     return 0

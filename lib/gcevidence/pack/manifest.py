@@ -35,8 +35,16 @@ UNLISTED = frozenset({MANIFEST, SIGNATURE})
 NOT_IN_DIGEST = UNLISTED | {INDEX}
 
 # Dependencies whose versions change what a pack looks like; recorded for reproducibility.
-DEPENDENCIES = ("papermill", "nbconvert", "nbclient", "pandas", "matplotlib", "requests",
-                "cryptography", "pyyaml")
+DEPENDENCIES = (
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "pandas",
+    "matplotlib",
+    "requests",
+    "cryptography",
+    "pyyaml",
+)
 _CHUNK = 1 << 20
 
 
@@ -84,8 +92,10 @@ def list_entries(root: Path, exclude: Iterable[str] = UNLISTED) -> list[FileEntr
         if rel in skip:
             continue
         if path.is_symlink() or not path.is_file():
-            raise PackError(f"{path}: a pack may contain only regular files, not links or "
-                            "devices; write the file itself into the pack folder")
+            raise PackError(
+                f"{path}: a pack may contain only regular files, not links or "
+                "devices; write the file itself into the pack folder"
+            )
         sha, size = hash_file(path)
         entries.append(FileEntry(rel, sha, size))
     return sorted(entries, key=lambda e: e.path)
@@ -93,8 +103,9 @@ def list_entries(root: Path, exclude: Iterable[str] = UNLISTED) -> list[FileEntr
 
 def content_digest(entries: Iterable[FileEntry]) -> str:
     """sha256 over the sorted "<sha256> <size> <path>" lines of every file except index.html."""
-    lines = sorted((e.path, f"{e.sha256} {e.size} {e.path}\n") for e in entries
-                   if e.path not in NOT_IN_DIGEST)
+    lines = sorted(
+        (e.path, f"{e.sha256} {e.size} {e.path}\n") for e in entries if e.path not in NOT_IN_DIGEST
+    )
     digest = hashlib.sha256()
     for _, line in lines:
         digest.update(line.encode("utf-8"))
@@ -130,8 +141,9 @@ def _plain(value: Any) -> Any:
 def canonical_json(obj: Any) -> bytes:
     """Canonical UTF-8 JSON bytes: sorted keys, two-space indent, trailing newline."""
     try:
-        text = json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2,
-                          allow_nan=False, default=_plain)
+        text = json.dumps(
+            obj, sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False, default=_plain
+        )
     except (TypeError, ValueError) as exc:
         raise PackError(f"manifest metadata cannot be written as JSON: {exc}") from exc
     return (text + "\n").encode("utf-8")
@@ -148,21 +160,41 @@ def dependency_versions() -> dict[str, str]:
     return versions
 
 
-def run_metadata(*, generated_at: dt.datetime, org: dict[str, Any], region: str | None,
-                 api_base_url: str | None, client_id: str, params_digest: str, baseline: str,
-                 thresholds: dict[str, Any], period: dict[str, Any], run_id: str,
-                 **extra: Any) -> dict[str, Any]:
+def run_metadata(
+    *,
+    generated_at: dt.datetime,
+    org: dict[str, Any],
+    region: str | None,
+    api_base_url: str | None,
+    client_id: str,
+    params_digest: str,
+    baseline: str,
+    thresholds: dict[str, Any],
+    period: dict[str, Any],
+    run_id: str,
+    **extra: Any,
+) -> dict[str, Any]:
     """The run metadata a manifest records; callers may add more keys through `extra`."""
     return {
-        "run_id": run_id, "generated_at": generated_at, "org": org, "region": region,
-        "api_base_url": api_base_url, "client_id": client_id, "params_digest": params_digest,
-        "baseline": baseline, "thresholds": thresholds, "period": period,
-        "tool_version": __version__, "dependencies": dependency_versions(), **extra,
+        "run_id": run_id,
+        "generated_at": generated_at,
+        "org": org,
+        "region": region,
+        "api_base_url": api_base_url,
+        "client_id": client_id,
+        "params_digest": params_digest,
+        "baseline": baseline,
+        "thresholds": thresholds,
+        "period": period,
+        "tool_version": __version__,
+        "dependencies": dependency_versions(),
+        **extra,
     }
 
 
-def build_manifest(entries: list[FileEntry], metadata: dict[str, Any],
-                   signing: dict[str, str] | None = None) -> dict[str, Any]:
+def build_manifest(
+    entries: list[FileEntry], metadata: dict[str, Any], signing: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The manifest document for the given file entries and metadata."""
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -186,9 +218,13 @@ def parse_manifest(data: bytes) -> dict[str, Any]:
         raise ValueError("files is not a list")
     seen = set()
     for row in files:
-        if (not isinstance(row, dict) or not safe_relative_path(row.get("path"))
-                or not isinstance(row.get("sha256"), str)
-                or not isinstance(row.get("size"), int) or isinstance(row.get("size"), bool)):
+        if (
+            not isinstance(row, dict)
+            or not safe_relative_path(row.get("path"))
+            or not isinstance(row.get("sha256"), str)
+            or not isinstance(row.get("size"), int)
+            or isinstance(row.get("size"), bool)
+        ):
             raise ValueError(f"bad file entry {row!r:.120}")
         if row["path"] in seen or row["path"] in UNLISTED:
             raise ValueError(f"file entry {row['path']!r} repeated or not allowed")

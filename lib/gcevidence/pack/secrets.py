@@ -37,8 +37,8 @@ def _base64_cores(data: bytes) -> Iterator[bytes]:
     """The base64 characters that depend only on `data`, for each of the 3 byte alignments."""
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + data)
-        first = -(-8 * offset // 6)                 # first char whose 6 bits are all data
-        last = (8 * (offset + len(data))) // 6      # chars ending within the data bits
+        first = -(-8 * offset // 6)  # first char whose 6 bits are all data
+        last = (8 * (offset + len(data))) // 6  # chars ending within the data bits
         yield encoded[first:last]
 
 
@@ -49,12 +49,15 @@ def secret_forms(secret: str) -> list[tuple[str, bytes]]:
     for core in _base64_cores(raw):
         forms.append(("base64", core))
         forms.append(("base64url", core.replace(b"+", b"-").replace(b"/", b"_")))
-    for name, text in (("url-encoded", urllib.parse.quote(secret, safe="")),
-                       ("url-encoded", urllib.parse.quote_plus(secret)),
-                       ("json-escaped", json.dumps(secret)[1:-1]),
-                       ("json-escaped", json.dumps(secret, ensure_ascii=False)[1:-1]),
-                       ("html-escaped", html.escape(secret)),
-                       ("hex", raw.hex()), ("hex", raw.hex().upper())):
+    for name, text in (
+        ("url-encoded", urllib.parse.quote(secret, safe="")),
+        ("url-encoded", urllib.parse.quote_plus(secret)),
+        ("json-escaped", json.dumps(secret)[1:-1]),
+        ("json-escaped", json.dumps(secret, ensure_ascii=False)[1:-1]),
+        ("html-escaped", html.escape(secret)),
+        ("hex", raw.hex()),
+        ("hex", raw.hex().upper()),
+    ):
         forms.append((name, text.encode("utf-8")))
     forms.append(("utf-16", secret.encode("utf-16-le")))
     forms.append(("utf-16", secret.encode("utf-16-be")))
@@ -83,8 +86,9 @@ def _scan_bytes(data: bytes, patterns: list[tuple[int, str, bytes]]) -> set[tupl
     return {(index, form) for index, form, pattern in patterns if pattern in data}
 
 
-def _containers(path: Path, patterns: list[tuple[int, str, bytes]]
-                ) -> Iterator[tuple[str, set[tuple[int, str]]]]:
+def _containers(
+    path: Path, patterns: list[tuple[int, str, bytes]]
+) -> Iterator[tuple[str, set[tuple[int, str]]]]:
     """Matches inside zip members and compressed PDF streams, labelled by where they were."""
     with open(path, "rb") as fh:
         magic = fh.read(5)
@@ -111,8 +115,9 @@ def scan_for_secrets(pack_dir: str | Path, secrets: Iterable[str]) -> list[str]:
     values = [s for s in secrets if s]
     if not values:
         return []
-    patterns = [(i, form, pattern) for i, s in enumerate(values) for form, pattern in
-                secret_forms(s)]
+    patterns = [
+        (i, form, pattern) for i, s in enumerate(values) for form, pattern in secret_forms(s)
+    ]
     hits: set[str] = set()
 
     def report(where: str, found: set[tuple[int, str]]) -> None:

@@ -46,9 +46,14 @@ def _private_from_pem(data: bytes, source: str, field: str, shown: str) -> Ed255
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError as exc:  # the PEM is encrypted
-        raise InputError(source, field, shown, "is a passphrase-protected key, which is not "
-                         "supported", "store an unencrypted key with restricted permissions "
-                         "or in a secret manager exposed through signing.key_env") from exc
+        raise InputError(
+            source,
+            field,
+            shown,
+            "is a passphrase-protected key, which is not supported",
+            "store an unencrypted key with restricted permissions "
+            "or in a secret manager exposed through signing.key_env",
+        ) from exc
     except (ValueError, binascii.Error) as exc:
         raise InputError(source, field, shown, "is not a PEM private key", _KEYGEN_FIX) from exc
     if not isinstance(key, Ed25519PrivateKey):
@@ -56,29 +61,40 @@ def _private_from_pem(data: bytes, source: str, field: str, shown: str) -> Ed255
     return key
 
 
-def load_signing_key(config: SigningConfig, env: Mapping[str, str] | None = None,
-                     source: str = "params") -> Ed25519PrivateKey | None:
+def load_signing_key(
+    config: SigningConfig, env: Mapping[str, str] | None = None, source: str = "params"
+) -> Ed25519PrivateKey | None:
     """The private key named by params `signing` (a PEM path or an env var), or None."""
     env = os.environ if env is None else env
     if config.key and config.key_env:
-        raise InputError(source, "signing", {"key": str(config.key), "key_env": config.key_env},
-                         "sets both key and key_env", "keep only one of them")
+        raise InputError(
+            source,
+            "signing",
+            {"key": str(config.key), "key_env": config.key_env},
+            "sets both key and key_env",
+            "keep only one of them",
+        )
     if config.key:
         path = Path(config.key)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(source, "signing.key", str(path),
-                             f"cannot be read ({exc.strerror})", _KEYGEN_FIX) from exc
+            raise InputError(
+                source, "signing.key", str(path), f"cannot be read ({exc.strerror})", _KEYGEN_FIX
+            ) from exc
         if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             log.warning("signing key %s is readable by other users; chmod 600 it", path)
         return _private_from_pem(data, source, "signing.key", str(path))
     if config.key_env:
         pem = env.get(config.key_env, "")
         if not pem.strip():
-            raise InputError(source, "signing.key_env", config.key_env,
-                             "names an environment variable that is not set or empty",
-                             f"export {config.key_env} with the PEM text of the private key")
+            raise InputError(
+                source,
+                "signing.key_env",
+                config.key_env,
+                "names an environment variable that is not set or empty",
+                f"export {config.key_env} with the PEM text of the private key",
+            )
         # The value is never shown: it is the key itself.
         return _private_from_pem(pem.encode("utf-8"), source, "signing.key_env", config.key_env)
     return None
@@ -89,15 +105,29 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
     except OSError as exc:
-        raise InputError(str(path), "--public-key", str(path),
-                         f"cannot be read ({exc.strerror})", "pass the .pub file keygen wrote"
-                         ) from exc
+        raise InputError(
+            str(path),
+            "--public-key",
+            str(path),
+            f"cannot be read ({exc.strerror})",
+            "pass the .pub file keygen wrote",
+        ) from exc
     except (ValueError, binascii.Error) as exc:
-        raise InputError(str(path), "--public-key", str(path), "is not a PEM public key",
-                         "pass the .pub file keygen wrote") from exc
+        raise InputError(
+            str(path),
+            "--public-key",
+            str(path),
+            "is not a PEM public key",
+            "pass the .pub file keygen wrote",
+        ) from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise InputError(str(path), "--public-key", str(path), "is not an Ed25519 key",
-                         "pass the .pub file keygen wrote")
+        raise InputError(
+            str(path),
+            "--public-key",
+            str(path),
+            "is not an Ed25519 key",
+            "pass the .pub file keygen wrote",
+        )
     return key
 
 
@@ -107,14 +137,16 @@ def keygen(out: Path) -> tuple[Path, Path, str]:
     pub = out.with_name(out.name + ".pub")
     for path in (out, pub):
         if path.exists():
-            raise UsageError(f"{path} already exists; keygen never overwrites a key, "
-                             "choose another --out")
+            raise UsageError(
+                f"{path} already exists; keygen never overwrites a key, choose another --out"
+            )
     key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     try:
         # O_EXCL and the mode at creation: the key is never readable by others, not even briefly.
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -122,8 +154,9 @@ def keygen(out: Path) -> tuple[Path, Path, str]:
             fh.write(private_pem)
         pub.write_bytes(public_pem)
     except OSError as exc:
-        raise UsageError(f"cannot write {exc.filename or out} ({exc.strerror}); "
-                         "choose a writable --out") from exc
+        raise UsageError(
+            f"cannot write {exc.filename or out} ({exc.strerror}); choose a writable --out"
+        ) from exc
     return out, pub, key_id(key.public_key())
 
 
@@ -140,8 +173,9 @@ def sign_manifest(manifest_bytes: bytes, key: Ed25519PrivateKey) -> bytes:
         "algorithm": ALGORITHM,
         "signed_file": "manifest.json",
         "key_id": key_id(public),
-        "public_key": base64.b64encode(public.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode("ascii"),
+        "public_key": base64.b64encode(
+            public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        ).decode("ascii"),
         "signature": base64.b64encode(key.sign(manifest_bytes)).decode("ascii"),
     }
     return (json.dumps(doc, sort_keys=True, indent=2) + "\n").encode("utf-8")
@@ -156,15 +190,17 @@ class SignatureCheck:
     problem: str = ""
 
 
-def check_signature(manifest_bytes: bytes, sig_bytes: bytes,
-                    public_key: Ed25519PublicKey | None = None) -> SignatureCheck:
+def check_signature(
+    manifest_bytes: bytes, sig_bytes: bytes, public_key: Ed25519PublicKey | None = None
+) -> SignatureCheck:
     """Check manifest.sig against manifest.json, with the given key or else the embedded one."""
     try:
         doc = json.loads(sig_bytes.decode("utf-8"))
         if doc.get("schema") != SIG_SCHEMA or doc.get("algorithm") != ALGORITHM:
             return SignatureCheck("invalid", problem="manifest.sig is not an Ed25519 signature")
-        embedded = Ed25519PublicKey.from_public_bytes(base64.b64decode(doc["public_key"],
-                                                                       validate=True))
+        embedded = Ed25519PublicKey.from_public_bytes(
+            base64.b64decode(doc["public_key"], validate=True)
+        )
         signature = base64.b64decode(doc["signature"], validate=True)
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         return SignatureCheck("invalid", problem="manifest.sig cannot be read")
@@ -172,8 +208,9 @@ def check_signature(manifest_bytes: bytes, sig_bytes: bytes,
     if doc.get("key_id") != signer:
         return SignatureCheck("invalid", signer, "manifest.sig key_id does not match its key")
     if public_key is not None and key_id(public_key) != signer:
-        return SignatureCheck("invalid", signer,
-                              f"signed by {signer}, not by the expected key {key_id(public_key)}")
+        return SignatureCheck(
+            "invalid", signer, f"signed by {signer}, not by the expected key {key_id(public_key)}"
+        )
     try:
         embedded.verify(signature, manifest_bytes)
     except InvalidSignature:

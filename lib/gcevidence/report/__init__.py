@@ -24,8 +24,19 @@ from gcevidence.report.sections import (
 )
 
 __all__ = [
-    "RunContext", "open_run", "show_scope", "show_population", "show_thresholds", "show_finding",
-    "show_findings_summary", "show_history", "show_status_matrix", "show_datasets",
-    "chart_privileged_holders", "chart_role_grants", "chart_audit_events_per_day",
-    "chart_deprovision_delay", "chart_key_age",
+    "RunContext",
+    "open_run",
+    "show_scope",
+    "show_population",
+    "show_thresholds",
+    "show_finding",
+    "show_findings_summary",
+    "show_history",
+    "show_status_matrix",
+    "show_datasets",
+    "chart_privileged_holders",
+    "chart_role_grants",
+    "chart_audit_events_per_day",
+    "chart_deprovision_delay",
+    "chart_key_age",
 ]

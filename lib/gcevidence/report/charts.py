@@ -39,9 +39,11 @@ def figure_html(fig: plt.Figure, caption: str) -> str:
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'<figure class="gce-chart"><img alt="{esc(caption)}" '
-            f'src="data:image/png;base64,{data}"/><figcaption>{esc(caption)}</figcaption>'
-            "</figure>")
+    return (
+        f'<figure class="gce-chart"><img alt="{esc(caption)}" '
+        f'src="data:image/png;base64,{data}"/><figcaption>{esc(caption)}</figcaption>'
+        "</figure>"
+    )
 
 
 def no_data(what: str, why: str) -> HTML:
@@ -67,40 +69,61 @@ def _chart(draw: Callable[[], tuple[plt.Figure, str]]) -> HTML:
 
 # --- access control -------------------------------------------------------------------------
 
+
 def privileged_holders(ctx: RunContext) -> pd.DataFrame:
     """Distinct active holders (direct user grants) per privileged role and holder's division."""
     grants, users = _table(ctx, "role_grants"), _table(ctx, "users")
     roles = set(ctx.params.privileged_roles)
     if grants is None or users is None or not roles:
         return pd.DataFrame(columns=["role_name", "division_name", "holders"])
-    direct = grants[grants["role_name"].isin(roles)
-                    & grants["subject_type"].isin(["PC_USER", "user", ""])]
+    direct = grants[
+        grants["role_name"].isin(roles) & grants["subject_type"].isin(["PC_USER", "user", ""])
+    ]
     active = users[users["state"] == "active"][["id", "division_name"]]
-    held = direct[["role_name", "subject_id"]].drop_duplicates().merge(
-        active, left_on="subject_id", right_on="id")
+    held = (
+        direct[["role_name", "subject_id"]]
+        .drop_duplicates()
+        .merge(active, left_on="subject_id", right_on="id")
+    )
     division = held["division_name"].where(held["division_name"] != "", "(no division)")
-    return (held.assign(division_name=division)
-            .groupby(["role_name", "division_name"])["subject_id"].nunique()
-            .rename("holders").reset_index())
+    return (
+        held.assign(division_name=division)
+        .groupby(["role_name", "division_name"])["subject_id"]
+        .nunique()
+        .rename("holders")
+        .reset_index()
+    )
 
 
 def chart_privileged_holders(ctx: RunContext) -> HTML:
     """Holders of each privileged role, stacked by division, against the role's max_holders."""
     data = privileged_holders(ctx)
     if data.empty:
-        return no_data("privileged role holders",
-                       "no privileged roles configured or role grants not available")
+        return no_data(
+            "privileged role holders", "no privileged roles configured or role grants not available"
+        )
 
     def draw():
-        pivot = data.pivot_table(index="role_name", columns="division_name", values="holders",
-                                 aggfunc="sum", fill_value=0)
+        pivot = data.pivot_table(
+            index="role_name",
+            columns="division_name",
+            values="holders",
+            aggfunc="sum",
+            fill_value=0,
+        )
         pivot = pivot.loc[sorted(pivot.index, key=str)]
         fig, ax = plt.subplots(figsize=(9, 0.6 * len(pivot) + 1.8))
         left = pd.Series(0, index=pivot.index)
         for i, division in enumerate(pivot.columns):
-            ax.barh([label(r) for r in pivot.index], pivot[division], left=left,
-                    label=label(division, 30), hatch=HATCHES[i % len(HATCHES)],
-                    edgecolor="black", color=plt.cm.Greys(0.25 + 0.5 * (i % 4) / 3))
+            ax.barh(
+                [label(r) for r in pivot.index],
+                pivot[division],
+                left=left,
+                label=label(division, 30),
+                hatch=HATCHES[i % len(HATCHES)],
+                edgecolor="black",
+                color=plt.cm.Greys(0.25 + 0.5 * (i % 4) / 3),
+            )
             left = left + pivot[division]
         for i, role in enumerate(pivot.index):
             pol = ctx.params.privileged_roles.get(role)
@@ -113,11 +136,14 @@ def chart_privileged_holders(ctx: RunContext) -> HTML:
         ax.invert_yaxis()
         totals = ", ".join(f"{r}: {int(n)}" for r, n in left.items())
         return fig, f"Distinct active holders per privileged role ({totals}), by division."
+
     fig, caption = draw()
     scope = grant_scope(ctx)
-    table_markup = table(("privileged role", "division the grant applies to", "active holders"),
-                         scope.itertuples(index=False),
-                         caption="Where each privileged role applies (a holder may have several)")
+    table_markup = table(
+        ("privileged role", "division the grant applies to", "active holders"),
+        scope.itertuples(index=False),
+        caption="Where each privileged role applies (a holder may have several)",
+    )
     return _display(figure_html(fig, caption) + table_markup)
 
 
@@ -127,12 +153,18 @@ def grant_scope(ctx: RunContext) -> pd.DataFrame:
     if grants is None or users is None:
         return pd.DataFrame(columns=["role_name", "division_name", "holders"])
     active = set(users.loc[users["state"] == "active", "id"])
-    chosen = grants[grants["role_name"].isin(set(ctx.params.privileged_roles))
-                    & grants["subject_id"].isin(active)]
+    chosen = grants[
+        grants["role_name"].isin(set(ctx.params.privileged_roles))
+        & grants["subject_id"].isin(active)
+    ]
     division = chosen["division_name"].where(chosen["division_name"] != "", chosen["division_id"])
-    return (chosen.assign(division_name=division)
-            .groupby(["role_name", "division_name"])["subject_id"].nunique()
-            .rename("holders").reset_index())
+    return (
+        chosen.assign(division_name=division)
+        .groupby(["role_name", "division_name"])["subject_id"]
+        .nunique()
+        .rename("holders")
+        .reset_index()
+    )
 
 
 def grant_events(ctx: RunContext) -> pd.DataFrame:
@@ -140,16 +172,19 @@ def grant_events(ctx: RunContext) -> pd.DataFrame:
     if events is None:
         return pd.DataFrame(columns=["day", "action"])
     chosen = events[events["action"].isin(GRANT_ACTIONS)]
-    return pd.DataFrame({"day": _dates(chosen["event_date"]).dt.floor("D"),
-                         "action": chosen["action"]}).dropna()
+    return pd.DataFrame(
+        {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
+    ).dropna()
 
 
 def chart_role_grants(ctx: RunContext) -> HTML:
     """Role grants (MemberAdd) and removals (MemberRemove) per week over the period."""
     data = grant_events(ctx)
     if data.empty:
-        return no_data("role grants over time",
-                       "no MemberAdd/MemberRemove audit events in the period, or no audit trail")
+        return no_data(
+            "role grants over time",
+            "no MemberAdd/MemberRemove audit events in the period, or no audit trail",
+        )
 
     def draw():
         weeks = data.assign(week=data["day"].dt.tz_localize(None).dt.to_period("W").dt.start_time)
@@ -158,17 +193,33 @@ def chart_role_grants(ctx: RunContext) -> HTML:
             if a not in counts:
                 counts[a] = 0
         fig, ax = plt.subplots(figsize=(9, 3.6))
-        ax.bar(counts.index, counts["MemberAdd"], width=5, color="0.35", edgecolor="black",
-               label="granted (MemberAdd)")
-        ax.bar(counts.index, -counts["MemberRemove"], width=5, color="white", hatch="//",
-               edgecolor="black", label="removed (MemberRemove)")
+        ax.bar(
+            counts.index,
+            counts["MemberAdd"],
+            width=5,
+            color="0.35",
+            edgecolor="black",
+            label="granted (MemberAdd)",
+        )
+        ax.bar(
+            counts.index,
+            -counts["MemberRemove"],
+            width=5,
+            color="white",
+            hatch="//",
+            edgecolor="black",
+            label="removed (MemberRemove)",
+        )
         ax.axhline(0, color="black", lw=0.8)
         ax.set_ylabel("role changes per week")
         ax.set_title("Role grants and removals over time (PeoplePermissions audit events)")
         ax.legend(fontsize=8)
         fig.autofmt_xdate()
-        return fig, (f"{int(counts['MemberAdd'].sum())} grants and "
-                     f"{int(counts['MemberRemove'].sum())} removals in the period, per week.")
+        return fig, (
+            f"{int(counts['MemberAdd'].sum())} grants and "
+            f"{int(counts['MemberRemove'].sum())} removals in the period, per week."
+        )
+
     return _chart(draw)
 
 
@@ -186,21 +237,33 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
     # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
-    deactivated = ((events["action"] == "Update")
-                   & events["property_changes"].str.contains("state", na=False)
-                   & events["property_changes"].str.contains("inactive", na=False))
-    removal = events[(events["entity_type"] == "User")
-                     & (events["action"].isin(DEPROVISION_ACTIONS) | deactivated)]
-    first = (removal.assign(at=_dates(removal["event_date"])).dropna(subset=["at"])
-             .groupby("entity_id")["at"].min())
+    deactivated = (
+        (events["action"] == "Update")
+        & events["property_changes"].str.contains("state", na=False)
+        & events["property_changes"].str.contains("inactive", na=False)
+    )
+    removal = events[
+        (events["entity_type"] == "User")
+        & (events["action"].isin(DEPROVISION_ACTIONS) | deactivated)
+    ]
+    first = (
+        removal.assign(at=_dates(removal["event_date"]))
+        .dropna(subset=["at"])
+        .groupby("entity_id")["at"]
+        .min()
+    )
     rows = []
     for _, person in gone.iterrows():
         user_id = by_email.get(person["email"].lower())
         if user_id is None or user_id not in first.index:
             continue
         ended = pd.Timestamp(person["termination_date"], tz="UTC")
-        rows.append({"email": person["email"],
-                     "hours": max(0.0, (first[user_id] - ended).total_seconds() / 3600)})
+        rows.append(
+            {
+                "email": person["email"],
+                "hours": max(0.0, (first[user_id] - ended).total_seconds() / 3600),
+            }
+        )
     return pd.DataFrame(rows, columns=["email", "hours"])
 
 
@@ -208,9 +271,11 @@ def chart_deprovision_delay(ctx: RunContext) -> HTML:
     """Distribution of de-provisioning delays against the allowed delay."""
     data = deprovision_delays(ctx)
     if data.empty:
-        return no_data("de-provisioning delay",
-                       "no terminated person with a deactivation or deletion event in the audit "
-                       "trail (needs the HR roster and the audit events)")
+        return no_data(
+            "de-provisioning delay",
+            "no terminated person with a deactivation or deletion event in the audit "
+            "trail (needs the HR roster and the audit events)",
+        )
     limit = ctx.threshold("deprovision_hours")
 
     def draw():
@@ -218,19 +283,22 @@ def chart_deprovision_delay(ctx: RunContext) -> HTML:
         ax.hist(data["hours"], bins=min(30, max(5, len(data))), color="0.6", edgecolor="black")
         late = 0
         if limit is not None:
-            ax.axvline(float(limit), color="red", ls="--", lw=2,
-                       label=f"allowed delay: {limit} h")
+            ax.axvline(float(limit), color="red", ls="--", lw=2, label=f"allowed delay: {limit} h")
             late = int((data["hours"] > float(limit)).sum())
             ax.legend(fontsize=8)
         ax.set_xlabel("hours from HR termination date to deactivation/deletion")
         ax.set_ylabel("people")
         ax.set_title("De-provisioning delay")
-        return fig, (f"{len(data)} terminated people de-provisioned in the audit trail; "
-                     f"{late} later than the allowed delay.")
+        return fig, (
+            f"{len(data)} terminated people de-provisioned in the audit trail; "
+            f"{late} later than the allowed delay."
+        )
+
     return _chart(draw)
 
 
 # --- logging and monitoring -----------------------------------------------------------------
+
 
 def events_per_day(ctx: RunContext) -> pd.DataFrame:
     """Audit events per day (rows: every day of the period) and service (columns)."""
@@ -240,8 +308,13 @@ def events_per_day(ctx: RunContext) -> pd.DataFrame:
     if events is None:
         return pd.DataFrame(index=days)
     day = _dates(events["event_date"]).dt.tz_localize(None).dt.floor("D")
-    counts = (pd.DataFrame({"day": day, "service": events["service_name"]}).dropna()
-              .groupby(["day", "service"]).size().unstack(fill_value=0))
+    counts = (
+        pd.DataFrame({"day": day, "service": events["service_name"]})
+        .dropna()
+        .groupby(["day", "service"])
+        .size()
+        .unstack(fill_value=0)
+    )
     return counts.reindex(days, fill_value=0)
 
 
@@ -258,28 +331,52 @@ def chart_audit_events_per_day(ctx: RunContext) -> HTML:
         bottom = pd.Series(0, index=data.index)
         top_services = list(data.sum().sort_values(ascending=False).index)
         for i, service in enumerate(top_services):
-            ax.bar(data.index, data[service], bottom=bottom, width=0.9,
-                   color=plt.cm.Greys(0.2 + 0.6 * (i % 5) / 4), edgecolor="black", lw=0.2,
-                   hatch=HATCHES[i % len(HATCHES)], label=label(service, 25))
+            ax.bar(
+                data.index,
+                data[service],
+                bottom=bottom,
+                width=0.9,
+                color=plt.cm.Greys(0.2 + 0.6 * (i % 5) / 4),
+                edgecolor="black",
+                lw=0.2,
+                hatch=HATCHES[i % len(HATCHES)],
+                label=label(service, 25),
+            )
             bottom = bottom + data[service]
         for n, day in enumerate(gaps):
-            ax.axvspan(day - pd.Timedelta(hours=12), day + pd.Timedelta(hours=12),
-                       color="red", alpha=0.35, label="day without events" if n == 0 else None)
+            ax.axvspan(
+                day - pd.Timedelta(hours=12),
+                day + pd.Timedelta(hours=12),
+                color="red",
+                alpha=0.35,
+                label="day without events" if n == 0 else None,
+            )
         for day in gaps[:15]:
-            ax.annotate(f"no events {day:%m-%d}", (day, max(1, float(totals.max())) * 1.1),
-                        rotation=90, ha="center", va="top", fontsize=7, color="darkred")
+            ax.annotate(
+                f"no events {day:%m-%d}",
+                (day, max(1, float(totals.max())) * 1.1),
+                rotation=90,
+                ha="center",
+                va="top",
+                fontsize=7,
+                color="darkred",
+            )
         ax.set_ylabel("audit events")
         ax.set_title("Audit events per day by service")
         ax.set_ylim(0, max(1, float(totals.max())) * 1.15)
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
         fig.autofmt_xdate()
-        gap_text = (", ".join(f"{d:%Y-%m-%d}" for d in gaps) if len(gaps) else "none")
-        return fig, (f"{int(totals.sum())} audit events over {len(data)} days; "
-                     f"days without any event: {gap_text}.")
+        gap_text = ", ".join(f"{d:%Y-%m-%d}" for d in gaps) if len(gaps) else "none"
+        return fig, (
+            f"{int(totals.sum())} audit events over {len(data)} days; "
+            f"days without any event: {gap_text}."
+        )
+
     return _chart(draw)
 
 
 # --- cryptography ---------------------------------------------------------------------------
+
 
 def key_ages(ctx: RunContext) -> pd.DataFrame:
     """Age in days of each recording key: the check's own figures when it recorded them."""
@@ -296,8 +393,13 @@ def key_ages(ctx: RunContext) -> pd.DataFrame:
         return pd.DataFrame(columns=["name", "age_days"])
     as_of = pd.Timestamp(ctx.params.period.end, tz="UTC") + pd.Timedelta(days=1)
     created = _dates(keys["create_date"])
-    frame = pd.DataFrame({"name": keys["name"].where(keys["name"] != "", keys["id"]),
-                          "created": created, "age_days": (as_of - created).dt.days})
+    frame = pd.DataFrame(
+        {
+            "name": keys["name"].where(keys["name"] != "", keys["id"]),
+            "created": created,
+            "age_days": (as_of - created).dt.days,
+        }
+    )
     return frame.dropna().sort_values("created")
 
 
@@ -312,17 +414,27 @@ def chart_key_age(ctx: RunContext) -> HTML:
     def draw():
         fig, ax = plt.subplots(figsize=(9, 0.35 * len(shown) + 1.8))
         over = shown["age_days"] > float(limit) if limit is not None else shown["age_days"] < 0
-        names = [label(f"created {c:%Y-%m-%d}: {str(n)[:18]}", 45)
-                 for n, c in zip(shown["name"], shown["created"], strict=True)]
-        ax.barh(names, shown["age_days"], color=["0.3" if o else "0.75" for o in over],
-                edgecolor="black")
+        names = [
+            label(f"created {c:%Y-%m-%d}: {str(n)[:18]}", 45)
+            for n, c in zip(shown["name"], shown["created"], strict=True)
+        ]
+        ax.barh(
+            names,
+            shown["age_days"],
+            color=["0.3" if o else "0.75" for o in over],
+            edgecolor="black",
+        )
         if limit is not None:
-            ax.axvline(float(limit), color="red", ls="--", lw=2,
-                       label=f"cryptoperiod: {limit} days")
+            ax.axvline(
+                float(limit), color="red", ls="--", lw=2, label=f"cryptoperiod: {limit} days"
+            )
             ax.legend(fontsize=8, loc="lower right")
         ax.set_xlabel("key age in days at the end of the period (dark: older than cryptoperiod)")
         ax.set_title("Recording key age against the cryptoperiod")
         newest = int(data["age_days"].min())
-        return fig, (f"{len(data)} recording keys (newest {len(shown)} shown); the newest key is "
-                     f"{newest} days old" + (f"; cryptoperiod {limit} days." if limit else "."))
+        return fig, (
+            f"{len(data)} recording keys (newest {len(shown)} shown); the newest key is "
+            f"{newest} days old" + (f"; cryptoperiod {limit} days." if limit else ".")
+        )
+
     return _chart(draw)

@@ -47,12 +47,18 @@ class RunContext:
 def finding_from_dict(doc: dict[str, Any]) -> Finding:
     """The inverse of Finding.to_dict, for findings read back from findings.json."""
     return Finding(
-        check=doc["check"], title=doc.get("title", ""), status=doc["status"],
-        severity=doc.get("severity", ""), controls=doc.get("controls") or {},
+        check=doc["check"],
+        title=doc.get("title", ""),
+        status=doc["status"],
+        severity=doc.get("severity", ""),
+        controls=doc.get("controls") or {},
         population=doc.get("population"),
         exceptions=tuple(ExceptionItem(**e) for e in doc.get("exceptions") or ()),
-        evidence=tuple(doc.get("evidence") or ()), notebook=doc.get("notebook", ""),
-        reason=doc.get("reason", ""), extra=doc.get("extra") or {})
+        evidence=tuple(doc.get("evidence") or ()),
+        notebook=doc.get("notebook", ""),
+        reason=doc.get("reason", ""),
+        extra=doc.get("extra") or {},
+    )
 
 
 def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:
@@ -61,13 +67,17 @@ def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:
     return doc.get("run", {}), [finding_from_dict(f) for f in doc.get("findings", [])]
 
 
-def compute_findings(snapshot: Snapshot, params: Params,
-                     thresholds: dict[str, dict[str, Any]]) -> list[Finding]:
+def compute_findings(
+    snapshot: Snapshot, params: Params, thresholds: dict[str, dict[str, Any]]
+) -> list[Finding]:
     """Run every check over a snapshot (standalone mode; the pipeline does this itself)."""
     from gcevidence.checks import CheckContext, run_checks
 
-    return run_checks(CheckContext(snapshot, params, thresholds, today=params.period.end,
-                                   previous=None, previous_info={}))
+    return run_checks(
+        CheckContext(
+            snapshot, params, thresholds, today=params.period.end, previous=None, previous_info={}
+        )
+    )
 
 
 def standalone_dir(params: Params) -> Path:
@@ -102,17 +112,25 @@ def open_run(run_dir: str | Path | None, params_path: str | Path) -> RunContext:
         raise FileNotFoundError(f"{run_dir} holds no {SNAPSHOT_FILE}: not a run folder")
     snapshot = Snapshot(run_dir)
     thresholds_file = run_dir / THRESHOLDS_FILE
-    thresholds = (json.loads(thresholds_file.read_text(encoding="utf-8"))
-                  if thresholds_file.is_file() else effective_thresholds(params))
+    thresholds = (
+        json.loads(thresholds_file.read_text(encoding="utf-8"))
+        if thresholds_file.is_file()
+        else effective_thresholds(params)
+    )
     if (run_dir / FINDINGS_FILE).is_file():
         run, findings = load_findings(run_dir)
     else:
         findings = compute_findings(snapshot, params, thresholds)
         run = {}
     if not run:
-        run = {"id": run_dir.name, "period": snapshot.meta.get("period", {}),
-               "org": snapshot.meta.get("org", {}), "region": snapshot.meta.get("region"),
-               "client_id": snapshot.meta.get("client_id"), "baseline": params.baseline,
-               "tool_version": snapshot.meta.get("tool_version"),
-               "generated_at": snapshot.meta.get("collected_at")}
+        run = {
+            "id": run_dir.name,
+            "period": snapshot.meta.get("period", {}),
+            "org": snapshot.meta.get("org", {}),
+            "region": snapshot.meta.get("region"),
+            "client_id": snapshot.meta.get("client_id"),
+            "baseline": params.baseline,
+            "tool_version": snapshot.meta.get("tool_version"),
+            "generated_at": snapshot.meta.get("collected_at"),
+        }
     return RunContext(run_dir, params, snapshot, findings, thresholds, run)

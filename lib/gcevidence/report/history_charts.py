@@ -36,13 +36,20 @@ def chart_privileged_trend(holders: pd.DataFrame) -> plt.Figure:
     """A line per privileged role: distinct holders in each pack, oldest first."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
     runs = list(dict.fromkeys(holders["run_id"]))
-    labels = [f"{g[:10]}\n{r}" for r, g in dict.fromkeys(
-        zip(holders["run_id"], holders["generated_at"], strict=True))]
+    labels = [
+        f"{g[:10]}\n{r}"
+        for r, g in dict.fromkeys(zip(holders["run_id"], holders["generated_at"], strict=True))
+    ]
     for i, (role, rows) in enumerate(holders.groupby("role", sort=True)):
         counts = rows.set_index("run_id")["holders"].reindex(runs, fill_value=0)
-        ax.plot(range(len(runs)), counts.tolist(), label=_label(role),
-                linestyle=LINE_STYLES[i % len(LINE_STYLES)], marker=MARKERS[i % len(MARKERS)],
-                color="black" if i % 2 == 0 else "dimgray")
+        ax.plot(
+            range(len(runs)),
+            counts.tolist(),
+            label=_label(role),
+            linestyle=LINE_STYLES[i % len(LINE_STYLES)],
+            marker=MARKERS[i % len(MARKERS)],
+            color="black" if i % 2 == 0 else "dimgray",
+        )
     ax.set_xticks(range(len(runs)), labels, fontsize=8)
     ax.set_ylabel("holders")
     ax.yaxis.get_major_locator().set_params(integer=True)
@@ -58,12 +65,26 @@ def chart_grant_activity(weekly: pd.DataFrame) -> plt.Figure:
     """Role grants and removals per week (Monday start), side by side."""
     fig, ax = plt.subplots(figsize=(8, 3.2))
     x = range(len(weekly))
-    ax.bar([i - 0.2 for i in x], weekly["grants"], width=0.4, label="grants (MemberAdd)",
-           color="white", edgecolor="black", hatch="//")
-    ax.bar([i + 0.2 for i in x], weekly["removals"], width=0.4, label="removals (MemberRemove)",
-           color="gray", edgecolor="black")
-    ax.set_xticks(list(x), [str(w) for w in weekly["week_start"]], rotation=60, fontsize=7,
-                  ha="right")
+    ax.bar(
+        [i - 0.2 for i in x],
+        weekly["grants"],
+        width=0.4,
+        label="grants (MemberAdd)",
+        color="white",
+        edgecolor="black",
+        hatch="//",
+    )
+    ax.bar(
+        [i + 0.2 for i in x],
+        weekly["removals"],
+        width=0.4,
+        label="removals (MemberRemove)",
+        color="gray",
+        edgecolor="black",
+    )
+    ax.set_xticks(
+        list(x), [str(w) for w in weekly["week_start"]], rotation=60, fontsize=7, ha="right"
+    )
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel("events")
     ax.set_title("Role grants and removals per week")
@@ -79,45 +100,66 @@ def figure_html(fig: plt.Figure, caption: str) -> str:
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = html.escape(caption, quote=True)
-    return (f'<figure class="gce-chart"><img alt="{cap}" src="data:image/png;base64,{data}"/>'
-            f"<figcaption>{cap}</figcaption></figure>")
+    return (
+        f'<figure class="gce-chart"><img alt="{cap}" src="data:image/png;base64,{data}"/>'
+        f"<figcaption>{cap}</figcaption></figure>"
+    )
 
 
 def table_html(frame: pd.DataFrame, caption: str = "") -> str:
     """A frame as an HTML table, every header and cell escaped."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{rows}</tbody></table>")
+    return (
+        f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    )
 
 
 def _note(text: str) -> str:
     return f'<p class="gce-note">{html.escape(text)}</p>'
 
 
-def history_html(points: list[history.HistoryPoint], current: Any,
-                 privileged_roles: Collection[str] = ()) -> str:
+def history_html(
+    points: list[history.HistoryPoint], current: Any, privileged_roles: Collection[str] = ()
+) -> str:
     """The whole history section (charts and tables) for points oldest first."""
     parts = ["<h3>History across sealed packs</h3>"]
     if len(points) < 2:
-        parts.append(_note("Only this run exists for this organisation so far: trends start "
-                           "with the next pack."))
+        parts.append(
+            _note(
+                "Only this run exists for this organisation so far: trends start "
+                "with the next pack."
+            )
+        )
     holders = history.privileged_holders(points, privileged_roles)
     if len(holders):
-        parts.append(figure_html(chart_privileged_trend(holders),
-                                 f"Distinct direct holders of each privileged role in "
-                                 f"{len(points)} pack(s)"))
-        wide = holders.pivot_table(index=["run_id", "generated_at"], columns="role",
-                                   values="holders", aggfunc="sum", sort=False).reset_index()
+        parts.append(
+            figure_html(
+                chart_privileged_trend(holders),
+                f"Distinct direct holders of each privileged role in {len(points)} pack(s)",
+            )
+        )
+        wide = holders.pivot_table(
+            index=["run_id", "generated_at"],
+            columns="role",
+            values="holders",
+            aggfunc="sum",
+            sort=False,
+        ).reset_index()
         parts.append(table_html(wide, "Privileged role holders per pack"))
     if current is not None:
         weekly = history.grant_activity_per_week(current)
         if len(weekly):
-            parts.append(figure_html(chart_grant_activity(weekly),
-                                     "PeoplePermissions/Role membership events per week of "
-                                     "the period"))
+            parts.append(
+                figure_html(
+                    chart_grant_activity(weekly),
+                    "PeoplePermissions/Role membership events per week of the period",
+                )
+            )
             parts.append(table_html(weekly, "Grants and removals per week"))
     changes = history.people_changes(points)
     if len(changes):
@@ -136,7 +178,8 @@ def show_history(ctx: Any, out_root: Path | None = None):
     if out_root is None:
         run_dir = Path(ctx.run_dir)
         # inside the pipeline the run folder is the pack being built, next to the sealed ones
-        out_root = run_dir.parent if run_dir.name.startswith(".building-") else (
-            ctx.params.output_dir)
+        out_root = (
+            run_dir.parent if run_dir.name.startswith(".building-") else (ctx.params.output_dir)
+        )
     points = history.history_points(Path(out_root), org_id, ctx.snapshot, current_run_id=run_id)
     return HTML(history_html(points, ctx.snapshot, list(ctx.params.privileged_roles)))

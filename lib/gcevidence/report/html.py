@@ -46,8 +46,13 @@ def status_badge(status: str) -> str:
     return f'<span class="gce-status gce-{esc(status)}">{esc(label)}</span>'
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-          raw_columns: Iterable[int] = (), caption: str = "") -> str:
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    raw_columns: Iterable[int] = (),
+    caption: str = "",
+) -> str:
     """An HTML table; every cell escaped except the columns listed in raw_columns.
 
     raw_columns is for cells this module built itself (status badges, links).
@@ -61,8 +66,10 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     if not body:
         body.append(f'<tr><td colspan="{len(columns)}"><em>none</em></td></tr>')
-    return (f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def definition_list(items: Iterable[tuple[str, Any]]) -> str:

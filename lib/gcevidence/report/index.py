@@ -22,48 +22,85 @@ class NotebookOutput:
 def _finding_rows(findings: list[Finding], rendered: set[str]) -> list[tuple]:
     rows = []
     for f in sorted(findings, key=lambda f: f.check):
-        target = (link(f"{f.notebook}.html#{f.check}", f.check) if f.notebook in rendered
-                  else esc(f.check))
+        target = (
+            link(f"{f.notebook}.html#{f.check}", f.check)
+            if f.notebook in rendered
+            else esc(f.check)
+        )
         evidence = ", ".join(link(p, p) for p in f.evidence) or "-"
-        rows.append((target, status_badge(f.status), esc(f.severity), esc(len(f.exceptions)),
-                     esc(f.reason), evidence))
+        rows.append(
+            (
+                target,
+                status_badge(f.status),
+                esc(f.severity),
+                esc(len(f.exceptions)),
+                esc(f.reason),
+                evidence,
+            )
+        )
     return rows
 
 
-def index_html(*, run: dict[str, Any], params_digest: str, content_digest: str,
-               findings: list[Finding], datasets: list[dict[str, Any]],
-               notebooks: list[NotebookOutput], extra_files: list[str]) -> str:
+def index_html(
+    *,
+    run: dict[str, Any],
+    params_digest: str,
+    content_digest: str,
+    findings: list[Finding],
+    datasets: list[dict[str, Any]],
+    notebooks: list[NotebookOutput],
+    extra_files: list[str],
+) -> str:
     """The landing page: scope, provenance, status matrix, and links to every file."""
     org = run.get("org") or {}
     period = run.get("period") or {}
     counts = Counter(f.status for f in findings)
-    provenance = definition_list([
-        ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
-        ("Region / API", f"{run.get('region') or ''} {run.get('api_base_url') or ''}".strip()),
-        ("Audit period (UTC)", f"{period.get('start', '')} to {period.get('end', '')}"),
-        ("Baseline", run.get("baseline", "")),
-        ("Run id", run.get("id", "")),
-        ("Generated at (UTC)", run.get("generated_at", "")),
-        ("Collected by (OAuth client id)", run.get("client_id", "")),
-        ("Tool version", f"gcevidence {run.get('tool_version', '')}"),
-        ("Params digest", params_digest),
-        ("Content digest (manifest.json)", content_digest),
-    ])
+    provenance = definition_list(
+        [
+            ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
+            ("Region / API", f"{run.get('region') or ''} {run.get('api_base_url') or ''}".strip()),
+            ("Audit period (UTC)", f"{period.get('start', '')} to {period.get('end', '')}"),
+            ("Baseline", run.get("baseline", "")),
+            ("Run id", run.get("id", "")),
+            ("Generated at (UTC)", run.get("generated_at", "")),
+            ("Collected by (OAuth client id)", run.get("client_id", "")),
+            ("Tool version", f"gcevidence {run.get('tool_version', '')}"),
+            ("Params digest", params_digest),
+            ("Content digest (manifest.json)", content_digest),
+        ]
+    )
     rendered = {nb.name for nb in notebooks if f"{nb.name}.html" in nb.files}
-    nb_rows = [(esc(nb.title), " · ".join(link(p, p.rsplit(".", 1)[-1].upper())
-                                          for p in nb.files)) for nb in notebooks]
-    ds_rows = [(esc(d["name"]), link(d["path"], d["path"]) if d.get("path") else "-",
-                esc(d.get("rows")), esc("" if d.get("expected_rows") is None
-                                        else d["expected_rows"]),
-                esc("complete" if d.get("complete") else
-                    "not available" + (f": missing permission {d['missing_permission']}"
-                                       if d.get("missing_permission") else
-                                       f": {d.get('reason', '')}" if d.get("reason") else "")),
-                esc(d.get("requests", 0)))
-               for d in datasets]
+    nb_rows = [
+        (esc(nb.title), " · ".join(link(p, p.rsplit(".", 1)[-1].upper()) for p in nb.files))
+        for nb in notebooks
+    ]
+    ds_rows = [
+        (
+            esc(d["name"]),
+            link(d["path"], d["path"]) if d.get("path") else "-",
+            esc(d.get("rows")),
+            esc("" if d.get("expected_rows") is None else d["expected_rows"]),
+            esc(
+                "complete"
+                if d.get("complete")
+                else "not available"
+                + (
+                    f": missing permission {d['missing_permission']}"
+                    if d.get("missing_permission")
+                    else f": {d.get('reason', '')}"
+                    if d.get("reason")
+                    else ""
+                )
+            ),
+            esc(d.get("requests", 0)),
+        )
+        for d in datasets
+    ]
     title = f"Evidence pack — {org.get('name', '')} — {period.get('end', '')[:10]}"
-    summary = (f"{len(findings)} checks: {counts.get('fail', 0)} fail, "
-               f"{counts.get('not_evaluable', 0)} not evaluable, {counts.get('pass', 0)} pass.")
+    summary = (
+        f"{len(findings)} checks: {counts.get('fail', 0)} fail, "
+        f"{counts.get('not_evaluable', 0)} not evaluable, {counts.get('pass', 0)} pass."
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -82,13 +119,23 @@ PCI DSS 4.0.1. {esc(summary)} Every file of this folder is listed with its SHA-2
 <h2>Working papers</h2>
 {table(("notebook", "files"), nb_rows, raw_columns=(0, 1))}
 <h2>Findings</h2>
-{table(("check", "result", "severity", "exceptions", "reason", "evidence"),
-       _finding_rows(findings, rendered), raw_columns=range(6))}
+{
+        table(
+            ("check", "result", "severity", "exceptions", "reason", "evidence"),
+            _finding_rows(findings, rendered),
+            raw_columns=range(6),
+        )
+    }
 <p>All findings with every exception: {link("findings.json", "findings.json")} ·
 {link("findings.csv", "findings.csv")}</p>
 <h2>Datasets</h2>
-{table(("dataset", "file", "rows", "rows expected", "completeness", "API requests"), ds_rows,
-       raw_columns=range(6))}
+{
+        table(
+            ("dataset", "file", "rows", "rows expected", "completeness", "API requests"),
+            ds_rows,
+            raw_columns=range(6),
+        )
+    }
 <h2>Other files</h2>
 <ul>{"".join(f"<li>{link(p, p)}</li>" for p in extra_files)}</ul>
 </body></html>

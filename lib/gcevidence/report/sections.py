@@ -40,8 +40,11 @@ def show_scope(ctx: RunContext) -> HTML:
     org = run.get("org") or meta.get("org") or {}
     rows = [
         ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
-        ("Region / API", f"{run.get('region') or meta.get('region') or ''} "
-                         f"{run.get('api_base_url') or meta.get('api_base_url') or ''}".strip()),
+        (
+            "Region / API",
+            f"{run.get('region') or meta.get('region') or ''} "
+            f"{run.get('api_base_url') or meta.get('api_base_url') or ''}".strip(),
+        ),
         ("Audit period", _period_text(run.get("period") or meta.get("period"))),
         ("Baseline", run.get("baseline") or ctx.params.baseline),
         ("Run", run.get("id", ctx.run_dir.name)),
@@ -60,8 +63,10 @@ def population_rows(ctx: RunContext, names: Iterable[str]) -> list[tuple]:
         spec = SPECS.get(name)
         if not st.available:
             state = "NOT AVAILABLE: " + (
-                f"missing permission {st.missing_permission}" if st.missing_permission
-                else st.reason or "not collected")
+                f"missing permission {st.missing_permission}"
+                if st.missing_permission
+                else st.reason or "not collected"
+            )
         else:
             state = "complete" if st.complete else "INCOMPLETE"
         expected = "" if st.expected_rows is None else st.expected_rows
@@ -71,8 +76,12 @@ def population_rows(ctx: RunContext, names: Iterable[str]) -> list[tuple]:
 
 def show_population(ctx: RunContext, *names: str) -> HTML:
     """The datasets a section rests on, with rows read against rows the API announced."""
-    return _display(table(("dataset", "source", "rows read", "rows expected", "completeness",
-                           "evidence file"), population_rows(ctx, names)))
+    return _display(
+        table(
+            ("dataset", "source", "rows read", "rows expected", "completeness", "evidence file"),
+            population_rows(ctx, names),
+        )
+    )
 
 
 def show_thresholds(ctx: RunContext, *names: str) -> HTML:
@@ -83,15 +92,22 @@ def show_thresholds(ctx: RunContext, *names: str) -> HTML:
         if entry is None:
             rows.append((name, "unknown", "", ""))
             continue
-        rows.append((name, entry.get("value"), entry.get("source", ""),
-                     "yes (params)" if entry.get("overridden") else "no"))
+        rows.append(
+            (
+                name,
+                entry.get("value"),
+                entry.get("source", ""),
+                "yes (params)" if entry.get("overridden") else "no",
+            )
+        )
     return _display(table(("threshold", "value", "source", "overridden"), rows))
 
 
 def finding_html(f: Finding) -> str:
     """Status, reason, population, controls and EVERY exception of one finding."""
-    controls = "; ".join(f"{label}: {', '.join(f.controls.get(key, [])) or '-'}"
-                         for key, label in FRAMEWORKS)
+    controls = "; ".join(
+        f"{label}: {', '.join(f.controls.get(key, [])) or '-'}" for key, label in FRAMEWORKS
+    )
     facts = [
         ("Result", status_badge(f.status)),
         ("Check", esc(f.check)),
@@ -113,48 +129,78 @@ def finding_html(f: Finding) -> str:
         if has_accepted:
             row.append("; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items())))
         rows.append(row)
-    exceptions = (table(columns, rows, caption=f"All {len(rows)} exceptions") if rows
-                  else '<p class="gce-note">No exceptions.</p>')
-    return (f'<div class="gce-finding gce-{esc(f.status)}" id="{esc(f.check)}">'
-            f"<h4>{esc(f.title or f.check)}</h4>"
-            f'<table class="gce-table">{fact_rows}</table>{exceptions}</div>')
+    exceptions = (
+        table(columns, rows, caption=f"All {len(rows)} exceptions")
+        if rows
+        else '<p class="gce-note">No exceptions.</p>'
+    )
+    return (
+        f'<div class="gce-finding gce-{esc(f.status)}" id="{esc(f.check)}">'
+        f"<h4>{esc(f.title or f.check)}</h4>"
+        f'<table class="gce-table">{fact_rows}</table>{exceptions}</div>'
+    )
 
 
 def show_finding(ctx: RunContext, check: str) -> HTML:
     """One check's result as a working-paper block; says so when the check did not run."""
     f = ctx.finding(check)
     if f is None:
-        return _display(f'<div class="gce-finding gce-not_evaluable"><h4>{esc(check)}</h4>'
-                        f"{status_badge('not_evaluable')} this check produced no result in this "
-                        "run</div>")
+        return _display(
+            f'<div class="gce-finding gce-not_evaluable"><h4>{esc(check)}</h4>'
+            f"{status_badge('not_evaluable')} this check produced no result in this "
+            "run</div>"
+        )
     return _display(finding_html(f))
 
 
 def summary_rows(findings: Iterable[Finding]) -> list[tuple]:
     ordered = sorted(findings, key=lambda f: (STATUS_ORDER.get(f.status, 9), f.check))
-    return [(status_badge(f.status), esc(f.check), esc(f.title), esc(f.severity),
-             esc(len(f.exceptions)), esc(f.notebook)) for f in ordered]
+    return [
+        (
+            status_badge(f.status),
+            esc(f.check),
+            esc(f.title),
+            esc(f.severity),
+            esc(len(f.exceptions)),
+            esc(f.notebook),
+        )
+        for f in ordered
+    ]
 
 
 def show_findings_summary(ctx: RunContext, notebook: str | None = None) -> HTML:
     """Every check of a notebook (or of the run), failures first."""
     chosen = [f for f in ctx.findings if notebook is None or f.notebook == notebook]
-    return _display(table(("result", "check", "title", "severity", "exceptions", "notebook"),
-                          summary_rows(chosen), raw_columns=range(6)))
+    return _display(
+        table(
+            ("result", "check", "title", "severity", "exceptions", "notebook"),
+            summary_rows(chosen),
+            raw_columns=range(6),
+        )
+    )
 
 
 def matrix_rows(findings: Iterable[Finding]) -> list[tuple]:
     rows = []
     for f in sorted(findings, key=lambda f: f.check):
-        rows.append((esc(f.check), status_badge(f.status), esc(len(f.exceptions)),
-                     *(esc(", ".join(f.controls.get(key, [])) or "-") for key, _ in FRAMEWORKS)))
+        rows.append(
+            (
+                esc(f.check),
+                status_badge(f.status),
+                esc(len(f.exceptions)),
+                *(esc(", ".join(f.controls.get(key, [])) or "-") for key, _ in FRAMEWORKS),
+            )
+        )
     return rows
 
 
 def status_matrix_html(findings: list[Finding]) -> str:
     """Checks down, frameworks across, plus per-framework control roll-up counts."""
-    by_check = table(("check", "result", "exceptions", *(label for _, label in FRAMEWORKS)),
-                     matrix_rows(findings), raw_columns=range(3 + len(FRAMEWORKS)))
+    by_check = table(
+        ("check", "result", "exceptions", *(label for _, label in FRAMEWORKS)),
+        matrix_rows(findings),
+        raw_columns=range(3 + len(FRAMEWORKS)),
+    )
     rollup = []
     for key, label in FRAMEWORKS:
         worst: dict[str, str] = {}  # control id -> worst status of the checks mapped to it
@@ -165,12 +211,30 @@ def status_matrix_html(findings: list[Finding]) -> str:
                     worst[control] = f.status
         counts = Counter(worst.values())
         failing = sorted(c for c, s in worst.items() if s == "fail")
-        rollup.append((label, len(worst), counts.get("pass", 0), counts.get("fail", 0),
-                       counts.get("not_evaluable", 0), ", ".join(failing) or "-"))
-    rolled = table(("framework", "controls tested", "pass", "fail", "not evaluable",
-                    "controls with a failing check"), rollup)
-    return by_check + "<h4>By framework (a control takes the worst result of its checks)</h4>" \
-        + rolled
+        rollup.append(
+            (
+                label,
+                len(worst),
+                counts.get("pass", 0),
+                counts.get("fail", 0),
+                counts.get("not_evaluable", 0),
+                ", ".join(failing) or "-",
+            )
+        )
+    rolled = table(
+        (
+            "framework",
+            "controls tested",
+            "pass",
+            "fail",
+            "not evaluable",
+            "controls with a failing check",
+        ),
+        rollup,
+    )
+    return (
+        by_check + "<h4>By framework (a control takes the worst result of its checks)</h4>" + rolled
+    )
 
 
 def show_status_matrix(ctx: RunContext) -> HTML:

@@ -20,8 +20,14 @@ from gcevidence.simulator.model import SimUser, TrunkBase, iso
 MAX_PAGE_SIZE = 500
 INACTIVE_DEPTH_LIMIT = 10_000
 REALTIME_DAYS = 14
-USER_EXPANSIONS = ("authorization", "authorization.unusedRoles", "dateLastLogin",
-                   "dateWelcomeSent", "groups", "lasttokenissued")
+USER_EXPANSIONS = (
+    "authorization",
+    "authorization.unusedRoles",
+    "dateLastLogin",
+    "dateWelcomeSent",
+    "groups",
+    "lasttokenissued",
+)
 
 
 class ApiFailure(Exception):
@@ -69,8 +75,9 @@ class Request:
         try:
             return int(raw)
         except ValueError:
-            raise bad_request(f"The value [{raw}] is not valid for {name}.",
-                              "invalid.value") from None
+            raise bad_request(
+                f"The value [{raw}] is not valid for {name}.", "invalid.value"
+            ) from None
 
     def flag(self, name: str, default: bool) -> bool:
         raw = self.first(name)
@@ -84,8 +91,9 @@ class Reply:
 
 
 # -- page-number listings -------------------------------------------------------------------------
-def paged(req: Request, items: list, to_wire: Callable, *, uris: bool = True,
-          extra: dict | None = None) -> Reply:
+def paged(
+    req: Request, items: list, to_wire: Callable, *, uris: bool = True, extra: dict | None = None
+) -> Reply:
     size, number = req.integer("pageSize", 25), req.integer("pageNumber", 1)
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise bad_request(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.", "invalid.value")
@@ -93,14 +101,21 @@ def paged(req: Request, items: list, to_wire: Callable, *, uris: bool = True,
         raise bad_request("pageNumber must be at least 1.", "invalid.value")
     total = len(items)
     page_count = math.ceil(total / size)
-    chunk = items[(number - 1) * size: number * size]
-    body: dict = {"entities": [to_wire(x) for x in chunk], "pageSize": size,
-                  "pageNumber": number, "total": total}
+    chunk = items[(number - 1) * size : number * size]
+    body: dict = {
+        "entities": [to_wire(x) for x in chunk],
+        "pageSize": size,
+        "pageNumber": number,
+        "total": total,
+    }
     if extra:
         body.update(extra)
     if uris:
-        others = "".join(f"&{quote(k, safe='')}={quote(v, safe=',')}" for k, v in req.query
-                         if k not in ("pageSize", "pageNumber"))
+        others = "".join(
+            f"&{quote(k, safe='')}={quote(v, safe=',')}"
+            for k, v in req.query
+            if k not in ("pageSize", "pageNumber")
+        )
 
         def uri(n: int) -> str:
             return f"{req.path}?pageSize={size}&pageNumber={n}{others}"
@@ -152,36 +167,66 @@ class Api:
             ("GET", a + "/roles", self.roles, "authorization:role:view"),
             ("GET", a + r"/roles/(?P<id>[^/]+)", self.role, "authorization:role:view"),
             ("GET", a + r"/roles/(?P<id>[^/]+)/users", self.role_users, ""),
-            ("GET", a + r"/roles/(?P<id>[^/]+)/subjectgrants", self.subject_grants,
-             "authorization:role:view"),
+            (
+                "GET",
+                a + r"/roles/(?P<id>[^/]+)/subjectgrants",
+                self.subject_grants,
+                "authorization:role:view",
+            ),
             ("GET", a + r"/subjects/(?P<id>[^/]+)", self.subject, "authorization:grant:view"),
             ("GET", a + "/divisions", self.divisions, ""),
             ("GET", a + "/divisions/home", self.home_division, ""),
             ("GET", "/api/v2/organizations/me", self.organization, ""),
-            ("GET", "/api/v2/organizations/authentication/settings", self.auth_settings,
-             "directory:organization:admin"),
+            (
+                "GET",
+                "/api/v2/organizations/authentication/settings",
+                self.auth_settings,
+                "directory:organization:admin",
+            ),
             ("GET", "/api/v2/tokens/timeout", self.token_timeout, ""),
             ("GET", r + "/keyconfigurations", self.key_configs, "recording:encryptionKey:view"),
-            ("GET", r + r"/keyconfigurations/(?P<id>[^/]+)", self.key_config,
-             "recording:encryptionKey:view"),
+            (
+                "GET",
+                r + r"/keyconfigurations/(?P<id>[^/]+)",
+                self.key_config,
+                "recording:encryptionKey:view",
+            ),
             ("GET", r + "/recordingkeys", self.recording_keys, "recording:encryptionKey:view"),
-            ("GET", r + "/recordingkeys/rotationschedule", self.rotation,
-             "recording:encryptionKey:view"),
+            (
+                "GET",
+                r + "/recordingkeys/rotationschedule",
+                self.rotation,
+                "recording:encryptionKey:view",
+            ),
             ("GET", r + "/settings", self.recording_settings, ""),
-            ("GET", "/api/v2/telephony/providers/edges/trunkbasesettings", self.trunks,
-             "telephony:plugin:all"),
-            ("GET", r"/api/v2/telephony/providers/edges/trunkbasesettings/(?P<id>[^/]+)",
-             self.trunk, "telephony:plugin:all"),
+            (
+                "GET",
+                "/api/v2/telephony/providers/edges/trunkbasesettings",
+                self.trunks,
+                "telephony:plugin:all",
+            ),
+            (
+                "GET",
+                r"/api/v2/telephony/providers/edges/trunkbasesettings/(?P<id>[^/]+)",
+                self.trunk,
+                "telephony:plugin:all",
+            ),
             ("POST", "/api/v2/audits/query", self.audit_submit, "audits:audit:view"),
-            ("GET", "/api/v2/audits/query/servicemapping", self.audit_mapping,
-             "audits:audit:view"),
-            ("GET", "/api/v2/audits/query/realtime/servicemapping", self.audit_mapping,
-             "audits:audit:view"),
+            ("GET", "/api/v2/audits/query/servicemapping", self.audit_mapping, "audits:audit:view"),
+            (
+                "GET",
+                "/api/v2/audits/query/realtime/servicemapping",
+                self.audit_mapping,
+                "audits:audit:view",
+            ),
             ("POST", "/api/v2/audits/query/realtime", self.audit_realtime, "audits:audit:view"),
-            ("GET", r"/api/v2/audits/query/(?P<id>[^/]+)", self.audit_status,
-             "audits:audit:view"),
-            ("GET", r"/api/v2/audits/query/(?P<id>[^/]+)/results", self.audit_results,
-             "audits:audit:view"),
+            ("GET", r"/api/v2/audits/query/(?P<id>[^/]+)", self.audit_status, "audits:audit:view"),
+            (
+                "GET",
+                r"/api/v2/audits/query/(?P<id>[^/]+)/results",
+                self.audit_results,
+                "audits:audit:view",
+            ),
         )
 
     def resolve(self, method: str, path: str) -> tuple[Callable, str, dict] | None:
@@ -196,15 +241,20 @@ class Api:
         org = self.org
         div = org.division_by_id[u.division_id]
         body: dict = {
-            "id": u.id, "name": u.name,
+            "id": u.id,
+            "name": u.name,
             "division": ref("authorization/divisions", div.id, div.name),
             "chat": {"jabberId": f"{u.id[:24].replace('-', '')}@acme-cc.orgspan.com"},
-            "department": u.department, "email": u.email,
+            "department": u.department,
+            "email": u.email,
             "primaryContactInfo": [{"address": u.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
             "addresses": [{"display": u.phone, "mediaType": "PHONE", "type": "WORK"}],
-            "state": u.state, "title": u.title, "username": u.email,
+            "state": u.state,
+            "title": u.title,
+            "username": u.email,
             "manager": ref("users", u.manager_id) if u.manager_id else None,
-            "version": u.version, "acdAutoAnswer": False,
+            "version": u.version,
+            "acdAutoAnswer": False,
             "selfUri": f"/api/v2/users/{u.id}",
         }
         body = compact(body)
@@ -212,8 +262,9 @@ class Api:
             auth = self.authorization(u.id) if "authorization" in expand else {}
             if "authorization.unusedRoles" in expand:
                 by_id = org.role_by_id
-                auth["unusedRoles"] = [{"id": rid, "name": by_id[rid].name}
-                                       for rid in sorted(org.unused.get(u.id, ()))]
+                auth["unusedRoles"] = [
+                    {"id": rid, "name": by_id[rid].name} for rid in sorted(org.unused.get(u.id, ()))
+                ]
             body["authorization"] = auth
         if "dateLastLogin" in expand and u.date_last_login:
             body["dateLastLogin"] = iso(u.date_last_login)
@@ -228,11 +279,14 @@ class Api:
     def authorization(self, user_id: str) -> dict:
         org = self.org
         by_id = org.role_by_id
-        role_ids = sorted({g.role_id for g in org.grants.get(user_id, ())},
-                          key=lambda rid: by_id[rid].name)
+        role_ids = sorted(
+            {g.role_id for g in org.grants.get(user_id, ())}, key=lambda rid: by_id[rid].name
+        )
         perms = sorted({p for rid in role_ids for p in by_id[rid].permissions})
-        return {"roles": [{"id": rid, "name": by_id[rid].name} for rid in role_ids],
-                "permissions": perms}
+        return {
+            "roles": [{"id": rid, "name": by_id[rid].name} for rid in role_ids],
+            "permissions": perms,
+        }
 
     def users(self, req: Request) -> Reply:
         state = req.first("state", "active")
@@ -240,8 +294,10 @@ class Api:
             raise bad_request(f"The value [{state}] is not valid for state.", "invalid.value")
         size, number = req.integer("pageSize", 25), req.integer("pageNumber", 1)
         if state == "inactive" and size * number > INACTIVE_DEPTH_LIMIT:
-            raise bad_request("Paging past 10000 inactive users is not supported; "
-                              "narrow the request.", "bad.request")
+            raise bad_request(
+                "Paging past 10000 inactive users is not supported; narrow the request.",
+                "bad.request",
+            )
         items = self.org.by_state[state]
         ids = set(req.values("id"))
         if ids:
@@ -270,16 +326,27 @@ class Api:
 
     # roles and grants -----------------------------------------------------------------------
     def role_wire(self, role, user_count: bool) -> dict:
-        body = {"id": role.id, "name": role.name, "description": role.description,
-                "defaultRoleId": role.default_role_id or None,
-                "permissions": list(role.permissions),
-                "permissionPolicies": [
-                    {"domain": p.split(":")[0], "entityName": p.split(":")[1],
-                     "actionSet": [p.split(":")[2]]}
-                    for p in role.permissions if p.count(":") == 2],
-                "userCount": len(self.org.role_users[role.id]) if user_count else None,
-                "roleNeedsUpdate": False, "default": bool(role.default_role_id), "base": False,
-                "selfUri": f"/api/v2/authorization/roles/{role.id}"}
+        body = {
+            "id": role.id,
+            "name": role.name,
+            "description": role.description,
+            "defaultRoleId": role.default_role_id or None,
+            "permissions": list(role.permissions),
+            "permissionPolicies": [
+                {
+                    "domain": p.split(":")[0],
+                    "entityName": p.split(":")[1],
+                    "actionSet": [p.split(":")[2]],
+                }
+                for p in role.permissions
+                if p.count(":") == 2
+            ],
+            "userCount": len(self.org.role_users[role.id]) if user_count else None,
+            "roleNeedsUpdate": False,
+            "default": bool(role.default_role_id),
+            "base": False,
+            "selfUri": f"/api/v2/authorization/roles/{role.id}",
+        }
         return {k: v for k, v in body.items() if v is not None and v != []}
 
     def roles(self, req: Request) -> Reply:
@@ -313,17 +380,24 @@ class Api:
 
         def wire(row):
             sid, name, kind, div_ids = row
-            return {"id": sid, "name": name,
-                    "divisions": [ref("authorization/divisions", d, divs[d].name)
-                                  for d in div_ids],
-                    "type": kind,
-                    "selfUri": f"/api/v2/{'groups' if kind == 'PC_GROUP' else 'users'}/{sid}"}
+            return {
+                "id": sid,
+                "name": name,
+                "divisions": [ref("authorization/divisions", d, divs[d].name) for d in div_ids],
+                "type": kind,
+                "selfUri": f"/api/v2/{'groups' if kind == 'PC_GROUP' else 'users'}/{sid}",
+            }
 
         return paged(req, self.org.role_subjects[role.id], wire)
 
     def division_wire(self, d) -> dict:
-        return {"id": d.id, "name": d.name, "description": d.description,
-                "homeDivision": d.home, "selfUri": f"/api/v2/authorization/divisions/{d.id}"}
+        return {
+            "id": d.id,
+            "name": d.name,
+            "description": d.description,
+            "homeDivision": d.home,
+            "selfUri": f"/api/v2/authorization/divisions/{d.id}",
+        }
 
     def subject(self, req: Request) -> Reply:
         org, sid = self.org, req.match["id"]
@@ -340,15 +414,30 @@ class Api:
         for subject_id, gs in sources:
             for g in gs:
                 role = by_role[g.role_id]
-                grants.append({
-                    "subjectId": subject_id, "division": self.division_wire(divs[g.division_id]),
-                    "role": {"id": role.id, "name": role.name, "description": role.description,
-                             "default": bool(role.default_role_id),
-                             "selfUri": f"/api/v2/authorization/roles/{role.id}"},
-                    "grantMadeAt": iso(g.made_at)})
-        return Reply(200, {"id": sid, "name": group.name if group else user.name,
-                           "grants": grants, "version": user.version if user else 1,
-                           "selfUri": f"/api/v2/authorization/subjects/{sid}"})
+                grants.append(
+                    {
+                        "subjectId": subject_id,
+                        "division": self.division_wire(divs[g.division_id]),
+                        "role": {
+                            "id": role.id,
+                            "name": role.name,
+                            "description": role.description,
+                            "default": bool(role.default_role_id),
+                            "selfUri": f"/api/v2/authorization/roles/{role.id}",
+                        },
+                        "grantMadeAt": iso(g.made_at),
+                    }
+                )
+        return Reply(
+            200,
+            {
+                "id": sid,
+                "name": group.name if group else user.name,
+                "grants": grants,
+                "version": user.version if user else 1,
+                "selfUri": f"/api/v2/authorization/subjects/{sid}",
+            },
+        )
 
     def divisions(self, req: Request) -> Reply:
         return paged(req, self.org.divisions, self.division_wire)
@@ -359,12 +448,23 @@ class Api:
     # organization and auth -------------------------------------------------------------------
     def organization(self, req: Request) -> Reply:
         org = self.org
-        return Reply(200, {"id": org.id, "name": org.name, "defaultLanguage": "en-us",
-                           "defaultCountryCode": "US", "thirdPartyOrgName": "acme-cc",
-                           "domain": "acme-cc", "version": 12, "state": "active",
-                           "voicemailEnabled": True, "productPlatform": "GenesysCloud",
-                           "features": {"purecloud": True, "realtimeCIC": False},
-                           "selfUri": f"/api/v2/organizations/{org.id}"})
+        return Reply(
+            200,
+            {
+                "id": org.id,
+                "name": org.name,
+                "defaultLanguage": "en-us",
+                "defaultCountryCode": "US",
+                "thirdPartyOrgName": "acme-cc",
+                "domain": "acme-cc",
+                "version": 12,
+                "state": "active",
+                "voicemailEnabled": True,
+                "productPlatform": "GenesysCloud",
+                "features": {"purecloud": True, "realtimeCIC": False},
+                "selfUri": f"/api/v2/organizations/{org.id}",
+            },
+        )
 
     def auth_settings(self, req: Request) -> Reply:
         return Reply(200, compact(dict(self.org.auth_settings)))
@@ -378,8 +478,14 @@ class Api:
 
     def key_configs(self, req: Request) -> Reply:
         entities = [self.key_config_wire(c) for c in self.org.key_configs]
-        return Reply(200, {"total": len(entities), "entities": entities,
-                           "selfUri": "/api/v2/recording/keyconfigurations"})
+        return Reply(
+            200,
+            {
+                "total": len(entities),
+                "entities": entities,
+                "selfUri": "/api/v2/recording/keyconfigurations",
+            },
+        )
 
     def key_config(self, req: Request) -> Reply:
         c = next((c for c in self.org.key_configs if c["id"] == req.match["id"]), None)
@@ -391,14 +497,19 @@ class Api:
         keys = sorted(self.org.recording_keys, key=lambda k: k["createDate"], reverse=True)
 
         def wire(k):
-            return {**k, "createDate": iso(k["createDate"]),
-                    "selfUri": f"/api/v2/recording/recordingkeys/{k['id']}"}
+            return {
+                **k,
+                "createDate": iso(k["createDate"]),
+                "selfUri": f"/api/v2/recording/recordingkeys/{k['id']}",
+            }
 
         return paged(req, keys, wire)
 
     def rotation(self, req: Request) -> Reply:
-        return Reply(200, {**self.org.rotation,
-                           "selfUri": "/api/v2/recording/recordingkeys/rotationschedule"})
+        return Reply(
+            200,
+            {**self.org.rotation, "selfUri": "/api/v2/recording/recordingkeys/rotationschedule"},
+        )
 
     def recording_settings(self, req: Request) -> Reply:
         return Reply(200, dict(self.org.recording_settings))
@@ -408,26 +519,36 @@ class Api:
         def prop(value):
             return {"value": {"instance": value}}
 
-        trunk_type = {"EXTERNAL": "external.pcv.byoc.carrier", "PHONE": "station.cdm"}[
-            t.trunk_type]
+        trunk_type = {"EXTERNAL": "external.pcv.byoc.carrier", "PHONE": "station.cdm"}[t.trunk_type]
         props = {
             "trunk_type": prop(trunk_type),
             "trunk_protocol": prop("SIP"),
             "trunk_enabled": prop(t.state == "active"),
             "trunk_transport_protocolVariant": prop(t.transport),
-            "trunk_transport_serverProxyList": prop([f"sip.{t.name.split()[0].lower()}.example:"
-                                                     f"{5061 if t.transport == 'tls' else 5060}"]),
+            "trunk_transport_serverProxyList": prop(
+                [
+                    f"sip.{t.name.split()[0].lower()}.example:"
+                    f"{5061 if t.transport == 'tls' else 5060}"
+                ]
+            ),
             "trunk_recording_enabled": prop(True),
         }
         if t.srtp or t.transport == "udp":  # the UDP trunk sends an empty list; the other omits it
             props["trunk_media_srtpCipherSuites"] = prop(list(t.srtp))
-        return {"id": t.id, "name": t.name,
-                "division": ref("authorization/divisions", self.org.home.id, self.org.home.name),
-                "version": 3, "dateCreated": iso(t.created), "dateModified": iso(t.modified),
-                "state": t.state, "trunkMetabase": {"id": t.metabase_id,
-                                                    "name": t.metabase_id.removesuffix(".json")},
-                "properties": props, "trunkType": t.trunk_type, "managed": False,
-                "selfUri": f"/api/v2/telephony/providers/edges/trunkbasesettings/{t.id}"}
+        return {
+            "id": t.id,
+            "name": t.name,
+            "division": ref("authorization/divisions", self.org.home.id, self.org.home.name),
+            "version": 3,
+            "dateCreated": iso(t.created),
+            "dateModified": iso(t.modified),
+            "state": t.state,
+            "trunkMetabase": {"id": t.metabase_id, "name": t.metabase_id.removesuffix(".json")},
+            "properties": props,
+            "trunkType": t.trunk_type,
+            "managed": False,
+            "selfUri": f"/api/v2/telephony/providers/edges/trunkbasesettings/{t.id}",
+        }
 
     def trunks(self, req: Request) -> Reply:
         items = sorted(self.org.trunks, key=lambda t: t.name.casefold())
@@ -455,31 +576,44 @@ class Api:
             if end.tzinfo is None:
                 end = end.replace(tzinfo=dt.UTC)
         except (ValueError, TypeError):
-            raise bad_request(f"The interval [{interval}] is not a valid ISO-8601 interval.",
-                              "invalid.date") from None
+            raise bad_request(
+                f"The interval [{interval}] is not a valid ISO-8601 interval.", "invalid.date"
+            ) from None
         if end <= start:
             raise bad_request("The interval end must be after its start.", "invalid.date")
         service = body.get("serviceName")
         if service is not None and service not in audit_mod.SERVICES:
-            raise bad_request(f"The value [{service}] is not valid for serviceName.",
-                              "invalid.value")
+            raise bad_request(
+                f"The value [{service}] is not valid for serviceName.", "invalid.value"
+            )
         filters = []
         for f in body.get("filters") or []:
-            if not isinstance(f, dict) or f.get("property") not in audit_mod.FILTER_FIELDS \
-                    or "value" not in f:
+            if (
+                not isinstance(f, dict)
+                or f.get("property") not in audit_mod.FILTER_FIELDS
+                or "value" not in f
+            ):
                 raise bad_request(f"Invalid filter {f!r}.", "invalid.value")
             filters.append((f["property"], str(f["value"])))
         descending = False
         for s in body.get("sort") or []:
             order = (s or {}).get("sortOrder", "ascending")
             if order not in ("ascending", "descending"):
-                raise bad_request(f"The value [{order}] is not valid for sortOrder.",
-                                  "invalid.value")
+                raise bad_request(
+                    f"The value [{order}] is not valid for sortOrder.", "invalid.value"
+                )
             descending = order == "descending"
-        query = AuditQuery(start.astimezone(dt.UTC), end.astimezone(dt.UTC), service,
-                           tuple(filters), descending)
-        echo = compact({"interval": interval, "serviceName": service,
-                        "filters": body.get("filters"), "sort": body.get("sort")})
+        query = AuditQuery(
+            start.astimezone(dt.UTC), end.astimezone(dt.UTC), service, tuple(filters), descending
+        )
+        echo = compact(
+            {
+                "interval": interval,
+                "serviceName": service,
+                "filters": body.get("filters"),
+                "sort": body.get("sort"),
+            }
+        )
         return query, echo
 
     def audit_submit(self, req: Request) -> Reply:
@@ -517,14 +651,15 @@ class Api:
     def audit_results(self, req: Request) -> Reply:
         entry = self._audit(req)
         if entry["status"]["state"] != "Succeeded":
-            raise bad_request(f"Audit query {req.match['id']} is {entry['status']['state']}; "
-                              "results are available once it has Succeeded.")
+            raise bad_request(
+                f"Audit query {req.match['id']} is {entry['status']['state']}; "
+                "results are available once it has Succeeded."
+            )
         size = req.integer("pageSize", 25)
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise bad_request(f"pageSize must be between 1 and {MAX_PAGE_SIZE}.", "invalid.value")
         try:
-            events, cursor = self.org.audit.page(entry["query"], req.first("cursor") or None,
-                                                 size)
+            events, cursor = self.org.audit.page(entry["query"], req.first("cursor") or None, size)
         except (ValueError, UnicodeDecodeError):
             raise bad_request("The cursor is not valid.", "invalid.value") from None
         names = self._user_names(req.values("expand"))
@@ -543,21 +678,31 @@ class Api:
     def audit_realtime(self, req: Request) -> Reply:
         query, _ = self.parse_audit_body(req.body)
         now = self.org.now
-        if query.end - query.start > dt.timedelta(days=REALTIME_DAYS) or \
-                query.start < now - dt.timedelta(days=REALTIME_DAYS):
-            raise bad_request(f"Realtime audit queries cover at most the last {REALTIME_DAYS} "
-                              "days; use POST /api/v2/audits/query for older events.",
-                              "invalid.value")
+        if query.end - query.start > dt.timedelta(
+            days=REALTIME_DAYS
+        ) or query.start < now - dt.timedelta(days=REALTIME_DAYS):
+            raise bad_request(
+                f"Realtime audit queries cover at most the last {REALTIME_DAYS} "
+                "days; use POST /api/v2/audits/query for older events.",
+                "invalid.value",
+            )
         body = req.body if isinstance(req.body, dict) else {}
         size, number = int(body.get("pageSize") or 25), int(body.get("pageNumber") or 1)
         if not 1 <= size <= MAX_PAGE_SIZE or number < 1:
             raise bad_request("pageSize/pageNumber out of range.", "invalid.value")
         found = self.org.audit.all_matches(query)
         names = self._user_names(req.values("expand"))
-        chunk = found[(number - 1) * size: number * size]
-        return Reply(200, {"entities": [event_to_wire(e, self.org.id, names) for e in chunk],
-                           "pageSize": size, "pageNumber": number, "total": len(found),
-                           "pageCount": math.ceil(len(found) / size)})
+        chunk = found[(number - 1) * size : number * size]
+        return Reply(
+            200,
+            {
+                "entities": [event_to_wire(e, self.org.id, names) for e in chunk],
+                "pageSize": size,
+                "pageNumber": number,
+                "total": len(found),
+                "pageCount": math.ceil(len(found) / size),
+            },
+        )
 
     def audit_mapping(self, req: Request) -> Reply:
         return Reply(200, audit_mod.service_mapping())

@@ -53,12 +53,20 @@ _ROWS = list(range(len(_BACKGROUND)))
 
 # Actions planted outside the background, for the service mapping.
 _PLANTED_KINDS = (
-    ("PeoplePermissions", "Role", "MemberAdd"), ("PeoplePermissions", "Role", "MemberRemove"),
-    ("Directory", "User", "Delete"), ("Directory", "User", "Create"),
+    ("PeoplePermissions", "Role", "MemberAdd"),
+    ("PeoplePermissions", "Role", "MemberRemove"),
+    ("Directory", "User", "Delete"),
+    ("Directory", "User", "Create"),
 )
 
-FILTER_FIELDS = {"UserId": "user_id", "Action": "action", "EntityType": "entity_type",
-                 "EntityId": "entity_id", "ClientId": "", "TrusteeOrganizationId": ""}
+FILTER_FIELDS = {
+    "UserId": "user_id",
+    "Action": "action",
+    "EntityType": "entity_type",
+    "EntityId": "entity_id",
+    "ClientId": "",
+    "TrusteeOrganizationId": "",
+}
 
 
 def service_mapping() -> dict:
@@ -68,10 +76,15 @@ def service_mapping() -> dict:
         services.setdefault(service, {}).setdefault(etype, set()).add(action)
     for service, etype, action in _PLANTED_KINDS:
         services.setdefault(service, {}).setdefault(etype, set()).add(action)
-    return {"services": [
-        {"name": s,
-         "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())]}
-        for s, ents in sorted(services.items())]}
+    return {
+        "services": [
+            {
+                "name": s,
+                "entities": [{"name": e, "actions": sorted(a)} for e, a in sorted(ents.items())],
+            }
+            for s, ents in sorted(services.items())
+        ]
+    }
 
 
 SERVICES = frozenset(s["name"] for s in service_mapping()["services"])
@@ -88,18 +101,37 @@ class AuditQuery(NamedTuple):
 class AuditLog:
     """All audit events of the org, by day; background days are generated on demand."""
 
-    def __init__(self, seed: int, history_start: dt.date, gap_day: dt.date, per_day: int,
-                 pools: dict[str, list[str]], now: dt.datetime):
+    def __init__(
+        self,
+        seed: int,
+        history_start: dt.date,
+        gap_day: dt.date,
+        per_day: int,
+        pools: dict[str, list[str]],
+        now: dt.datetime,
+    ):
         self.seed, self.history_start, self.gap_day, self.per_day = (
-            seed, history_start, gap_day, per_day)
+            seed,
+            history_start,
+            gap_day,
+            per_day,
+        )
         self.pools = {k: list(v) for k, v in pools.items()}
         self.now = now
         self.special: dict[dt.date, list[Event]] = {}
         self._cache: OrderedDict[dt.date, list[Event]] = OrderedDict()
         self._lock = threading.Lock()
         rng = random.Random(f"{seed}:entities")
-        for pool in ("queue", "flow", "evaluation", "phone", "conversation", "integration",
-                     "export", "group"):
+        for pool in (
+            "queue",
+            "flow",
+            "evaluation",
+            "phone",
+            "conversation",
+            "integration",
+            "export",
+            "group",
+        ):
             self.pools.setdefault(pool, [new_id(rng) for _ in range(40)])
 
     # -- writing ----------------------------------------------------------------------------
@@ -160,13 +192,26 @@ class AuditLog:
             ts = ts.replace(microsecond=ts.microsecond // 1000 * 1000)
             actors = pools[actor_pool] or pools["anyone"]
             actor = actors[rng.randrange(len(actors))]
-            entity = actor if entity_pool == "user" and etype != "User" else (
-                pools[entity_pool][rng.randrange(len(pools[entity_pool]))])
+            entity = (
+                actor
+                if entity_pool == "user" and etype != "User"
+                else (pools[entity_pool][rng.randrange(len(pools[entity_pool]))])
+            )
             changes: tuple = ()
             if etype == "User" and action == "Update":
                 changes = (("title", ("Agent",), ("Senior Agent",)),)
-            yield Event(ts, new_id(rng), service, etype, action, entity, "", actor, changes,
-                        f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}")
+            yield Event(
+                ts,
+                new_id(rng),
+                service,
+                etype,
+                action,
+                entity,
+                "",
+                actor,
+                changes,
+                f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            )
 
     def count(self, day: dt.date) -> int:
         """Events of one day, without generating them."""
@@ -197,8 +242,9 @@ class AuditLog:
                 yield d
                 d += DAY
 
-    def page(self, query: AuditQuery, cursor: str | None,
-             size: int) -> tuple[list[Event], str | None]:
+    def page(
+        self, query: AuditQuery, cursor: str | None, size: int
+    ) -> tuple[list[Event], str | None]:
         """One cursor window: up to `size` events and the cursor of the next (None when last)."""
         start_day, start_idx = _decode_cursor(cursor) if cursor else (None, 0)
         out: list[Event] = []
@@ -251,22 +297,26 @@ def event_to_wire(e: Event, org_id: str, user_name: Callable[[str], str] | None)
             if name:
                 user["name"] = name
         msg["user"] = user
-    msg.update({
-        "client": {"id": ""},
-        "remoteIp": [e.remote_ip] if e.remote_ip else [],
-        "serviceName": e.service,
-        "level": "USER" if e.user_id else "SYSTEM",
-        "eventDate": iso(e.ts),
-        "action": e.action,
-        "entity": {"id": e.entity_id, **({"name": e.entity_name} if e.entity_name else {})},
-        "entityType": e.entity_type,
-        "status": "SUCCESS",
-        "application": "",
-        "initiatingAction": {},
-        "transactionInitiator": False,
-        "propertyChanges": [{"property": p, "oldValues": list(o), "newValues": list(n)}
-                            for p, o, n in e.property_changes],
-        "context": {},
-        "entityChanges": [],
-    })
+    msg.update(
+        {
+            "client": {"id": ""},
+            "remoteIp": [e.remote_ip] if e.remote_ip else [],
+            "serviceName": e.service,
+            "level": "USER" if e.user_id else "SYSTEM",
+            "eventDate": iso(e.ts),
+            "action": e.action,
+            "entity": {"id": e.entity_id, **({"name": e.entity_name} if e.entity_name else {})},
+            "entityType": e.entity_type,
+            "status": "SUCCESS",
+            "application": "",
+            "initiatingAction": {},
+            "transactionInitiator": False,
+            "propertyChanges": [
+                {"property": p, "oldValues": list(o), "newValues": list(n)}
+                for p, o, n in e.property_changes
+            ],
+            "context": {},
+            "entityChanges": [],
+        }
+    )
     return msg

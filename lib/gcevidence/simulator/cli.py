@@ -12,8 +12,10 @@ from gcevidence.simulator.sim import Simulator
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "simulate", help="serve a simulated Genesys Cloud org on loopback until stopped",
-        description="Serve a synthetic Genesys Cloud org (all permissions, no faults) over HTTP.")
+        "simulate",
+        help="serve a simulated Genesys Cloud org on loopback until stopped",
+        description="Serve a synthetic Genesys Cloud org (all permissions, no faults) over HTTP.",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8999, help="0 picks a free port (default 8999)")
     p.add_argument("--seed", type=int, default=7)
@@ -25,16 +27,25 @@ def register(subparsers) -> None:
 
 
 def run_simulate(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    cfg = SimConfig(seed=args.seed, users=args.users, client_id=args.client_id,
-                    client_secret=args.client_secret, host=args.host, port=args.port)
+    cfg = SimConfig(
+        seed=args.seed,
+        users=args.users,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        host=args.host,
+        port=args.port,
+    )
     with Simulator(cfg) as sim:
         if args.roster:
             print(f"HR roster written to {sim.write_roster(args.roster)}")
         print(f"Simulated Genesys Cloud org serving at {sim.base_url}  (Ctrl-C to stop)")
         print(f"export GENESYSCLOUD_OAUTHCLIENT_ID={sim.client_id}")
         print(f"export GENESYSCLOUD_OAUTHCLIENT_SECRET={sim.client_secret}")
-        print(f"export GENESYSCLOUD_API_BASE_URL={sim.base_url}   "
-              f"# or set org.api_base_url: {sim.base_url} in your params file", flush=True)
+        print(
+            f"export GENESYSCLOUD_API_BASE_URL={sim.base_url}   "
+            f"# or set org.api_base_url: {sim.base_url} in your params file",
+            flush=True,
+        )
         try:
             (stop or threading.Event()).wait()
         except KeyboardInterrupt:

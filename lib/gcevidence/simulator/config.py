@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 class FaultConfig:
     """Faults the simulated API injects; mutable while the server runs (tests flip them)."""
 
-    latency_ms: int = 0                 # added to every API response
-    rate_429: float = 0.0               # share of API requests answered 429 (with Retry-After)
-    rate_5xx: float = 0.0               # share answered 500/502/503/504
-    reset_rate: float = 0.0             # share whose connection is dropped without an answer
-    drop_expand_rate: float = 0.0       # share of user pages silently missing one expansion
-    short_page_rate: float = 0.0        # share of listing pages silently missing their last
-                                        # entity while `total` still counts it
-    audit_polls: int = 2                # status polls answered 202 before Succeeded
-    audit_fail: bool = False            # audit queries end Failed
-    audit_never_finish: bool = False    # audit queries stay Running forever
+    latency_ms: int = 0  # added to every API response
+    rate_429: float = 0.0  # share of API requests answered 429 (with Retry-After)
+    rate_5xx: float = 0.0  # share answered 500/502/503/504
+    reset_rate: float = 0.0  # share whose connection is dropped without an answer
+    drop_expand_rate: float = 0.0  # share of user pages silently missing one expansion
+    short_page_rate: float = 0.0  # share of listing pages silently missing their last
+    # entity while `total` still counts it
+    audit_polls: int = 2  # status polls answered 202 before Succeeded
+    audit_fail: bool = False  # audit queries end Failed
+    audit_never_finish: bool = False  # audit queries stay Running forever
     fail_after_requests: int | None = None  # API outage (503) after this many API requests
-    retry_after_seconds: int = 1        # Retry-After on injected 429s
+    retry_after_seconds: int = 1  # Retry-After on injected 429s
     token_lifetime_seconds: int | None = None  # overrides SimConfig.token_lifetime_seconds
 
 

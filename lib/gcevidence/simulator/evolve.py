@@ -24,35 +24,61 @@ def advance_month(org: Org) -> dict:
 
     def moment(day_offset: int, hour: int) -> dt.datetime:
         """A time `day_offset` days after the old now (1..29), never on a gap day."""
-        ts = dt.datetime.combine(old_now.date() + dt.timedelta(days=day_offset),
-                                 dt.time(hour, rng.randrange(60)), tzinfo=dt.UTC)
+        ts = dt.datetime.combine(
+            old_now.date() + dt.timedelta(days=day_offset),
+            dt.time(hour, rng.randrange(60)),
+            tzinfo=dt.UTC,
+        )
         return ts + dt.timedelta(days=1) if ts.date() in gap_days else ts
 
     # Users who logged in lately keep logging in; the dormant ones stay away.
     for u in org.users.values():
-        if u.state == "active" and u.date_last_login and old_now - u.date_last_login < \
-                dt.timedelta(days=60):
+        if (
+            u.state == "active"
+            and u.date_last_login
+            and old_now - u.date_last_login < dt.timedelta(days=60)
+        ):
             u.date_last_login = new_now - dt.timedelta(hours=rng.randrange(1, 24 * 14))
 
-    plain_agents = [u for u in org.users.values() if u.kind == "agent" and u.state == "active"
-                    and u.email.lower() in org.roster and org.roster[u.email.lower()].status ==
-                    "active" and u.id not in n.values() and u.date_last_login
-                    and new_now - u.date_last_login < dt.timedelta(days=30)]
+    plain_agents = [
+        u
+        for u in org.users.values()
+        if u.kind == "agent"
+        and u.state == "active"
+        and u.email.lower() in org.roster
+        and org.roster[u.email.lower()].status == "active"
+        and u.id not in n.values()
+        and u.date_last_login
+        and new_now - u.date_last_login < dt.timedelta(days=30)
+    ]
     count = max(2, len(org.users) // 100)
     picks = rng.sample(plain_agents, min(len(plain_agents), count + 4))
     leavers, promoted = picks[:count], picks[count:]
 
-    changes: dict = {"now": new_now.isoformat().replace("+00:00", "Z"), "hires": [],
-                     "leavers": [], "grants": [], "removals": [], "unexplained_grants": []}
+    changes: dict = {
+        "now": new_now.isoformat().replace("+00:00", "Z"),
+        "hires": [],
+        "leavers": [],
+        "grants": [],
+        "removals": [],
+        "unexplained_grants": [],
+    }
     for i in range(count):
         when = moment(1 + i % 25, 9)
         sup = next(u for u in org.users.values() if u.kind == "supervisor")
-        u = org.add_user("agent", department=sup.department, roster_groups=(
-            "Contact Center Agents",), roles=("User", "Communicate - User"), login_days=None,
-            welcome_days=0, manager_id=sup.id)
+        u = org.add_user(
+            "agent",
+            department=sup.department,
+            roster_groups=("Contact Center Agents",),
+            roles=("User", "Communicate - User"),
+            login_days=None,
+            welcome_days=0,
+            manager_id=sup.id,
+        )
         u.date_welcome_sent = when
-        u.date_last_login = when + dt.timedelta(days=1) if when + dt.timedelta(days=1) < new_now \
-            else None
+        u.date_last_login = (
+            when + dt.timedelta(days=1) if when + dt.timedelta(days=1) < new_now else None
+        )
         org.grants[u.id] = [Grant(g.role_id, g.division_id, when) for g in org.grants[u.id]]
         org.event(when, "Directory", "User", "Create", u.id, u.name, hr)
         for g in org.grants[u.id]:

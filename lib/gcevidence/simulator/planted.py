@@ -14,10 +14,15 @@ from gcevidence.simulator.org import Org
 # Mirrors params/demo.yaml (a test keeps them in step).
 DEMO_POLICY = {
     "privileged_roles": {
-        "Master Admin": {"allowed_groups": ["GC-Platform-Admins"], "max_holders": 3,
-                         "allowed_granters": ["GC-Platform-Admins"]},
-        "Quality Evaluator": {"allowed_groups": ["QA Department"],
-                              "allowed_granters": ["GC-Platform-Admins", "QA Leads"]},
+        "Master Admin": {
+            "allowed_groups": ["GC-Platform-Admins"],
+            "max_holders": 3,
+            "allowed_granters": ["GC-Platform-Admins"],
+        },
+        "Quality Evaluator": {
+            "allowed_groups": ["QA Department"],
+            "allowed_granters": ["GC-Platform-Admins", "QA Leads"],
+        },
     },
     "sod_conflicts": [["Quality Evaluator", "Quality Administrator"]],
     "period_days": 90,
@@ -29,11 +34,23 @@ PASSWORD_MIN_LENGTH = 12
 USABLE_KEY_TYPES = ("KmsSymmetric", "LocalKeyManager")
 
 CHECK_IDS = (
-    "access.terminated_active", "access.deprovision_latency", "access.orphan_accounts",
-    "access.dormant_accounts", "access.privileged_outside_group", "access.privileged_count",
-    "access.unused_roles", "access.sod_conflicts", "auth.password_policy", "auth.mfa_required",
-    "crypto.recording_keys", "crypto.key_rotation", "network.trunk_tls", "network.trunk_srtp",
-    "logging.audit_completeness", "logging.privileged_grants", "logging.retention",
+    "access.terminated_active",
+    "access.deprovision_latency",
+    "access.orphan_accounts",
+    "access.dormant_accounts",
+    "access.privileged_outside_group",
+    "access.privileged_count",
+    "access.unused_roles",
+    "access.sod_conflicts",
+    "auth.password_policy",
+    "auth.mfa_required",
+    "crypto.recording_keys",
+    "crypto.key_rotation",
+    "network.trunk_tls",
+    "network.trunk_srtp",
+    "logging.audit_completeness",
+    "logging.privileged_grants",
+    "logging.retention",
     "logging.activity_gaps",
 )
 
@@ -45,11 +62,14 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
     period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), now)
     active = [u for u in org.users.values() if u.state == "active"]
     roster = org.roster
-    groups_of = {u.id: set(roster[u.email.lower()].groups) if u.email.lower() in roster else set()
-                 for u in org.users.values()}
+    groups_of = {
+        u.id: set(roster[u.email.lower()].groups) if u.email.lower() in roster else set()
+        for u in org.users.values()
+    }
     role_id = {r.name: r.id for r in org.roles}
-    held: dict[str, set[str]] = {u.id: {g.role_id for g in org.grants.get(u.id, ())}
-                                 for u in active}
+    held: dict[str, set[str]] = {
+        u.id: {g.role_id for g in org.grants.get(u.id, ())} for u in active
+    }
     out: dict[str, set[str]] = {c: set() for c in CHECK_IDS}
 
     for u in active:
@@ -80,7 +100,8 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
     removed: dict[str, dt.datetime] = {}
     for e in org.audit.all_matches(q_dir):
         is_off = e.action == "Delete" or any(
-            p == "state" and "inactive" in new for p, _old, new in e.property_changes)
+            p == "state" and "inactive" in new for p, _old, new in e.property_changes
+        )
         if is_off:
             removed.setdefault(e.entity_id, e.ts)
     by_email_user = {u.email.lower(): u for u in org.users.values()}
@@ -92,12 +113,18 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         if removed[user.id] - start > dt.timedelta(hours=DEPROVISION_HOURS):
             out["access.deprovision_latency"].add(user.id)
 
-    q_roles = AuditQuery(period[0], period[1], "PeoplePermissions",
-                         (("EntityType", "Role"), ("Action", "MemberAdd")), False)
+    q_roles = AuditQuery(
+        period[0],
+        period[1],
+        "PeoplePermissions",
+        (("EntityType", "Role"), ("Action", "MemberAdd")),
+        False,
+    )
     for e in org.audit.all_matches(q_roles):
         for name, pol in policy["privileged_roles"].items():
             if e.entity_id == role_id[name] and not (
-                    groups_of.get(e.user_id or "", set()) & set(pol.get("allowed_granters", ()))):
+                groups_of.get(e.user_id or "", set()) & set(pol.get("allowed_granters", ()))
+            ):
                 out["logging.privileged_grants"].add(e.id)
 
     day = period_start

@@ -18,10 +18,12 @@ from gcevidence.simulator.api import ApiFailure, Request
 
 log = logging.getLogger(__name__)
 
-_5XX = ((500, "internal.server.error", "The server encountered an unexpected condition."),
-        (502, "bad.gateway", "Bad gateway."),
-        (503, "service.unavailable", "Service temporarily unavailable."),
-        (504, "request.timeout", "The request timed out."))
+_5XX = (
+    (500, "internal.server.error", "The server encountered an unexpected condition."),
+    (502, "bad.gateway", "Bad gateway."),
+    (503, "service.unavailable", "Service temporarily unavailable."),
+    (504, "request.timeout", "The request timed out."),
+)
 
 
 class RateWindow:
@@ -40,8 +42,9 @@ class RateWindow:
         return self.count <= self.limit, self.count, reset
 
 
-def error_body(status: int, code: str, message: str, context_id: str,
-               params: dict | None = None) -> dict:
+def error_body(
+    status: int, code: str, message: str, context_id: str, params: dict | None = None
+) -> dict:
     body = {"message": message, "code": code, "status": status, "contextId": context_id}
     if params:
         body["messageWithParams"] = message
@@ -82,8 +85,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, body: object, headers: dict | None = None) -> None:
-        data = b"" if body is None else json.dumps(
-            body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        data = (
+            b""
+            if body is None
+            else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        )
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -117,22 +123,28 @@ class Handler(BaseHTTPRequestHandler):
             self._send(status, error_body(status, code, message, correlation, params), h)
 
         auth_state = sim.check_token(self.headers.get("Authorization", ""))
-        limit_headers = {"inin-ratelimit-count": 0,
-                         "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
-                         "inin-ratelimit-reset": 60}
+        limit_headers = {
+            "inin-ratelimit-count": 0,
+            "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
+            "inin-ratelimit-reset": 60,
+        }
         if auth_state != "ok":
             code, msg = {
-                "missing": ("authentication.required",
-                            "No authentication bearer token specified in authorization header."),
+                "missing": (
+                    "authentication.required",
+                    "No authentication bearer token specified in authorization header.",
+                ),
                 "expired": ("credentials.expired", "The bearer token has expired."),
             }.get(auth_state, ("bad.credentials", "Invalid login credentials."))
             fail(401, code, msg, limit=limit_headers)
             return
         bearer = self.headers["Authorization"].split(None, 1)[1].strip()
         allowed, count, reset = sim.rate_window(bearer).hit()
-        limit_headers = {"inin-ratelimit-count": count,
-                         "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
-                         "inin-ratelimit-reset": reset}
+        limit_headers = {
+            "inin-ratelimit-count": count,
+            "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
+            "inin-ratelimit-reset": reset,
+        }
         n_request = sim.next_request_number()
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
@@ -140,22 +152,33 @@ class Handler(BaseHTTPRequestHandler):
             self._reset_connection()
             return
         if faults.fail_after_requests is not None and n_request > faults.fail_after_requests:
-            fail(503, "service.unavailable", "Service temporarily unavailable.",
-                 limit=limit_headers)
+            fail(
+                503, "service.unavailable", "Service temporarily unavailable.", limit=limit_headers
+            )
             return
         if not allowed:
-            fail(429, "too.many.requests.retry.after",
-                 f"Rate limit exceeded the maximum. Retry the request in [{reset}] seconds",
-                 {"0": str(reset)}, {"Retry-After": reset}, limit_headers)
+            fail(
+                429,
+                "too.many.requests.retry.after",
+                f"Rate limit exceeded the maximum. Retry the request in [{reset}] seconds",
+                {"0": str(reset)},
+                {"Retry-After": reset},
+                limit_headers,
+            )
             return
         if sim.chance(faults.rate_429):
             # Another limit than the token's was hit: the token's count stands, and the reset
             # header agrees with Retry-After.
             wait = faults.retry_after_seconds
             exhausted = dict(limit_headers, **{"inin-ratelimit-reset": wait})
-            fail(429, "too.many.requests.retry.after",
-                 f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds",
-                 {"0": str(wait)}, {"Retry-After": wait}, exhausted)
+            fail(
+                429,
+                "too.many.requests.retry.after",
+                f"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds",
+                {"0": str(wait)},
+                {"Retry-After": wait},
+                exhausted,
+            )
             return
         if sim.chance(faults.rate_5xx):
             status, code, msg = sim.pick(_5XX)
@@ -166,23 +189,29 @@ class Handler(BaseHTTPRequestHandler):
             fail(404, "not.found", "The requested resource was not found.", limit=limit_headers)
             return
         func, permission, match = route
-        if permission and sim.cfg.permissions is not None and \
-                permission not in sim.cfg.permissions:
-            msg = ("Unable to perform the requested action. You must have at least one of the "
-                   f"following permissions assigned: [{permission}]")
-            fail(403, "missing.any.permissions", msg, {"permissions": permission},
-                 limit=limit_headers)
+        if permission and sim.cfg.permissions is not None and permission not in sim.cfg.permissions:
+            msg = (
+                "Unable to perform the requested action. You must have at least one of the "
+                f"following permissions assigned: [{permission}]"
+            )
+            fail(
+                403,
+                "missing.any.permissions",
+                msg,
+                {"permissions": permission},
+                limit=limit_headers,
+            )
             return
         body = None
         if raw:
             try:
                 body = json.loads(raw)
             except ValueError:
-                fail(400, "bad.request", "The request body is not valid JSON.",
-                     limit=limit_headers)
+                fail(400, "bad.request", "The request body is not valid JSON.", limit=limit_headers)
                 return
-        req = Request(self.command, path, parse_qsl(split.query, keep_blank_values=True), body,
-                      match)
+        req = Request(
+            self.command, path, parse_qsl(split.query, keep_blank_values=True), body, match
+        )
         try:
             with sim.lock:
                 reply = func(req)
@@ -192,12 +221,20 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             # Malformed input we did not foresee: answer like the platform, never hang up.
             log.warning("%s %s failed: %r", self.command, path, exc)
-            fail(400, "bad.request", f"The request could not be understood: {exc}",
-                 limit=limit_headers)
+            fail(
+                400,
+                "bad.request",
+                f"The request could not be understood: {exc}",
+                limit=limit_headers,
+            )
             return
         payload = reply.body
-        if isinstance(payload, dict) and payload.get("entities") and "total" in payload and \
-                sim.chance(faults.short_page_rate):
+        if (
+            isinstance(payload, dict)
+            and payload.get("entities")
+            and "total" in payload
+            and sim.chance(faults.short_page_rate)
+        ):
             # Incomplete pagination: a page one entity short while `total` still counts it.
             payload = {**payload, "entities": payload["entities"][:-1]}
         self._send(reply.status, payload, dict(base_headers, **limit_headers))
@@ -205,13 +242,19 @@ class Handler(BaseHTTPRequestHandler):
     def _token(self, raw: bytes, correlation: str) -> None:
         sim = self.sim
         # The login host sends rate-limit headers too; the token call is not counted.
-        headers = {"ININ-Correlation-Id": correlation, "inin-ratelimit-count": 0,
-                   "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
-                   "inin-ratelimit-reset": 60}
+        headers = {
+            "ININ-Correlation-Id": correlation,
+            "inin-ratelimit-count": 0,
+            "inin-ratelimit-allowed": sim.cfg.rate_limit_per_minute,
+            "inin-ratelimit-reset": 60,
+        }
 
         def oauth_error(status: int, error: str, description: str) -> None:
-            self._send(status, {"error": error, "description": description,
-                                "error_description": description}, headers)
+            self._send(
+                status,
+                {"error": error, "description": description, "error_description": description},
+                headers,
+            )
 
         if self.command != "POST":
             oauth_error(405, "invalid_request", "method not allowed")
@@ -234,8 +277,9 @@ class Handler(BaseHTTPRequestHandler):
             oauth_error(401, "invalid_client", "authentication failed")
             return
         token, lifetime = sim.issue_token()
-        self._send(200, {"access_token": token, "token_type": "bearer", "expires_in": lifetime},
-                   headers)
+        self._send(
+            200, {"access_token": token, "token_type": "bearer", "expires_in": lifetime}, headers
+        )
 
 
 class SimServer(ThreadingHTTPServer):
@@ -249,7 +293,8 @@ class SimServer(ThreadingHTTPServer):
 
 def start_server(sim, host: str, port: int) -> tuple[SimServer, threading.Thread]:
     server = SimServer((host, port), sim)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="gcevidence-sim",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="gcevidence-sim", daemon=True
+    )
     thread.start()
     return server, thread

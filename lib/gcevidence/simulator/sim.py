@@ -26,10 +26,16 @@ class Simulator:
         self.cfg = cfg or SimConfig()
         self.faults: FaultConfig = self.cfg.faults
         started = time.perf_counter()
-        self.org = Org(self.cfg.seed, self.cfg.users, self.cfg.resolved_now(),
-                       self.cfg.audit_events_per_day, self.cfg.audit_history_days)
-        log.info("generated org with %d users in %.2fs", self.cfg.users,
-                 time.perf_counter() - started)
+        self.org = Org(
+            self.cfg.seed,
+            self.cfg.users,
+            self.cfg.resolved_now(),
+            self.cfg.audit_events_per_day,
+            self.cfg.audit_history_days,
+        )
+        log.info(
+            "generated org with %d users in %.2fs", self.cfg.users, time.perf_counter() - started
+        )
         self.api = Api(self)
         self.lock = threading.RLock()
         self.audit_queries: dict[str, dict] = {}
