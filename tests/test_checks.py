@@ -28,7 +28,7 @@ def test_every_check_passes_on_the_clean_org_and_all_ids_are_reported(world):
         spec = load_catalog().checks[f.check]
         assert f.title == spec.title and f.severity == spec.severity
         assert f.controls["iso27001-2022"] and f.controls["pci-dss-4.0.1"]
-        assert f.notebook == spec.notebook
+        assert f.notebook == spec.paper
         assert f.population is not None
 
 
@@ -596,17 +596,17 @@ def test_a_registered_check_may_return_a_finding_and_is_run(world, monkeypatch):
     assert findings[-1].check == "zz.extra" and findings[-1].status == "pass"
 
 
-def test_control_matrix_takes_the_worst_status_per_control(world):
-    from gcevidence.checks.summary import control_matrix
+def test_roll_up_takes_the_worst_status_per_control(world):
+    from gcevidence.catalog import roll_up
 
     world.data["auth_settings"]["multifactorAuthenticationRequired"] = False
     world.data["trunks"] = DENIED
     findings = world.run_all()
-    matrix = control_matrix(findings)
-    assert matrix["iso27001-2022"]["8.5"]["status"] == "fail"
-    assert matrix["iso27001-2022"]["8.20"]["status"] == "not_evaluable"
-    assert matrix["iso27001-2022"]["5.16"]["status"] == "pass"
-    assert matrix["iso27001-2022"]["8.5"]["title"] == "Secure authentication"
-    assert "auth.mfa_required" in matrix["soc2"]["CC6.6"]["checks"]
-    assert control_matrix([f.to_dict() for f in findings]) == matrix
+    matrix = roll_up(findings)
+    assert matrix["iso27001-2022"]["8.5"].status == "fail"
+    assert matrix["iso27001-2022"]["8.20"].status == "not_evaluable"
+    assert matrix["iso27001-2022"]["5.16"].status == "pass"
+    assert matrix["iso27001-2022"]["8.5"].title == "Secure authentication"
+    assert "auth.mfa_required" in matrix["soc2"]["CC6.6"].checks
+    assert roll_up([f.to_dict() for f in findings]) == matrix
     assert list(matrix["iso27001-2013"])[:2] == ["A.6.1.2", "A.9.1.2"]

@@ -24,6 +24,10 @@ class InputError(GcEvidenceError):
         super().__init__(f"{text}; {fix}" if fix else text)
 
 
+class CatalogError(InputError):
+    """A catalog data file (checks, frameworks, baselines) is wrong: names file, key path, value."""
+
+
 class UsageError(GcEvidenceError):
     """The command line itself is wrong, or the environment lacks something required."""
 

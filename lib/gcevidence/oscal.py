@@ -1,9 +1,10 @@
 """The run as an OSCAL assessment-results document (findings.oscal.json), via compliance-trestle.
 
 One observation per check (method TEST, type discovery) with the failing subjects and the pack
-files it rests on; one OSCAL finding per framework control, satisfied only when every check
-mapped to it passed (not_evaluable is never satisfied). UUIDs are uuid5 of the run id and the
-object's ids, so rendering the same findings.json twice gives the same document.
+files it rests on; one OSCAL finding per framework control, from the catalog's roll-up:
+satisfied only when every automated test mapped to it passed (not_evaluable is never
+satisfied). UUIDs are uuid5 of the run id and the object's ids, so rendering the same
+findings.json twice gives the same document.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from trestle.oscal import OSCAL_VERSION, common
 from trestle.oscal import assessment_plan as oscal_ap
 from trestle.oscal import assessment_results as oscal_ar
 
+from gcevidence.catalog import ROLLUP_LABEL, ControlResult, load_catalog, roll_up
 from gcevidence.errors import PackError
 
 AR_FILE = "findings.oscal.json"
@@ -71,17 +72,17 @@ def write_assessment_results(
     run_id, when = run["id"], _time(run["generated_at"])
     findings = findings_doc["findings"]
     org = run.get("org") or {}
-    controls = _controls_by_framework(findings)
+    rolled = {fw: results for fw, results in roll_up(findings).items() if results}
     reviewed = common.ReviewedControls(
         control_selections=[
             common.ControlSelections(
-                description=f"{framework} controls tested by gcevidence checks",
+                description=f"{_label(framework)} controls tested by gcevidence checks",
                 include_controls=[
                     common.SelectControlById(control_id=control_token(framework, c))
-                    for c in sorted(ids)
+                    for c in results
                 ],
             )
-            for framework, ids in sorted(controls.items())
+            for framework, results in rolled.items()
         ]
         or [common.ControlSelectionsAll(include_all=common.IncludeAll())]
     )
@@ -106,13 +107,12 @@ def write_assessment_results(
         observations.append(obs)
         obs_by_check[f["check"]] = obs.uuid
 
-    oscal_findings = []
-    for framework, ids in sorted(controls.items()):
-        for control_id in sorted(ids):
-            related = [f for f in findings if control_id in f["controls"].get(framework, [])]
-            oscal_findings.append(
-                _control_finding(run_id, framework, control_id, related, obs_by_check, origin)
-            )
+    by_check = {f["check"]: f for f in findings}
+    oscal_findings = [
+        _control_finding(run_id, result, by_check, obs_by_check, origin)
+        for results in rolled.values()
+        for result in results.values()
+    ]
 
     result = oscal_ar.Result(
         uuid=_uuid(run_id, "result"),
@@ -190,12 +190,10 @@ def _write_plan(
     return path
 
 
-def _controls_by_framework(findings: list[dict]) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = defaultdict(set)
-    for f in findings:
-        for framework, ids in (f.get("controls") or {}).items():
-            out[framework].update(ids)
-    return out
+def _label(framework: str) -> str:
+    """The framework's display name from the catalog (its id when the catalog lacks it)."""
+    fw = load_catalog().frameworks.get(framework)
+    return fw.label if fw else framework
 
 
 def _observation(
@@ -272,25 +270,28 @@ def _observation(
 
 def _control_finding(
     run_id: str,
-    framework: str,
-    control_id: str,
-    related: list[dict],
+    result: ControlResult,
+    by_check: dict[str, dict],
     obs_by_check: dict[str, str],
     origin: common.Origin,
 ) -> common.Finding:
-    statuses = {f["status"] for f in related}
-    satisfied = statuses == {"pass"}
-    reason = "pass" if satisfied else "fail" if "fail" in statuses else "other"
+    framework, control_id = result.framework, result.control
+    related = [by_check[c] for c in result.checks]
+    satisfied = result.status == "pass"
+    reason = {"pass": "pass", "fail": "fail"}.get(result.status, "other")
     summary = "; ".join(f"{f['check']} {f['status']}" for f in related)
     remarks = None
-    if "not_evaluable" in statuses:
+    if any(f["status"] == "not_evaluable" for f in related):
         remarks = "Not satisfied because at least one check could not be evaluated: " + "; ".join(
             f"{f['check']}: {f['reason']}" for f in related if f["status"] == "not_evaluable"
         )
+    title = f": {result.title}" if result.title else ""
     return common.Finding(
         uuid=_uuid(run_id, "finding", framework, control_id),
         title=f"{framework} {control_id}",
-        description=f"Control {control_id} of {framework}, tested by: {summary}",
+        description=(
+            f"Control {control_id}{title} of {_label(framework)}; {ROLLUP_LABEL}: {summary}"
+        ),
         props=[_prop("framework", framework), _prop("control-label", control_id)],
         origins=[origin],
         target=common.FindingTarget(

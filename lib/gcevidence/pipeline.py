@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gcevidence import __version__
+from gcevidence.catalog import load_catalog
 from gcevidence.config import Params, load_params
 from gcevidence.csvsafe import guard
 from gcevidence.errors import InputError, RenderError
@@ -48,27 +49,12 @@ log = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 DEMO_PARAMS = REPO_ROOT / "params" / "demo.yaml"
-FAMILY_NOTEBOOKS = (
-    "A09_access_control",
-    "A10_cryptography",
-    "A12_logging_monitoring",
-    "A13_communications",
-)
-SUMMARY_NOTEBOOK = "summary"
 PARAMS_COPY = "params.yaml"
 SECRET_ENV = ("GENESYSCLOUD_OAUTHCLIENT_SECRET",)
 FINDINGS_SCHEMA = "gcevidence.findings/1"
-CSV_COLUMNS = (
-    "check",
-    "title",
-    "status",
-    "severity",
-    "notebook",
-    "population",
-    "iso27001-2013",
-    "iso27001-2022",
-    "soc2",
-    "pci-dss-4.0.1",
+# findings.csv: these columns, one per catalog framework between them (csv_columns()).
+CSV_HEAD = ("check", "title", "status", "severity", "notebook", "population")
+CSV_TAIL = (
     "subject_type",
     "subject_id",
     "subject_name",
@@ -139,11 +125,17 @@ def findings_document(
     }
 
 
+def csv_columns() -> tuple[str, ...]:
+    """findings.csv's header: every framework of the catalog gets a column of control ids."""
+    return (*CSV_HEAD, *load_catalog().framework_ids, *CSV_TAIL)
+
+
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
     """One row per exception (or per finding without one); every cell CSV-injection guarded."""
+    frameworks = load_catalog().framework_ids
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(csv_columns())
         for f in findings:
             base = [
                 f.check,
@@ -152,7 +144,7 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
                 f.severity,
                 f.notebook,
                 "" if f.population is None else f.population,
-                *("; ".join(f.controls.get(k, [])) for k in CSV_COLUMNS[6:10]),
+                *("; ".join(f.controls.get(k, [])) for k in frameworks),
             ]
             tail = [f.reason, "; ".join(f.evidence)]
             items = f.exceptions or (None,)
@@ -307,11 +299,13 @@ def execute_all(
     run_dir: Path, env: Mapping[str, str], notebooks_dir: Path = NOTEBOOKS_DIR
 ) -> list[Path]:
     """The family notebooks in parallel (pool of WORKERS), then the summary."""
-    names = [n for n in FAMILY_NOTEBOOKS if (notebooks_dir / f"{n}.ipynb").is_file()]
+    catalog = load_catalog()
+    family = [p.notebook for p in catalog.family_papers()]
+    names = [n for n in family if (notebooks_dir / f"{n}.ipynb").is_file()]
     pool = ThreadPoolExecutor(max_workers=WORKERS)
     try:
         done = list(pool.map(lambda n: execute_notebook(n, run_dir, env, notebooks_dir), names))
-        done.append(execute_notebook(SUMMARY_NOTEBOOK, run_dir, env, notebooks_dir))
+        done.append(execute_notebook(catalog.summary_paper.notebook, run_dir, env, notebooks_dir))
     except BaseException:
         # Ctrl-C, SIGTERM or a failed notebook: stop the others now rather than after they
         # finish, so the unfinished pack is removed promptly.
@@ -446,7 +440,7 @@ def _notebook_outputs(run_dir: Path) -> list[NotebookOutput]:
     from gcevidence.report.index import NotebookOutput
 
     outputs = []
-    for name in (*FAMILY_NOTEBOOKS, SUMMARY_NOTEBOOK):
+    for name in (p.notebook for p in load_catalog().papers):
         files = tuple(
             f"{name}.{ext}"
             for ext in ("html", "pdf", "ipynb")

@@ -4,38 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from gcevidence.catalog.load import THRESHOLD_NAMES, Conflict, load_catalog
+from gcevidence.catalog.load import load_catalog
+from gcevidence.catalog.records import Conflict, ThresholdSpec
 from gcevidence.errors import InputError
 
-_BOOLS = {
-    "password_require_digits",
-    "password_require_letters",
-    "password_composition_forbidden",
-    "mfa_required",
-}
-_NULLABLE = {"password_max_age_days"}  # null = not assessed
 
-
-def _valid(name: str, value: Any) -> tuple[bool, str]:
-    if name in _BOOLS:
+def _valid(spec: ThresholdSpec, value: Any) -> tuple[bool, str]:
+    if spec.type == "boolean":
         return isinstance(value, bool), "must be true or false"
-    if value is None and name in _NULLABLE:
+    if value is None and spec.nullable:  # null = not assessed
         return True, ""
     ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-    hint = " (or null: not assessed)" if name in _NULLABLE else ""
+    hint = " (or null: not assessed)" if spec.nullable else ""
     return ok, f"must be a whole number of 0 or more{hint}"
 
 
 def effective_thresholds(params: Any) -> dict[str, dict[str, Any]]:
     """name -> {"value", "source", "overridden"} for params.baseline plus params.thresholds."""
-    baseline = load_catalog().baselines[params.baseline]
+    catalog = load_catalog()
+    baseline = catalog.baselines[params.baseline]
+    names = catalog.threshold_names
     result = {
         name: {
             "value": baseline.thresholds[name].value,
             "source": f"{params.baseline}: {baseline.thresholds[name].source}",
             "overridden": False,
         }
-        for name in THRESHOLD_NAMES
+        for name in names
     }
     for name, value in (params.thresholds or {}).items():
         field = f"thresholds.{name}"
@@ -45,9 +40,9 @@ def effective_thresholds(params: Any) -> dict[str, dict[str, Any]]:
                 field,
                 value,
                 "unknown threshold",
-                f"use one of {', '.join(THRESHOLD_NAMES)}",
+                f"use one of {', '.join(names)}",
             )
-        ok, problem = _valid(name, value)
+        ok, problem = _valid(catalog.threshold_specs[name], value)
         if not ok:
             raise InputError(str(params.path), field, value, problem)
         result[name] = {"value": value, "source": "params", "overridden": True}

@@ -21,8 +21,6 @@ from gcevidence.checks.common import (
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 
-NB = "A09_access_control"
-
 
 def _live_users(ctx: CheckContext) -> list[dict[str, str]]:
     """Users that still exist (deleted ones hold no access)."""
@@ -49,7 +47,7 @@ def _not_yet(later: int, today: dt.date) -> str:
     return f"; {later} more with a termination date after {today} not yet due" if later else ""
 
 
-@register_check("access.terminated_active", notebook=NB, needs=("users", "hr_roster"))
+@register_check("access.terminated_active")
 def terminated_active(ctx: CheckContext) -> Outcome:
     by_email = _users_by_email(_live_users(ctx))
     leavers, later = _leavers(ctx)
@@ -91,9 +89,7 @@ def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
     return parse_time(event["event_date"]) if disabled else None
 
 
-@register_check(
-    "access.deprovision_latency", notebook=NB, needs=("users", "hr_roster", "audit_events")
-)
+@register_check("access.deprovision_latency")
 def deprovision_latency(ctx: CheckContext) -> Outcome:
     limit_h = ctx.threshold("deprovision_hours")
     start, end = period_bounds(ctx)
@@ -157,7 +153,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("access.orphan_accounts", notebook=NB, needs=("users", "hr_roster"))
+@register_check("access.orphan_accounts")
 def orphan_accounts(ctx: CheckContext) -> Outcome:
     known = roster_by_email(ctx.snapshot)
     active = [u for u in _live_users(ctx) if u["state"] == "active"]
@@ -178,7 +174,7 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("access.dormant_accounts", notebook=NB, needs=("users",))
+@register_check("access.dormant_accounts")
 def dormant_accounts(ctx: CheckContext) -> Outcome:
     dormant_days = ctx.threshold("dormant_days")
     active = [u for u in _live_users(ctx) if u["state"] == "active"]
@@ -240,9 +236,7 @@ def _no_policy(what: str, key: str) -> Outcome:
     return Outcome(status="not_evaluable", reason=f"no {what} declared (params {key})")
 
 
-@register_check(
-    "access.privileged_outside_group", notebook=NB, needs=("role_grants", "users", "hr_roster")
-)
+@register_check("access.privileged_outside_group")
 def privileged_outside_group(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_groups}
     if not policies:
@@ -286,7 +280,7 @@ def privileged_outside_group(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("access.privileged_count", notebook=NB, needs=("role_grants", "users"))
+@register_check("access.privileged_count")
 def privileged_count(ctx: CheckContext) -> Outcome:
     limits = {
         n: p.max_holders
@@ -323,7 +317,7 @@ def privileged_count(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("access.unused_roles", notebook=NB, needs=("unused_roles", "users"))
+@register_check("access.unused_roles")
 def unused_roles(ctx: CheckContext) -> Outcome:
     active = {u["id"]: u for u in _live_users(ctx) if u["state"] == "active"}
     unused: dict[str, set[str]] = defaultdict(set)
@@ -347,7 +341,7 @@ def unused_roles(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("access.sod_conflicts", notebook=NB, needs=("role_grants",))
+@register_check("access.sod_conflicts")
 def sod_conflicts(ctx: CheckContext) -> Outcome:
     pairs = ctx.params.sod_conflicts
     if not pairs:

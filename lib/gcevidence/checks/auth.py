@@ -5,7 +5,6 @@ from __future__ import annotations
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 
-NB = "A09_access_control"
 _COMPOSITION = (
     "minimumDigits",
     "minimumLetters",
@@ -29,7 +28,7 @@ def _setting(key: str, value: object, detail: str) -> ExceptionItem:
     )
 
 
-@register_check("auth.password_policy", notebook=NB, needs=("auth_settings",))
+@register_check("auth.password_policy")
 def password_policy(ctx: CheckContext) -> Outcome:
     reqs = (ctx.snapshot.object("auth_settings") or {}).get("passwordRequirements")
     if not isinstance(reqs, dict):
@@ -101,7 +100,7 @@ def password_policy(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("auth.mfa_required", notebook=NB, needs=("auth_settings",))
+@register_check("auth.mfa_required")
 def mfa_required(ctx: CheckContext) -> Outcome:
     settings = ctx.snapshot.object("auth_settings") or {}
     value = settings.get("multifactorAuthenticationRequired")

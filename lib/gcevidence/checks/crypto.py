@@ -6,13 +6,12 @@ from gcevidence.checks.common import join_names, parse_time, records
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 
-NB = "A10_cryptography"
 # Approximate length of each rotation period, for comparison with the cryptoperiod.
 PERIOD_DAYS = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 31, "YEARLY": 365}
 USABLE_TYPES = ("KmsSymmetric", "LocalKeyManager")  # None / Native = encryption config off
 
 
-@register_check("crypto.recording_keys", notebook=NB, needs=("recording_key_configs",))
+@register_check("crypto.recording_keys")
 def recording_keys(ctx: CheckContext) -> Outcome:
     configs = sorted(records(ctx.snapshot.table("recording_key_configs")), key=lambda c: c["id"])
     types = sorted({c["key_configuration_type"] or "(none)" for c in configs})
@@ -65,9 +64,7 @@ def recording_keys(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check(
-    "crypto.key_rotation", notebook=NB, needs=("key_rotation_schedule", "recording_keys")
-)
+@register_check("crypto.key_rotation")
 def key_rotation(ctx: CheckContext) -> Outcome:
     limit = ctx.threshold("key_cryptoperiod_days")
     schedule = ctx.snapshot.object("key_rotation_schedule") or {}

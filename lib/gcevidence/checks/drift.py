@@ -75,7 +75,7 @@ def _data_time(snapshot, collected_at: str | None = None) -> dt.datetime | None:
     return max(known) if known else None
 
 
-@register_check("access.role_drift", notebook="A09_access_control", needs=("role_grants",))
+@register_check("access.role_drift")
 def role_drift(ctx: CheckContext) -> Outcome:
     info = ctx.previous_info or {}
     rejected = list(info.get("rejected") or [])

@@ -17,10 +17,8 @@ from gcevidence.checks.common import (
 from gcevidence.checks.registry import CheckContext, Outcome, missing_reason, register_check
 from gcevidence.findings import ExceptionItem
 
-NB = "A12_logging_monitoring"
 
-
-@register_check("logging.audit_completeness", notebook=NB, allow_incomplete=True)
+@register_check("logging.audit_completeness")
 def audit_completeness(ctx: CheckContext) -> Outcome:
     snap = ctx.snapshot
     names = ("audit_events", "audit_queries")
@@ -86,9 +84,7 @@ def _grantee_id(event: dict[str, str]) -> str:
     return parts[0] if len(parts) == 3 else ""
 
 
-@register_check(
-    "logging.privileged_grants", notebook=NB, needs=("audit_events", "roles", "users", "hr_roster")
-)
+@register_check("logging.privileged_grants")
 def privileged_grants(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_granters}
     if not policies:
@@ -159,7 +155,7 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("logging.retention", notebook=NB, needs=("audit_retention_probe",))
+@register_check("logging.retention")
 def retention(ctx: CheckContext) -> Outcome:
     probe = ctx.snapshot.object("audit_retention_probe") or {}
     days = ctx.threshold("audit_retention_days")
@@ -204,7 +200,7 @@ def retention(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("logging.activity_gaps", notebook=NB, needs=("audit_events",))
+@register_check("logging.activity_gaps")
 def activity_gaps(ctx: CheckContext) -> Outcome:
     days = [str(d) for d in period_days(ctx)]
     per_day: Counter = Counter()

@@ -6,8 +6,6 @@ from gcevidence.checks.common import records, split_list
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 
-NB = "A13_communications"
-
 
 def _external_active(ctx: CheckContext) -> list[dict[str, str]]:
     return sorted(
@@ -20,7 +18,7 @@ def _external_active(ctx: CheckContext) -> list[dict[str, str]]:
     )
 
 
-@register_check("network.trunk_tls", notebook=NB, needs=("trunks",))
+@register_check("network.trunk_tls")
 def trunk_tls(ctx: CheckContext) -> Outcome:
     trunks = _external_active(ctx)
     exceptions = [
@@ -38,7 +36,7 @@ def trunk_tls(ctx: CheckContext) -> Outcome:
     )
 
 
-@register_check("network.trunk_srtp", notebook=NB, needs=("trunks",))
+@register_check("network.trunk_srtp")
 def trunk_srtp(ctx: CheckContext) -> Outcome:
     trunks = _external_active(ctx)
     exceptions = [

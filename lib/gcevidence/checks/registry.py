@@ -1,19 +1,23 @@
 """The check registry and runner: one Finding per check id, statuses decided in one place.
 
-A check is a pure function `fn(ctx) -> Outcome` registered with `register_check`. The runner
-declares a check not_evaluable when a dataset it needs is unavailable (naming the missing
-permission or input), so check bodies only ever see the data they asked for.
+A check is a pure function `fn(ctx) -> Outcome` registered with `register_check(check_id)`;
+what it reads (datasets, thresholds) is declared in the catalog. The runner declares a check
+not_evaluable when a dataset it needs is unavailable (naming the missing permission or input),
+so check bodies only ever see the data they asked for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gcevidence.catalog import load_catalog
+from gcevidence.catalog.load import CHECKS_FILE
+from gcevidence.catalog.schema import key_path
+from gcevidence.errors import CatalogError
 from gcevidence.findings import ExceptionItem, Finding
 
 log = logging.getLogger(__name__)
@@ -53,28 +57,32 @@ class RegisteredCheck:
     notebook: str
     needs: tuple[str, ...]
     allow_incomplete: bool
+    thresholds: tuple[str, ...] = ()  # recorded in Finding.extra for the report
 
 
 REGISTRY: dict[str, RegisteredCheck] = {}
 
 
-def register_check(
-    check_id: str, notebook: str = "", needs: Iterable[str] = (), allow_incomplete: bool = False
-) -> Callable:
-    """Decorator: register `fn(ctx) -> Outcome` under a check id of the catalog.
+def register_check(check_id: str) -> Callable:
+    """Decorator: register `fn(ctx) -> Outcome` as the code of a check declared in the catalog.
 
-    `needs` names the datasets the check reads; allow_incomplete lets it see a dataset whose
-    completeness is in doubt (only the completeness check itself wants that).
+    Its paper, datasets, allow_incomplete and thresholds come from the catalog entry; an id the
+    catalog does not declare is an error as soon as the module is imported.
     """
+    catalog = load_catalog()
+    spec = catalog.checks.get(check_id)
 
     def wrap(fn: Callable) -> Callable:
-        spec = load_catalog().checks.get(check_id)
+        if spec is None:
+            raise CatalogError(
+                str(CHECKS_FILE),
+                key_path(("checks", check_id)),
+                None,
+                f"missing, but {fn.__module__}.{fn.__qualname__} is registered under this id",
+                "declare the check in checks.yaml, or fix the id in @register_check",
+            )
         REGISTRY[check_id] = RegisteredCheck(
-            check_id,
-            fn,
-            notebook or (spec.notebook if spec else "summary"),
-            tuple(needs),
-            allow_incomplete,
+            check_id, fn, spec.paper, spec.datasets, spec.allow_incomplete, spec.thresholds
         )
         return fn
 
@@ -98,7 +106,7 @@ def _finding(
     evidence: list[str],
     thresholds_used: dict[str, Any],
 ) -> Finding:
-    spec = load_catalog().checks.get(reg_id)
+    spec = load_catalog().checks.get(reg_id)  # None for a check registered by hand (tests)
     exceptions = tuple(outcome.exceptions)
     status = outcome.status or ("fail" if exceptions else "pass")
     extra = dict(outcome.extra)
@@ -124,29 +132,10 @@ def _finding(
     )
 
 
-# Thresholds each check compares against, recorded in Finding.extra for the report.
-CHECK_THRESHOLDS: dict[str, tuple[str, ...]] = {
-    "access.deprovision_latency": ("deprovision_hours",),
-    "access.dormant_accounts": ("dormant_days",),
-    "auth.password_policy": (
-        "password_min_length",
-        "password_require_digits",
-        "password_require_letters",
-        "password_composition_forbidden",
-        "password_max_age_days",
-    ),
-    "auth.mfa_required": ("mfa_required",),
-    "crypto.key_rotation": ("key_cryptoperiod_days",),
-    "logging.retention": ("audit_retention_days",),
-}
-
-
 def run_one(ctx: CheckContext, reg: RegisteredCheck) -> Finding:
     snap = ctx.snapshot
     evidence = [snap.status(n).path for n in reg.needs if snap.has(n) and snap.status(n).path]
-    used = {
-        n: ctx.thresholds[n] for n in CHECK_THRESHOLDS.get(reg.check_id, ()) if n in ctx.thresholds
-    }
+    used = {n: ctx.thresholds[n] for n in reg.thresholds if n in ctx.thresholds}
     missing = [n for n in reg.needs if not snap.has(n)]
     if missing:
         reason = "; ".join(missing_reason(snap, n) for n in missing)
@@ -182,8 +171,7 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
     for check_id in sorted(set(REGISTRY) | set(load_catalog().checks)):
         reg = REGISTRY.get(check_id)
         if reg is None:
-            # A catalog check whose module is not installed (access.role_drift before
-            # checks/drift.py exists) is reported, never silently dropped.
+            # A catalog check without code in this version is reported, never silently dropped.
             spec = load_catalog().checks[check_id]
             findings.append(
                 _finding(
@@ -192,7 +180,7 @@ def run_checks(ctx: CheckContext) -> list[Finding]:
                         status="not_evaluable",
                         reason="this check is not implemented in this version",
                     ),
-                    spec.notebook,
+                    spec.paper,
                     [],
                     {},
                 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gcevidence.catalog import reported_frameworks
 from gcevidence.findings import Finding
 from gcevidence.report.html import STYLE, definition_list, esc, link, status_badge, table
 from gcevidence.report.sections import status_matrix_html
@@ -97,6 +98,8 @@ def index_html(
         for d in datasets
     ]
     title = f"Evidence pack — {org.get('name', '')} — {period.get('end', '')[:10]}"
+    shorts = [fw.short for fw in reported_frameworks()]
+    frameworks = " and ".join([", ".join(shorts[:-1]), shorts[-1]] if len(shorts) > 1 else shorts)
     summary = (
         f"{len(findings)} checks: {counts.get('fail', 0)} fail, "
         f"{counts.get('not_evaluable', 0)} not evaluable, {counts.get('pass', 0)} pass."
@@ -109,9 +112,9 @@ def index_html(
   line-height: 1.4; }} h1 {{ font-size: 1.5em; }} code {{ font-size: 0.9em; }}</style>
 </head><body>
 <h1>{esc(title)}</h1>
-<p>Compliance evidence from Genesys Cloud for ISO/IEC 27001 (2013 and 2022 numbering), SOC 2 and
-PCI DSS 4.0.1. {esc(summary)} Every file of this folder is listed with its SHA-256 in
-<code>manifest.json</code>; check it with <code>gcevidence verify</code> on this folder.</p>
+<p>Compliance evidence from Genesys Cloud for {esc(frameworks)}. {esc(summary)}
+Every file of this folder is listed with its SHA-256 in <code>manifest.json</code>; check it
+with <code>gcevidence verify</code> on this folder.</p>
 <h2>Scope and provenance</h2>
 {provenance}
 <h2>Status matrix</h2>

@@ -10,17 +10,12 @@ from collections.abc import Iterable
 
 from IPython.display import HTML
 
+from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report.context import RunContext
 from gcevidence.report.html import STYLE, definition_list, esc, status_badge, table
 
-FRAMEWORKS = (
-    ("iso27001-2013", "ISO 27001:2013"),
-    ("iso27001-2022", "ISO 27001:2022"),
-    ("soc2", "SOC 2"),
-    ("pci-dss-4.0.1", "PCI DSS 4.0.1"),
-)
 STATUS_ORDER = {"fail": 0, "not_evaluable": 1, "pass": 2}
 
 
@@ -106,7 +101,7 @@ def show_thresholds(ctx: RunContext, *names: str) -> HTML:
 def finding_html(f: Finding) -> str:
     """Status, reason, population, controls and EVERY exception of one finding."""
     controls = "; ".join(
-        f"{label}: {', '.join(f.controls.get(key, [])) or '-'}" for key, label in FRAMEWORKS
+        f"{fw.short}: {', '.join(f.controls.get(fw.id, [])) or '-'}" for fw in reported_frameworks()
     )
     facts = [
         ("Result", status_badge(f.status)),
@@ -181,64 +176,67 @@ def show_findings_summary(ctx: RunContext, notebook: str | None = None) -> HTML:
 
 
 def matrix_rows(findings: Iterable[Finding]) -> list[tuple]:
+    frameworks = reported_frameworks()
+    return [
+        (
+            esc(f.check),
+            status_badge(f.status),
+            esc(len(f.exceptions)),
+            *(esc(", ".join(f.controls.get(fw.id, [])) or "-") for fw in frameworks),
+        )
+        for f in sorted(findings, key=lambda f: f.check)
+    ]
+
+
+def rollup_rows(findings: Iterable[Finding]) -> list[tuple]:
+    """Per reported framework: requirements with mapped tests, by the worst result of those."""
+    rolled = roll_up(findings)
     rows = []
-    for f in sorted(findings, key=lambda f: f.check):
+    for fw in reported_frameworks():
+        results = rolled.get(fw.id, {})
+        counts = Counter(r.status for r in results.values())
+        failing = [r.control for r in results.values() if r.status == "fail"]
         rows.append(
             (
-                esc(f.check),
-                status_badge(f.status),
-                esc(len(f.exceptions)),
-                *(esc(", ".join(f.controls.get(key, [])) or "-") for key, _ in FRAMEWORKS),
-            )
-        )
-    return rows
-
-
-def status_matrix_html(findings: list[Finding]) -> str:
-    """Checks down, frameworks across, plus per-framework control roll-up counts."""
-    by_check = table(
-        ("check", "result", "exceptions", *(label for _, label in FRAMEWORKS)),
-        matrix_rows(findings),
-        raw_columns=range(3 + len(FRAMEWORKS)),
-    )
-    rollup = []
-    for key, label in FRAMEWORKS:
-        worst: dict[str, str] = {}  # control id -> worst status of the checks mapped to it
-        for f in findings:
-            for control in f.controls.get(key, []):
-                prev = worst.get(control)
-                if prev is None or STATUS_ORDER.get(f.status, 9) < STATUS_ORDER.get(prev, 9):
-                    worst[control] = f.status
-        counts = Counter(worst.values())
-        failing = sorted(c for c, s in worst.items() if s == "fail")
-        rollup.append(
-            (
-                label,
-                len(worst),
+                fw.short,
+                len(results),
                 counts.get("pass", 0),
                 counts.get("fail", 0),
                 counts.get("not_evaluable", 0),
                 ", ".join(failing) or "-",
             )
         )
+    return rows
+
+
+def status_matrix_html(findings: list[Finding]) -> str:
+    """Checks down, reported frameworks across, then the roll-up per framework."""
+    frameworks = reported_frameworks()
+    by_check = table(
+        ("check", "result", "exceptions", *(fw.short for fw in frameworks)),
+        matrix_rows(findings),
+        raw_columns=range(3 + len(frameworks)),
+    )
     rolled = table(
         (
             "framework",
-            "controls tested",
-            "pass",
-            "fail",
-            "not evaluable",
-            "controls with a failing check",
+            "requirements with mapped tests",
+            "all tests pass",
+            "a test fails",
+            "a test not evaluable",
+            "requirements with a failing test",
         ),
-        rollup,
+        rollup_rows(findings),
     )
-    return (
-        by_check + "<h4>By framework (a control takes the worst result of its checks)</h4>" + rolled
+    note = (
+        f"Per requirement, the worst result of the {ROLLUP_LABEL} (fail, then not evaluable, then "
+        "pass). It reports what the tests found, not whether the requirement as a whole is met."
     )
+    return f'{by_check}<h4>By framework</h4><p class="gce-note">{esc(note)}</p>{rolled}'
 
 
 def show_status_matrix(ctx: RunContext) -> HTML:
-    """The status matrix across ISO 2013, ISO 2022, SOC 2 and PCI DSS 4.0.1."""
+    """The status matrix across the frameworks the catalog reports."""
     return _display(STYLE + status_matrix_html(ctx.findings))
 
 
