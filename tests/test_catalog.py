@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -770,3 +771,33 @@ def test_importing_the_cli_and_the_catalog_reads_no_catalog_file():
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_broken_framework_file_stops_the_cli_with_one_line_and_exit_2(tmp_path):
+    extra = tmp_path / "frameworks"
+    extra.mkdir()
+    bad = extra / "acme-isms.yaml"
+    bad.write_text(THROWAWAY.replace("check: auth.mfa_required", "check: auth.mfa_requird"))
+    env = {
+        **os.environ,
+        EXTRA_FRAMEWORKS_ENV: str(extra),
+        "GENESYSCLOUD_OAUTHCLIENT_ID": "client",
+        "GENESYSCLOUD_OAUTHCLIENT_SECRET": "secret",
+    }
+    out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "gcevidence",
+        "run",
+        "--params",
+        str(ROOT / "params" / "demo.yaml"),
+    ]
+    proc = subprocess.run(
+        [*cmd, "--out", str(out)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"gcevidence: error: {bad.resolve()}: ")
+    assert "requirements.ACME-02.checks[0].check='auth.mfa_requird'" in last
+    assert not out.exists()
