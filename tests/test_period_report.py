@@ -197,6 +197,7 @@ def test_cli_writes_a_report_per_org_that_verifies(out, capsys):
     assert HOSTILE not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page
     assert "no pack" in page
+    assert "Longest time an exception stayed open: 123 days, access.a u2 (name u2).</p>" in page
 
     # the report folders are never mistaken for packs
     assert len(find_previous_packs(out, "org-1")) == 6

@@ -157,6 +157,7 @@ def test_a_tampered_pack_cannot_be_signed(pack, reviewer_key, capsys):
         (["--date", "2026-13-01"], "--date='2026-13-01': is not a date YYYY-MM-DD"),
         (["--reviewer", "  "], "--reviewer='  ': must be a non-empty single line"),
         (["--key", "missing.pem"], "--key='missing.pem': cannot be read"),
+        (["--role", "lead\nauditor"], "--role='lead\\nauditor': must be a non-empty single line"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(pack, reviewer_key, capsys, argv, message, tmp_path):

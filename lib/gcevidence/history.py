@@ -109,7 +109,12 @@ def pack_folders(out_root: Path) -> list[Path]:
     for day in sorted(Path(out_root).glob("*/")):
         if not _is_date(day.name) or day.is_symlink():
             continue
-        for pack in sorted(day.iterdir()):
+        try:
+            entries = sorted(day.iterdir())
+        except OSError as exc:
+            log.warning("cannot list %s (%s); the packs in it are not read", day, exc.strerror)
+            continue
+        for pack in entries:
             if pack.is_dir() and not pack.name.startswith(".") and not is_sidecar(pack):
                 folders.append(pack)
     return folders

@@ -85,9 +85,9 @@ def sign_pack(
     from gcevidence.pack.verify import verify_pack
 
     pack_dir = Path(pack_dir)
-    reviewer, role, statement = _one_line("--reviewer", reviewer), role.strip(), statement.strip()
-    if not role:
-        role = DEFAULT_ROLE
+    reviewer = _one_line("--reviewer", reviewer)
+    role = _one_line("--role", role) if role.strip() else DEFAULT_ROLE
+    statement = statement.strip()
     report = verify_pack(pack_dir)
     if not report.ok:
         raise InputError(
@@ -136,7 +136,7 @@ def _one_line(field: str, value: str) -> str:
     text = (value or "").strip()
     if not text or any(ch in text for ch in "\r\n\t\0"):
         raise InputError(
-            "command line", field, value, "must be a non-empty single line", "give a name"
+            "command line", field, value, "must be a non-empty single line", "give it on one line"
         )
     return text
 

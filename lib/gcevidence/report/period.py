@@ -4,8 +4,8 @@ What a SOC 2 Type II or ISO surveillance auditor asks for: operating effectivene
 period, not one day. Every pack under OUT/<period-end>/<run-id>/ is verified first; a pack that
 fails is listed with the reason and never counted. An exception is a (check, subject id) pair:
 it opens in the first pack that lists it and closes in the first later pack whose check was
-evaluated (pass or fail) and no longer lists it; a not_evaluable result closes nothing, because
-it shows nothing. Days open are counted between pack period ends.
+evaluated (pass or fail) and no longer lists it; a not_evaluable result, or a pack without that
+check, closes nothing, because it shows nothing. Days open are counted between pack period ends.
 """
 
 from __future__ import annotations

@@ -85,12 +85,22 @@ def _longest(report: PeriodReport) -> str:
     longest = report.longest()
     if not longest:
         return "No exception was listed by any pack in the period."
-    still = [s for s in longest if s.still_open]
-    which = "; ".join(f"{s.check} {s.subject_id} ({s.subject_name})" for s in longest)
-    tail = " It is still open at the end of the period." if still else ""
-    if still and len(still) < len(longest):
-        tail = f" {len(still)} of them are still open at the end of the period."
-    return f"Longest time an exception stayed open: {longest[0].days} days, {which}.{tail}"
+    days, still = longest[0].days, sum(1 for s in longest if s.still_open)
+    if len(longest) <= 5:
+        which = "; ".join(f"{s.check} {s.subject_id} ({s.subject_name})" for s in longest)
+    else:  # a long tie is better read in the tables below than in one sentence
+        which = f"{len(longest)} exceptions (the rows with {days} days open below)"
+    if still == len(longest):
+        tail = (
+            " Still open at the end of the period."
+            if still == 1
+            else (" All still open at the end of the period.")
+        )
+    elif still:
+        tail = f" {still} of them still open at the end of the period."
+    else:
+        tail = ""
+    return f"Longest time an exception stayed open: {days} days, {which}.{tail}"
 
 
 def _signoffs(pack) -> str:
@@ -182,7 +192,8 @@ pack.</p>
 <h2>Exceptions across the period</h2>
 <p class="gce-note">An exception (check and subject) opens in the first pack that lists it and
 closes in the first later pack whose check was evaluated and no longer lists it (a
-not-evaluable result closes nothing). Days are counted between pack period ends.</p>
+not-evaluable result, or a pack without that check, closes nothing). Days are counted between
+pack period ends; an exception listed by the first pack may be older than the period.</p>
 <p>{esc(_longest(report))}</p>
 <h3>Closed during the period</h3>
 {table((*span_columns, "closed (pack)", "days open", "accepted"), _span_rows(report, False))}
