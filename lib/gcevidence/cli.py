@@ -7,20 +7,37 @@ Every owner module exposes `register(subparsers)`, which adds its sub-command an
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import logging
 import sys
 
 from gcevidence import __version__
-from gcevidence.errors import GcEvidenceError
+from gcevidence.errors import GcEvidenceError, InputError
 
 # Owner modules, in the order their commands are listed in --help.
 COMMAND_MODULES = (
     "gcevidence.pipeline",  # run, demo
     "gcevidence.simulator.cli",  # simulate
     "gcevidence.pack.cli",  # verify, publish, keygen
-    "gcevidence.review",  # review import
+    "gcevidence.review",  # review import, review sign
+    "gcevidence.period_cli",  # report period
 )
+
+
+def parse_date(option: str, text: str | None) -> dt.date | None:
+    """A YYYY-MM-DD option value (None when not given); one-line InputError (exit 2) if bad."""
+    if text is None:
+        return None
+    try:
+        day: dt.date | None = dt.date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or day.isoformat() != text:  # fromisoformat also takes 20261130
+        raise InputError(
+            "command line", option, text, "is not a date YYYY-MM-DD", "give a real date"
+        )
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:

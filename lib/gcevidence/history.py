@@ -12,11 +12,14 @@ import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
+
+if TYPE_CHECKING:
+    from gcevidence.pack.verify import VerifyReport
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _identify(pack: Path) -> tuple[str, str] | None:
+def identify_pack(pack: Path) -> tuple[str, str] | None:
     """(org id, generated_at) of a pack folder, from findings.json or else snapshot.json."""
     findings = _read_json(pack / "findings.json")
     if findings and isinstance(findings.get("run"), dict):
@@ -64,14 +67,25 @@ def _identify(pack: Path) -> tuple[str, str] | None:
 
 
 def _verify(pack: Path) -> tuple[bool, str]:
+    report, problem = verify_for_use(pack)
+    return report is not None and report.ok, problem
+
+
+def verify_for_use(pack: Path) -> tuple[VerifyReport | None, str]:
+    """Verify a pack without raising: (report, "") when intact, else (report or None, why)."""
     from gcevidence.pack.verify import verify_pack  # the pack module owns verification
 
     try:
         report = verify_pack(pack)
     except Exception as exc:  # a damaged manifest must not stop the run: report it instead
-        return False, f"cannot be verified: {exc}"
+        return None, f"cannot be verified: {exc}"
     if report.ok:
-        return True, ""
+        return report, ""
+    return report, "failed verification (" + verification_problem(report) + ")"
+
+
+def verification_problem(report: VerifyReport) -> str:
+    """What a failed verification found, in one line (files missing/added/changed, signature)."""
     parts = []
     for label in ("missing", "added", "changed"):
         names = list(getattr(report, label, None) or [])
@@ -80,7 +94,37 @@ def _verify(pack: Path) -> tuple[bool, str]:
     if getattr(report, "signature", "") == "invalid":
         parts.append("signature invalid")
     parts.extend(getattr(report, "problems", ()) or ())
-    return False, "failed verification (" + ("; ".join(parts) or "manifest mismatch") + ")"
+    return "; ".join(parts) or "manifest mismatch"
+
+
+def pack_folders(out_root: Path) -> list[Path]:
+    """Every folder in a pack's place, OUT/<YYYY-MM-DD>/<run-id>/, sorted; nothing else.
+
+    Hidden folders (packs being built), sign-off sidecars (<run-id>.signoff) and anything not
+    under a date-named folder (reviews/, period-reports/) are never packs.
+    """
+    from gcevidence.pack.signoff import is_sidecar
+
+    folders = []
+    for day in sorted(Path(out_root).glob("*/")):
+        if not _is_date(day.name) or day.is_symlink():
+            continue
+        try:
+            entries = sorted(day.iterdir())
+        except OSError as exc:
+            log.warning("cannot list %s (%s); the packs in it are not read", day, exc.strerror)
+            continue
+        for pack in entries:
+            if pack.is_dir() and not pack.name.startswith(".") and not is_sidecar(pack):
+                folders.append(pack)
+    return folders
+
+
+def _is_date(text: str) -> bool:
+    try:
+        return dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def find_previous_packs(out_root: Path, org_id: str, before: str | None = None) -> list[PackRef]:
@@ -90,12 +134,10 @@ def find_previous_packs(out_root: Path, org_id: str, before: str | None = None) 
     """
     out_root = Path(out_root)
     candidates: list[tuple[str, str, Path]] = []
-    for pack in sorted(out_root.glob("*/*/")):
-        if pack.name.startswith(".") or pack.parent.name.startswith("."):
-            continue  # a pack still being built, or something else's folder
+    for pack in pack_folders(out_root):
         if not (pack / "manifest.json").exists() and not (pack / "findings.json").exists():
             continue
-        ident = _identify(pack)
+        ident = identify_pack(pack)
         if ident is None or ident[0] != org_id:
             continue
         candidates.append((ident[1], pack.name, pack))

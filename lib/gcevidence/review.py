@@ -497,6 +497,31 @@ def register(subparsers) -> None:
         help="a later run or pack: report revocations not yet carried out",
     )
     imp.set_defaults(func=_import_command)
+    sig = sub.add_parser(
+        "sign",
+        help="record a signed reviewer statement beside a sealed pack",
+        description="Verifies the pack, then writes PACK_DIR.signoff/review-<UTC time>.json "
+        "and its Ed25519 signature (.sig) beside it; the sealed files are never touched. "
+        "gcevidence verify PACK_DIR reports every sign-off it finds.",
+    )
+    sig.add_argument("pack_dir", metavar="PACK_DIR", type=Path)
+    sig.add_argument("--reviewer", required=True, metavar="NAME", help="who reviewed the pack")
+    sig.add_argument(
+        "--key",
+        required=True,
+        metavar="PEM",
+        type=Path,
+        help="the reviewer's Ed25519 private key (gcevidence keygen makes one)",
+    )
+    sig.add_argument("--role", default="reviewer", help="e.g. 'Internal audit lead'")
+    sig.add_argument("--statement", default="", metavar="TEXT", help="what the reviewer attests")
+    sig.add_argument(
+        "--date",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="date of the review (default: today, UTC)",
+    )
+    sig.set_defaults(func=_sign_command)
 
 
 def _import_command(args: argparse.Namespace) -> int:
@@ -531,4 +556,24 @@ def _import_command(args: argparse.Namespace) -> int:
         print(f"{len(outstanding)} revocation(s) not yet carried out in {snap_dir}")
         return 1
     print(f"all {counts['revoke']} revocation(s) carried out in {snap_dir}")
+    return 0
+
+
+def _sign_command(args: argparse.Namespace) -> int:
+    from gcevidence.cli import parse_date
+    from gcevidence.pack.sign import key_id, load_private_key
+    from gcevidence.pack.signoff import sign_pack
+
+    review_date = parse_date("--date", args.date)
+    key = load_private_key(args.key, str(args.key), "--key")
+    path = sign_pack(
+        args.pack_dir,
+        args.reviewer,
+        key,
+        role=args.role,
+        statement=args.statement,
+        date=review_date,
+    )
+    print(f"signed by {args.reviewer} with key {key_id(key.public_key())}: {path}")
+    print(f"check it with: gcevidence verify {args.pack_dir}")
     return 0

@@ -14,7 +14,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "verify",
         help="re-hash a sealed pack against its manifest and check its signature",
         description="Exit 0 when every file matches the manifest (and the signature, when "
-        "there is one, is valid); 1 naming every missing, added or changed file.",
+        "there is one, is valid) and every reviewer sign-off beside the pack "
+        "(PACK_DIR.signoff/) is valid; 1 naming every missing, added or changed file or "
+        "invalid sign-off.",
     )
     p.add_argument("pack_dir", metavar="PACK_DIR", type=Path)
     p.add_argument(
@@ -76,11 +78,29 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"signature: INVALID (key {report.key_id or 'unknown'})")
     else:
         print("signature: absent (the pack is not signed)")
-    if report.ok:
+    signoffs_ok = _print_signoffs(args.pack_dir)
+    if report.ok and signoffs_ok:
         print(f"OK: {report.files_checked} files intact, content digest {report.content_digest}")
         return 0
+    if report.ok:
+        print(f"FAILED: a reviewer sign-off beside {args.pack_dir} does not verify")
+        return 1
     print(f"FAILED: {args.pack_dir} does not match its manifest")
     return 1
+
+
+def _print_signoffs(pack_dir: Path) -> bool:
+    """One line per reviewer sign-off beside the pack (none: no line); True when all valid."""
+    from gcevidence.pack.signoff import check_signoffs
+
+    checks = check_signoffs(pack_dir)
+    for c in checks:
+        who = f"{c.reviewer} ({c.role}) on {c.date}" if c.reviewer else "unknown reviewer"
+        if c.status == "valid":
+            print(f"sign-off: valid, {who}, key {c.key_id}, {c.file}")
+        else:
+            print(f"sign-off: INVALID, {who}, key {c.key_id or 'unknown'}, {c.file}: {c.problem}")
+    return all(c.status == "valid" for c in checks)
 
 
 def run_publish(args: argparse.Namespace) -> int:

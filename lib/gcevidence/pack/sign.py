@@ -61,6 +61,20 @@ def _private_from_pem(data: bytes, source: str, field: str, shown: str) -> Ed255
     return key
 
 
+def load_private_key(path: Path, source: str, field: str) -> Ed25519PrivateKey:
+    """An Ed25519 private key from a PEM file; InputError naming `field` when it cannot be."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            source, field, str(path), f"cannot be read ({exc.strerror})", _KEYGEN_FIX
+        ) from exc
+    if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        log.warning("signing key %s is readable by other users; chmod 600 it", path)
+    return _private_from_pem(data, source, field, str(path))
+
+
 def load_signing_key(
     config: SigningConfig, env: Mapping[str, str] | None = None, source: str = "params"
 ) -> Ed25519PrivateKey | None:
@@ -75,16 +89,7 @@ def load_signing_key(
             "keep only one of them",
         )
     if config.key:
-        path = Path(config.key)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                source, "signing.key", str(path), f"cannot be read ({exc.strerror})", _KEYGEN_FIX
-            ) from exc
-        if os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            log.warning("signing key %s is readable by other users; chmod 600 it", path)
-        return _private_from_pem(data, source, "signing.key", str(path))
+        return load_private_key(Path(config.key), source, "signing.key")
     if config.key_env:
         pem = env.get(config.key_env, "")
         if not pem.strip():
@@ -167,16 +172,21 @@ def signing_block(key: Ed25519PrivateKey) -> dict[str, str]:
 
 def sign_manifest(manifest_bytes: bytes, key: Ed25519PrivateKey) -> bytes:
     """manifest.sig: the signature over the exact manifest.json bytes, with the signer's key."""
+    return sign_file_bytes(manifest_bytes, key, "manifest.json")
+
+
+def sign_file_bytes(data: bytes, key: Ed25519PrivateKey, signed_file: str) -> bytes:
+    """A detached signature document over the exact bytes of `signed_file`."""
     public = key.public_key()
     doc = {
         "schema": SIG_SCHEMA,
         "algorithm": ALGORITHM,
-        "signed_file": "manifest.json",
+        "signed_file": signed_file,
         "key_id": key_id(public),
         "public_key": base64.b64encode(
             public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         ).decode("ascii"),
-        "signature": base64.b64encode(key.sign(manifest_bytes)).decode("ascii"),
+        "signature": base64.b64encode(key.sign(data)).decode("ascii"),
     }
     return (json.dumps(doc, sort_keys=True, indent=2) + "\n").encode("utf-8")
 
@@ -191,22 +201,30 @@ class SignatureCheck:
 
 
 def check_signature(
-    manifest_bytes: bytes, sig_bytes: bytes, public_key: Ed25519PublicKey | None = None
+    manifest_bytes: bytes,
+    sig_bytes: bytes,
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    signed_file: str = "manifest.json",
+    sig_file: str = "manifest.sig",
 ) -> SignatureCheck:
-    """Check manifest.sig against manifest.json, with the given key or else the embedded one."""
+    """Check a detached signature (by default manifest.sig over manifest.json).
+
+    With `public_key` the signer must be that key; otherwise the embedded key is used.
+    """
     try:
         doc = json.loads(sig_bytes.decode("utf-8"))
         if doc.get("schema") != SIG_SCHEMA or doc.get("algorithm") != ALGORITHM:
-            return SignatureCheck("invalid", problem="manifest.sig is not an Ed25519 signature")
+            return SignatureCheck("invalid", problem=f"{sig_file} is not an Ed25519 signature")
         embedded = Ed25519PublicKey.from_public_bytes(
             base64.b64decode(doc["public_key"], validate=True)
         )
         signature = base64.b64decode(doc["signature"], validate=True)
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
-        return SignatureCheck("invalid", problem="manifest.sig cannot be read")
+        return SignatureCheck("invalid", problem=f"{sig_file} cannot be read")
     signer = key_id(embedded)
     if doc.get("key_id") != signer:
-        return SignatureCheck("invalid", signer, "manifest.sig key_id does not match its key")
+        return SignatureCheck("invalid", signer, f"{sig_file} key_id does not match its key")
     if public_key is not None and key_id(public_key) != signer:
         return SignatureCheck(
             "invalid", signer, f"signed by {signer}, not by the expected key {key_id(public_key)}"
@@ -214,5 +232,5 @@ def check_signature(
     try:
         embedded.verify(signature, manifest_bytes)
     except InvalidSignature:
-        return SignatureCheck("invalid", signer, "signature does not match manifest.json")
+        return SignatureCheck("invalid", signer, f"signature does not match {signed_file}")
     return SignatureCheck("valid", signer)
