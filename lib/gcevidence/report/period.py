@@ -147,11 +147,11 @@ def control_results(findings: Iterable[dict[str, Any]]) -> dict[str, dict[str, t
     The one place the period report reaches the roll-up (a control takes the worst result of
     the checks mapped to it), so the roll-up can move without touching the report.
     """
-    from gcevidence.checks.summary import control_matrix
+    from gcevidence.catalog.rollup import roll_up
 
     return {
-        framework: {control: (cell["title"], cell["status"]) for control, cell in cells.items()}
-        for framework, cells in control_matrix(list(findings)).items()
+        framework: {control: (cell.title, cell.status) for control, cell in cells.items()}
+        for framework, cells in roll_up(list(findings)).items()
     }
 
 

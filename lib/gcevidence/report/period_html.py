@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from gcevidence import __version__
+from gcevidence.catalog import load_catalog
+from gcevidence.catalog.rollup import ROLLUP_LABEL
 from gcevidence.report.html import STYLE, definition_list, esc, link, status_badge, table
 from gcevidence.report.period import Cell, GridRow, PeriodReport
 
@@ -137,8 +139,10 @@ def period_html(report: PeriodReport, links: dict[str, str]) -> str:
             ("Tool version", f"gcevidence {__version__}"),
         ]
     )
+    labels = {fw.id: fw.label for fw in load_catalog().frameworks.values()}
     controls = "".join(
-        f"<h3>{esc(fw)}</h3>" + _grid(rows, report.months, gaps, "control")
+        f"<h3>{esc(labels.get(fw, fw))}: {esc(ROLLUP_LABEL)}</h3>"
+        + _grid(rows, report.months, gaps, "control")
         for fw, rows in report.controls.items()
     )
     pack_rows = [
