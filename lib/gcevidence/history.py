@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from gcevidence.audit_events import role_member_change
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
 
 log = logging.getLogger(__name__)
@@ -217,38 +218,27 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     ]
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
-    ev = snapshot.table("audit_events")
-    ev = ev[
-        (ev["service_name"] == "PeoplePermissions")
-        & (ev["entity_type"] == "Role")
-        & ev["action"].isin(list(ROLE_MEMBER_ACTIONS))
-    ]
     rows = []
-    for e in ev.itertuples():
-        user_id, role_id = _member_of(e.entity_name, e.entity_id)
+    for e in snapshot.table("audit_events").to_dict("records"):
+        change = role_member_change(e)
+        if change is None:
+            continue
         rows.append(
             {
-                "event_id": e.id,
-                "event_date": e.event_date,
-                "action": e.action,
-                "role_id": role_id,
-                "user_id": user_id,
-                "by_id": e.user_id,
-                "by_name": e.user_name,
-                "status": e.status,
-                # where a user id may sit when the entity name is not user--role--org
-                "mentions": f"{e.context} {e.property_changes}",
+                "event_id": e["id"],
+                "event_date": e["event_date"],
+                "action": change.action,
+                "role_id": change.role_id,
+                # the grantee: a user, or a group whose members then hold the role
+                "user_id": change.grantee_id,
+                "by_id": e["user_id"],
+                "by_name": e["user_name"],
+                "status": e["status"],
+                # where a grantee id may sit when the entity name is not grantee--role--org
+                "mentions": f"{e['context']} {e['property_changes']}",
             }
         )
     return pd.DataFrame(rows, columns=columns)
-
-
-def _member_of(entity_name: str, entity_id: str) -> tuple[str, str]:
-    """(user id, role id) from an entity name "userId--roleId--orgId" (genesys-api.md §8.8)."""
-    parts = (entity_name or "").split("--")
-    if len(parts) == 3:
-        return parts[0], parts[1]
-    return "", entity_id
 
 
 def grant_activity_per_week(snapshot: Snapshot) -> pd.DataFrame:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from gcevidence.audit_events import succeeded, took_out_of_service
 from gcevidence.checks.common import (
     day_start,
     fmt_time,
@@ -13,7 +14,6 @@ from gcevidence.checks.common import (
     parse_time,
     period_bounds,
     person_groups,
-    property_changes,
     records,
     roster_by_email,
     user_label,
@@ -81,14 +81,9 @@ def terminated_active(ctx: CheckContext) -> Outcome:
 
 def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
     """When this audit event took a user out of service, or None if it did not."""
-    if event["service_name"] != "Directory" or event["entity_type"] != "User":
+    if not took_out_of_service(event) or not succeeded(event):
         return None
-    disabled = event["action"] == "Delete" or any(
-        p.get("property") == "state"
-        and any(str(v).lower() in ("inactive", "deleted") for v in p.get("newValues") or [])
-        for p in property_changes(event)
-    )
-    return parse_time(event["event_date"]) if disabled else None
+    return parse_time(event["event_date"])
 
 
 @register_check(

@@ -18,13 +18,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
+from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service  # noqa: E402
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
 GRANT_ACTIONS = ("MemberAdd", "MemberRemove")
-DEPROVISION_ACTIONS = ("Delete", "Deactivate")
 
 
 def label(text: object, width: int = 40) -> str:
@@ -171,7 +171,9 @@ def grant_events(ctx: RunContext) -> pd.DataFrame:
     events = _table(ctx, "audit_events")
     if events is None:
         return pd.DataFrame(columns=["day", "action"])
-    chosen = events[events["action"].isin(GRANT_ACTIONS)]
+    # The same reading of role events as the checks (audit_events.role_member_change).
+    mask = [role_member_change(e) is not None and succeeded(e) for e in events.to_dict("records")]
+    chosen = events[pd.Series(mask, index=events.index, dtype=bool)]
     return pd.DataFrame(
         {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
     ).dropna()
@@ -237,15 +239,8 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
     # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
-    deactivated = (
-        (events["action"] == "Update")
-        & events["property_changes"].str.contains("state", na=False)
-        & events["property_changes"].str.contains("inactive", na=False)
-    )
-    removal = events[
-        (events["entity_type"] == "User")
-        & (events["action"].isin(DEPROVISION_ACTIONS) | deactivated)
-    ]
+    out_of_service = [took_out_of_service(e) and succeeded(e) for e in events.to_dict("records")]
+    removal = events[pd.Series(out_of_service, index=events.index, dtype=bool)]
     first = (
         removal.assign(at=_dates(removal["event_date"]))
         .dropna(subset=["at"])
