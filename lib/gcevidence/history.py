@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from gcevidence.audit_events import role_member_change
+from gcevidence.role_holders import role_holders
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
 
 log = logging.getLogger(__name__)
@@ -176,16 +177,65 @@ def history_points(
     return points
 
 
-def user_role_grants(snapshot: Snapshot) -> pd.DataFrame:
-    """Direct user grants (PC_USER rows) of a snapshot: user, role, division."""
-    grants = snapshot.table("role_grants")
-    return grants[grants["subject_type"] == "PC_USER"].reset_index(drop=True)
+GRANT_COLUMNS = [
+    "subject_id",
+    "subject_name",
+    "role_id",
+    "role_name",
+    "division_id",
+    "division_name",
+    "direct",
+    "via_group_ids",
+    "via_group_names",
+]
+
+
+def user_role_grants(snapshot: Snapshot, expand_groups: bool = True) -> pd.DataFrame:
+    """Each person's grants, one row per (user, role, division): direct, through groups, or both.
+
+    `via_group_ids`/`via_group_names` are `;`-joined; group grants count only when the
+    snapshot holds group_members (packs made before it existed hold direct grants only).
+    """
+    holders = role_holders(snapshot, expand_groups)
+    people = holders[holders["holder_type"] == "user"]
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in people.to_dict("records"):
+        key = (r["holder_id"], r["role_id"], r["division_id"])
+        row = merged.setdefault(
+            key,
+            {
+                "subject_id": r["holder_id"],
+                "subject_name": r["holder_name"],
+                "role_id": r["role_id"],
+                "role_name": r["role_name"],
+                "division_id": r["division_id"],
+                "division_name": r["division_name"],
+                "direct": False,
+                "groups": {},
+            },
+        )
+        if r["via_group_id"]:
+            row["groups"][r["via_group_id"]] = r["via_group_name"]
+        else:
+            row["direct"] = True
+    rows = []
+    for row in merged.values():
+        groups = row.pop("groups")
+        rows.append(
+            {
+                **row,
+                "via_group_ids": ";".join(sorted(groups)),
+                "via_group_names": ";".join(groups[g] for g in sorted(groups)),
+            }
+        )
+    return pd.DataFrame(rows, columns=GRANT_COLUMNS)
 
 
 def privileged_holders(
     points: Sequence[HistoryPoint], privileged_roles: Collection[str] = ()
 ) -> pd.DataFrame:
-    """One row per point x role: distinct direct holders (all roles when none are named)."""
+    """One row per point x role: distinct people holding it, directly or through a group
+    (all roles when none are named)."""
     rows = []
     for p in points:
         grants = user_role_grants(p.snapshot)
