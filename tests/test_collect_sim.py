@@ -452,3 +452,14 @@ def test_pacing_keeps_a_collection_under_the_rate_limit(make_simulator, tmp_path
     assert client.stats.requests > 45
     assert client.stats.status_429 == 0 and client.pacer.waited_seconds > 0
     assert all(s.complete for s in snap.statuses.values() if s.available)
+
+
+def test_the_sso_org_costs_at_most_a_tenth_more_requests_than_the_password_org(
+    make_simulator, tmp_path
+):
+    requests = {}
+    for sign_in in ("sso", "password"):
+        sim = make_simulator(users=300, audit_events_per_day=10, sign_in=sign_in)
+        _, client, _ = run(sim, tmp_path / sign_in, days=10, max_interval_days=10)
+        requests[sign_in] = client.stats.requests
+    assert requests["sso"] <= 1.1 * requests["password"], requests
