@@ -5,6 +5,11 @@ The baseline is the newest earlier pack of the same org that verified against it
 added (removed) is explained by a PeoplePermissions/Role MemberAdd (MemberRemove) event for the
 same user and role between the two packs' collection times; a removal is also explained when
 the user was deleted in that window (deleting a user drops its grants without MemberRemove).
+
+Grants are what people hold, directly or through a group (gcevidence.role_holders). A grant
+held through a group is also explained by the role event naming the group as grantee, or by a
+Groups event on that group naming the user (a membership change). A baseline pack made before
+group members were collected is compared on direct grants only.
 """
 
 from __future__ import annotations
@@ -202,7 +207,9 @@ def role_drift(ctx: CheckContext) -> Outcome:
                     f"{user_name}: {role} in {division}",
                     f"{role} {verb} {'to' if kind == 'added' else 'from'} {user_name}{how} "
                     f"in {division} since pack {baseline}, with no PeoplePermissions/Role "
-                    f"{action} audit event {window}",
+                    f"{action} audit event"
+                    + (" for the user or the group, nor a Groups membership event" if how else "")
+                    + f" {window}",
                 )
             )
     extra["explained_changes"] = explained
