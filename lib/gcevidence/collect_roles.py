@@ -85,9 +85,11 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
         if g.get("type") == "PC_GROUP" and g.get("id"):
             groups.setdefault(str(g["id"]), str(g.get("name", "")))
 
-    def members_of(group_id: str) -> tuple[str, dict, list[dict], int, str]:
+    def members_of(group_id: str) -> tuple[str, list[dict], int, str]:
+        # The group itself (GET /api/v2/groups/{id}, memberCount) is not read: the members
+        # listing is reconciled against its own total, and a run stays within one minute's
+        # rate budget for longer.
         try:
-            group = client.get(f"/api/v2/groups/{group_id}") or {}
             members = list_all(
                 client, f"/api/v2/groups/{group_id}/members", page_size=GROUP_MEMBERS_PAGE_SIZE
             )
@@ -95,26 +97,22 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
             if exc.status != 404:
                 raise
             # A group still granted a role but gone from the directory: its members are unknown.
-            return group_id, {}, [], 1, f"group {groups[group_id]} ({group_id}): {exc}"
-        return group_id, group, members.entities, members.requests + 1, ""
+            return group_id, [], 1, f"group {groups[group_id]} ({group_id}): {exc}"
+        return group_id, members.entities, members.requests, ""
 
     rows: list[dict] = []
     raw: list[dict] = []
     requests = 0
     problems: list[str] = []
     counts: dict[str, dict[str, Any]] = {}
-    for group_id, group, members, reqs, problem in client.map(members_of, sorted(groups)):
+    for group_id, members, reqs, problem in client.map(members_of, sorted(groups)):
         requests += reqs
         if problem:
             problems.append(problem)
             continue
-        name = str(group.get("name") or groups[group_id])
-        # memberCount may count owners or dynamic members differently from the listing: it is
-        # recorded beside the listing's total, and the listing (reconciled) is what is used.
+        name = groups[group_id]
         counts[group_id] = {"name": name, "listed": len(members)}
-        if isinstance(group.get("memberCount"), int):
-            counts[group_id]["memberCount"] = group["memberCount"]
-        raw.append({**group, "members": [m.get("id") for m in members]})
+        raw.append({"id": group_id, "name": name, "members": [m.get("id") for m in members]})
         for m in members:
             rows.append(
                 {

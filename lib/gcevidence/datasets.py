@@ -59,7 +59,7 @@ SPECS: dict[str, DatasetSpec] = {
         _t(
             "group_members",
             "group_id group_name user_id user_name user_state",
-            "GET /api/v2/groups/{groupId} + GET /api/v2/groups/{groupId}/members",
+            "GET /api/v2/groups/{groupId}/members",
         ),
         # One row per (user, role) that Genesys reports as unused by that user.
         _t(

@@ -346,8 +346,15 @@ def _split(held: dict[tuple[str, str], dict[str, Any]]) -> dict[str, int]:
         if kind == "user":
             split["people directly" if h["direct"] else "people via a group"] += 1
         else:
-            split[HOLDER_LABELS.get(kind, kind) + "s"] += 1
+            split[SPLIT_LABELS.get(kind, "subjects of unknown type")] += 1
     return dict(sorted(split.items()))
+
+
+SPLIT_LABELS = {
+    "oauth_client": "OAuth clients",
+    "trustee_user": "trustee users",
+    "trustee_group": "trustee groups",
+}
 
 
 @register_check(
