@@ -428,3 +428,13 @@ def test_fifty_thousand_users_and_a_million_events_fit_in_memory():
         sim.org.audit.day(NOW.date() - dt.timedelta(d))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert peak_mib < 1024
+
+
+def test_simulate_takes_the_sign_in_mode_and_defaults_to_sso():
+    from gcevidence.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["simulate"]).sign_in == "sso"
+    assert parser.parse_args(["simulate", "--sign-in", "password"]).sign_in == "password"
+    with pytest.raises(ValueError, match="sign_in"):
+        SimConfig(sign_in="kerberos")

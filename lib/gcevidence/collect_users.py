@@ -54,12 +54,11 @@ def collect_users(
     )
     users = listing.entities
     incomplete = [i for i, u in enumerate(users) if not _authorization_complete(u)]
+    skip = set(incomplete)  # re-read anyway, and judged on what the single GET returns
     suspects = [
         i
         for i, u in enumerate(users)
-        if u.get("state") == "active"
-        and i not in set(incomplete)
-        and _dormant_here(u, today, dormant_days)
+        if i not in skip and u.get("state") == "active" and _dormant_here(u, today, dormant_days)
     ]
     reread = _Rereader(client, users)
     client.map(reread, incomplete + suspects)
