@@ -10,8 +10,11 @@ allow, 429s received, wall time and peak memory.
 
     PYTHONPATH=lib python bench/collect.py [--users 10000] [--events 200000] [--skip-naive]
 
-Measured on 2 cores (10,000 users, 200,565 events, 10 ms latency, 3000 requests/min):
-gcevidence 987 requests (minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
+Measured on 2 cores (10,000 users, ~202,000 events, 10 ms latency, 3000 requests/min), SSO
+org: 997 requests (minimum 993; users 20 pages + 1 page re-read + 3 dormant suspects), 0 x 429,
+26.2 s, peak RSS 175 MiB; password org: 997 requests, 24.3 s, 170 MiB (ratio 1.000). Earlier
+(before identity providers and group members were collected) gcevidence made 987 requests
+(minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
 naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default of
 300/min gcevidence needed 189 s and still received no 429 (it waits for the window).
 """
