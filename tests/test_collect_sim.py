@@ -124,6 +124,17 @@ def test_request_log_lines(simulator, tmp_path):
     api_calls = [e for e in lines if e["path"] != "/oauth/token"]
     assert all(len(e["sha256"]) == 64 for e in api_calls if e["status"])
     assert any("state=any" in e["path"] and "pageSize=500" in e["path"] for e in api_calls)
+    # The roles listing never asks Genesys to count members (slow on large roles).
+    roles = [e["path"] for e in api_calls if e["path"].startswith("/api/v2/authorization/roles?")]
+    assert roles and all("userCount=false" in p for p in roles)
+    # Clients, trustees and groups are never looked up as users.
+    singles = {
+        e["path"].split("?")[0].rsplit("/", 1)[1]
+        for e in api_calls
+        if e["path"].startswith("/api/v2/users/")
+    }
+    others = set(simulator.org.subjects) | {g.id for g in simulator.org.groups}
+    assert not singles & others
     text = (run_dir / "requests.jsonl").read_text(encoding="utf-8")
     assert "Bearer" not in text and "Authorization" not in text
 
