@@ -1,14 +1,20 @@
 """Benchmark: collect a 10,000-user org with ~200,000 audit events from the simulator.
 
-Compares gcevidence's client (largest page sizes, concurrent pages, paced by the
+Collects the SSO org (the simulator's default: Genesys login off, lastTokenIssued, no or old
+dateLastLogin) and the password-login org of the same people, and prints requests and
+collection time for both: on SSO only the dormant suspects are read one by one. Compares
+gcevidence's client (largest page sizes, concurrent pages, paced by the
 inin-ratelimit headers) with a naive client written the way older guides do it (sequential,
 default page size 25, sleep on 429). Prints requests made vs. the minimum the page sizes
 allow, 429s received, wall time and peak memory.
 
     PYTHONPATH=lib python bench/collect.py [--users 10000] [--events 200000] [--skip-naive]
 
-Measured on 2 cores (10,000 users, 200,565 events, 10 ms latency, 3000 requests/min):
-gcevidence 987 requests (minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
+Measured on 2 cores (10,000 users, ~202,000 events, 10 ms latency, 3000 requests/min), SSO
+org: 997 requests (minimum 993; users 20 pages + 1 page re-read + 3 dormant suspects), 0 x 429,
+26.2 s, peak RSS 175 MiB; password org: 997 requests, 24.3 s, 170 MiB (ratio 1.000). Earlier
+(before identity providers and group members were collected) gcevidence made 987 requests
+(minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
 naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default of
 300/min gcevidence needed 189 s and still received no 429 (it waits for the window).
 """
@@ -16,6 +22,7 @@ naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -56,7 +63,11 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
     roles = status["roles"]["rows"]
     pages += sum(max(1, math.ceil(n / 100)) for n in subjects_per_role.values())
     pages += roles - len(subjects_per_role)  # roles nobody holds still need one page
-    objects = 6  # organization, auth settings, token timeout, key configs, rotation, settings
+    # Each granted group's member pages.
+    members = status["group_members"]["extra"]["member_counts"]
+    pages += sum(max(1, math.ceil(g["listed"] / 100)) for g in members.values())
+    objects = 8  # organization, auth settings, token timeout, key configs, rotation, settings,
+    # identity providers, Genesys login
     audit_rows = {
         q["transaction_id"]: int(q["result_count"])
         for q in _csv(snapshot_dir / "evidence/audit_queries.csv")
@@ -96,9 +107,14 @@ def bench_gcevidence(sim: SimHandle, work: Path, max_workers: int) -> dict:
     wall = time.perf_counter() - started
     client.close()
     queries = len(plan_queries(SERVICES, params.period.start_utc, params.period.end_utc, 30))
+    users = snap.status("users")
     return {
         "requests": client.stats.requests + client.stats.token_requests,
         "minimum": minimum_requests(run_dir, queries, len(SERVICES)),
+        "user_requests": users.requests,
+        "user_pages": users.extra["pages"],
+        "page_rereads": users.extra["page_rereads"],
+        "suspects": users.extra["dormant_suspects"],
         "429s": client.stats.status_429,
         "wall_s": wall,
         "peak_mib": _peak_rss_mib(),
@@ -152,7 +168,8 @@ class NaiveClient:
         users = self.all_pages(
             "/api/v2/users",
             state="any",
-            expand="authorization,authorization.unusedRoles,dateLastLogin,dateWelcomeSent",
+            expand="authorization,authorization.unusedRoles,dateLastLogin,dateWelcomeSent,"
+            "lasttokenissued",
         )
         roles = self.all_pages("/api/v2/authorization/roles")
         for role in roles:
@@ -262,6 +279,12 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=10)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--sign-in",
+        choices=("both", "sso", "password"),
+        default="both",
+        help="which simulated org(s) to collect (default both)",
+    )
     args = parser.parse_args()
     # ~93-95% of the simulated background events belong to the default services; the period
     # spans PERIOD_DAYS + 1 days (its end day is inclusive).
@@ -273,6 +296,18 @@ def main() -> None:
         rate_limit_per_minute=args.rate_limit,
         faults=FaultConfig(latency_ms=args.latency_ms, audit_polls=AUDIT_POLLS),
     )
+    orgs = ("sso", "password") if args.sign_in == "both" else (args.sign_in,)
+    results = {}
+    for sign_in in orgs:
+        results[sign_in] = _bench_org(
+            dataclasses.replace(cfg, sign_in=sign_in), args, naive=sign_in == orgs[0]
+        )
+    if len(results) == 2:
+        ratio = results["sso"]["requests"] / results["password"]["requests"]
+        print(f"SSO org / password org: {ratio:.3f} x the requests")
+
+
+def _bench_org(cfg: SimConfig, args, naive: bool) -> dict:
     # The simulator gets a process of its own: sharing the GIL with the client would measure
     # the simulator, and its memory would count as the client's.
     ctx = mp.get_context("fork")
@@ -289,24 +324,28 @@ def main() -> None:
             (work / "ours").mkdir()
             ours = _in_child(bench_gcevidence, sim, work / "ours", args.workers)
             print(
-                f"org: {ours['users']} users, {ours['events']} audit events in the period; "
-                f"latency {args.latency_ms} ms, rate limit {args.rate_limit}/min"
+                f"[{cfg.sign_in} org] {ours['users']} users, {ours['events']} audit events in "
+                f"the period; latency {args.latency_ms} ms, rate limit {args.rate_limit}/min"
             )
             print(
-                f"gcevidence: {ours['requests']} requests (minimum {ours['minimum']}), "
-                f"{ours['429s']} x 429, {ours['wall_s']:.1f} s wall, "
+                f"gcevidence: {ours['requests']} requests (minimum {ours['minimum']}; users "
+                f"{ours['user_requests']} = {ours['user_pages']} pages + "
+                f"{ours['page_rereads']} page re-reads + {ours['suspects']} dormant suspects), "
+                f"{ours['429s']} x 429, collection {ours['wall_s']:.1f} s, "
                 f"peak RSS {ours['peak_mib']:.0f} MiB; worker threads waited "
                 f"{ours['paced_wait_s']:.0f} thread-s for the rate window"
             )
-            if not args.skip_naive:
-                naive = _in_child(bench_naive, sim, work, args.workers)
+            if naive and not args.skip_naive:
+                naive_result = _in_child(bench_naive, sim, work, args.workers)
                 print(
-                    f"naive:      {naive['requests']} requests, {naive['429s']} x 429, "
-                    f"{naive['wall_s']:.1f} s wall, peak RSS {naive['peak_mib']:.0f} MiB"
+                    f"naive:      {naive_result['requests']} requests, "
+                    f"{naive_result['429s']} x 429, {naive_result['wall_s']:.1f} s wall, "
+                    f"peak RSS {naive_result['peak_mib']:.0f} MiB"
                 )
         finally:
             stop.set()
             server.join(timeout=10)
+    return ours
 
 
 if __name__ == "__main__":

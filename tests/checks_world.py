@@ -35,6 +35,7 @@ def user(
     state="active",
     last_login="2026-11-20T09:00:00Z",
     welcome="2026-01-05T09:00:00Z",
+    last_token="",
 ):
     return {
         "id": uid,
@@ -44,6 +45,7 @@ def user(
         "state": state,
         "date_last_login": last_login,
         "date_welcome_sent": welcome,
+        "last_token_issued": last_token,
         "division_id": "d-home",
         "division_name": "Home",
     }
@@ -165,7 +167,10 @@ def base_data() -> dict:
             grant("r-emp", "employee", "u-bob", "Bob Agent"),
             grant("r-ma", "Master Admin", "g-1", "Admins group", subject_type="PC_GROUP"),
         ],
+        "group_members": [],
         "unused_roles": [],
+        "genesys_login": {"id": "pc-1", "name": "PureCloud", "disabled": False},
+        "identity_providers": [],
         "auth_settings": {
             "multifactorAuthenticationRequired": True,
             "passwordRequirements": {

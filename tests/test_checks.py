@@ -182,8 +182,8 @@ def test_dormant_accounts_lists_idle_never_logged_in_and_undated(world):
     assert f.status == "fail"
     assert sorted(ids(f)) == ["u-idle", "u-never", "u-nodate"]
     details = {e.subject_id: e.detail for e in f.exceptions}
-    assert details["u-nodate"] == "no login or creation date recorded"
-    assert "never logged in" in details["u-never"]
+    assert details["u-nodate"] == "no sign-in, token or invitation date recorded"
+    assert "never signed in" in details["u-never"]
     assert "91 days" in details["u-idle"]
     assert f.extra["idle_days"]["u-edge"] == 90
 
@@ -255,7 +255,7 @@ def test_privileged_count_lists_roles_over_their_maximum(world):
     f = world.run("access.privileged_count")
     assert f.status == "fail"
     assert [(e.subject_type, e.subject_id) for e in f.exceptions] == [("role", "Master Admin")]
-    assert "3 holders, more than the maximum of 2" in f.exceptions[0].detail
+    assert "3 holders (3 people directly), more than the maximum of 2" in f.exceptions[0].detail
     assert f.extra["holders"] == {"Master Admin": 3}
     assert f.extra["holders_by_division"]["Master Admin"] == {"Home": 2, "Sales": 1}
 

@@ -89,37 +89,89 @@ def _mismatches(planted: dict, findings: dict, skip: set[str] = frozenset()) -> 
     return out
 
 
-@pytest.fixture(scope="module")
-def e2e(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sso", "password"])
+def e2e(tmp_path_factory, request):
+    """(planted, statuses, findings, org) for the SSO org (the default) and the password org."""
     from gcevidence.simulator import SimConfig, Simulator
 
-    tmp_path = tmp_path_factory.mktemp("e2e")
-    with Simulator(SimConfig(seed=7, users=80, audit_events_per_day=40)) as sim:
+    tmp_path = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    cfg = SimConfig(seed=7, users=80, audit_events_per_day=40, sign_in=request.param)
+    with Simulator(cfg) as sim:
         findings = _collect_and_check(sim, tmp_path)
         planted = {k: sorted(v) for k, v in sim.planted.items()}
-    return planted, findings
+        return planted, sim.planted_status, findings, sim.org
 
 
 def test_every_planted_case_is_found_and_nothing_else(e2e):
-    planted, findings = e2e
+    planted, _, findings, _ = e2e
     assert planted and any(planted.values()), "the simulator planted nothing"
     assert not _mismatches(planted, findings)
 
 
 def test_statuses_follow_the_planted_cases(e2e):
-    planted, findings = e2e
-    for check_id, expected in planted.items():
-        assert findings[check_id].status == ("fail" if expected else "pass"), (
+    planted, statuses, findings, _ = e2e
+    for check_id in planted:
+        assert findings[check_id].status == statuses[check_id], (
             check_id,
             findings[check_id].reason,
         )
-        assert findings[check_id].population is not None
+        if statuses[check_id] != "not_evaluable":
+            assert findings[check_id].population is not None
     # Without a previous pack, drift cannot be evaluated, and says why.
     assert findings["access.role_drift"].status == "not_evaluable"
 
 
+def test_no_sso_user_is_dormant_unless_planted(e2e):
+    _, _, findings, org = e2e
+    dormant = findings["access.dormant_accounts"]
+    planted = {org.named[k] for k in ("dormant_1", "dormant_2", "dormant_never")}
+    assert {e.subject_id for e in dormant.exceptions} == planted
+    basis = dormant.extra["basis_counts"]
+    if org.sign_in == "sso":
+        # Verdicts rest on the token: nobody has a recent Genesys password login.
+        assert basis["token"] > dormant.population * 0.9
+    assert basis["invitation"] == 3  # two new hires and the user who never signed in
+
+
+def test_group_members_holding_master_admin_are_reported_with_their_group(e2e):
+    _, _, findings, org = e2e
+    outside = {e.subject_id: e for e in findings["access.privileged_outside_group"].exceptions}
+    member = outside[org.named["group_admin_outside"]]
+    assert member.subject_type == "user" and "via group Platform On-Call" in member.detail
+    assert org.named["group_admin_allowed"] not in outside
+    assert outside[org.named["master_admin_client"]].subject_type == "oauth_client"
+    assert outside[org.named["master_admin_trustee"]].subject_type == "trustee_user"
+    count = findings["access.privileged_count"]
+    assert count.extra["holders"]["Master Admin"] == 9
+    assert count.extra["holders_split"]["Master Admin"]["people via a group"] == 2
+    assert count.extra["via_groups"]["Master Admin"] == ["Platform On-Call"]
+
+
+def test_the_managed_trunk_is_listed_but_never_an_exception(e2e):
+    _, _, findings, org = e2e
+    managed = org.named["trunk_managed"]
+    for check in ("network.trunk_tls", "network.trunk_srtp"):
+        f = findings[check]
+        assert managed not in {e.subject_id for e in f.exceptions}
+        assert [t["id"] for t in f.extra["genesys_operated"]] == [managed]
+        assert "PureCloud Voice - AWS" in f.reason and "Genesys' attestation" in f.reason
+    srtp = {e.subject_id: e.detail for e in findings["network.trunk_srtp"].exceptions}
+    assert "returned no trunk_media_srtpCipherSuites property" in srtp[org.named["trunk_no_srtp"]]
+
+
+def test_mfa_and_password_name_the_idp_when_genesys_login_is_off(e2e):
+    _, _, findings, org = e2e
+    for check in ("auth.mfa_required", "auth.password_policy"):
+        f = findings[check]
+        if org.sign_in == "sso":
+            assert f.status == "not_evaluable" and "Okta" in f.reason, f.reason
+            assert "Genesys login is disabled" in f.reason and "ADFS" not in f.reason
+        else:
+            assert f.status == "fail" and "Okta" not in f.reason
+
+
 def test_every_exception_names_its_subject_in_plain_words(e2e):
-    _, findings = e2e
+    _, _, findings, _ = e2e
     for finding in findings.values():
         for exc in finding.exceptions:
             assert exc.subject_id and exc.detail and "\n" not in exc.detail
@@ -173,4 +225,27 @@ def _all_permissions() -> set[str]:
     """Every permission the collection needs (datasets.SPECS), known to this simulator."""
     from gcevidence.datasets import SPECS
 
-    return {s.permission for s in SPECS.values() if s.permission} | {"authorization:grant:view"}
+    return {s.permission for s in SPECS.values() if s.permission}
+
+
+@pytest.mark.parametrize("sign_in", ["sso", "password"])
+def test_without_sso_permission_auth_checks_say_so_unless_password_logins_decide(
+    make_simulator, tmp_path, sign_in
+):
+    sim = make_simulator(
+        seed=5,
+        users=60,
+        audit_events_per_day=30,
+        sign_in=sign_in,
+        permissions=_all_permissions() - {"sso:provider:view"},
+    )
+    findings = _collect_and_check(sim, tmp_path)
+    for check in ("auth.mfa_required", "auth.password_policy"):
+        f = findings[check]
+        assert "sso:provider:view" in f.reason, f.reason
+        if sign_in == "sso":
+            assert f.status == "not_evaluable"
+        else:  # password logins in the period prove Genesys login is on: the verdict stands
+            assert f.status == "fail" and "this verdict stands" in f.reason
+    skip = {"auth.mfa_required", "auth.password_policy"}
+    assert not _mismatches(sim.planted, findings, skip=skip)

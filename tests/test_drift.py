@@ -267,3 +267,62 @@ def test_a_newer_tampered_pack_is_named_when_an_older_one_is_the_baseline(tmp_pa
         "and was not used as the baseline"
     )
     assert f.extra["rejected_packs"][0]["run_id"] == "060000Z-bad"
+
+
+def _group_packs(tmp_path, now_members, events=(), prev_members=("u1",), prev_has_members=True):
+    from test_history_support import group_grant, member
+
+    grants = [grant("u1", "Employee"), group_grant("g1", "On-Call", "Master Admin")]
+    previous = make_snapshot(
+        tmp_path / "prev",
+        users=USERS,
+        collected_at=PREV_AT,
+        grants=grants,
+        members=[member("g1", "On-Call", u) for u in prev_members] if prev_has_members else None,
+    )
+    current = make_snapshot(
+        tmp_path / "now",
+        users=USERS,
+        collected_at=NOW_AT,
+        grants=grants,
+        members=[member("g1", "On-Call", u) for u in now_members],
+        events=list(events),
+    )
+    return previous, current
+
+
+def test_a_grant_through_a_new_group_membership_without_a_trail_is_an_exception(tmp_path):
+    previous, current = _group_packs(tmp_path, ["u1", "u2"])
+    f = run_drift(current, previous)
+    assert f.status == "fail" and [e.subject_id for e in f.exceptions] == ["u2/r-Master Admin/d1"]
+    assert "Master Admin granted to Bob (via group On-Call)" in f.exceptions[0].detail
+    assert "nor a Groups membership event" in f.exceptions[0].detail
+
+
+def test_a_group_membership_event_explains_the_grant(tmp_path):
+    change = {
+        **role_event("MemberAdd", "u2", "Master Admin", "2026-11-12T09:00:00Z"),
+        "service_name": "Groups",
+        "entity_type": "DirectoryGroup",
+        "action": "Update",
+        "entity_id": "g1",
+        "entity_name": "On-Call",
+        "property_changes": '[{"property": "group-membership", "newValues": ["u2"]}]',
+    }
+    previous, current = _group_packs(tmp_path, ["u1", "u2"], events=[change])
+    f = run_drift(current, previous)
+    assert f.status == "pass", f.reason
+    (explained,) = f.extra["explained_changes"]
+    assert explained["explained_by"] == "group membership" and explained["user_id"] == "u2"
+
+
+def test_granting_the_role_to_the_group_explains_its_members_grants(tmp_path):
+    event = role_event("MemberAdd", "g1", "Master Admin", "2026-11-12T09:00:00Z")
+    previous, current = _group_packs(tmp_path, ["u1", "u2"], events=[event])
+    assert run_drift(current, previous).status == "pass"
+
+
+def test_a_pack_from_before_group_members_is_compared_on_direct_grants(tmp_path):
+    previous, current = _group_packs(tmp_path, ["u1", "u2"], prev_has_members=False)
+    f = run_drift(current, previous)
+    assert f.status == "pass" and f.population == 0, f.reason

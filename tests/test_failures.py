@@ -46,9 +46,9 @@ ORG = {"users": 60, "audit_events_per_day": 20, "now": SIM_NOW}
 # Every permission the simulated endpoints ask for, but the recording-key one.
 ALL_BUT_KEYS = frozenset(
     {
-        "authorization:grant:view",
         "authorization:role:view",
         "directory:organization:admin",
+        "sso:provider:view",
         "telephony:plugin:all",
         "audits:audit:view",
     }

@@ -81,6 +81,7 @@ def make_snapshot(
     grants=(),
     events=(),
     unused=(),
+    members=None,
     collected_at: str = "2026-11-30T06:00:00Z",
     period=("2026-09-01T00:00:00Z", "2026-11-30T23:59:59Z"),
 ) -> Snapshot:
@@ -89,6 +90,8 @@ def make_snapshot(
     w.write_table("role_grants", grants, expected_rows=len(grants))
     w.write_table("audit_events", events, expected_rows=len(events))
     w.write_table("unused_roles", unused, expected_rows=len(unused))
+    if members is not None:  # packs made before group members were collected have none
+        w.write_table("group_members", members, expected_rows=len(members))
     w.finish(
         org=ORG,
         region="us-east-1",
@@ -99,3 +102,17 @@ def make_snapshot(
         tool_version="0.1.0",
     )
     return Snapshot(root)
+
+
+def group_grant(gid: str, name: str, role: str, division: str = "d1") -> dict:
+    return {**grant(gid, role, division), "subject_name": name, "subject_type": "PC_GROUP"}
+
+
+def member(gid: str, name: str, uid: str) -> dict:
+    return {
+        "group_id": gid,
+        "group_name": name,
+        "user_id": uid,
+        "user_name": uid,
+        "user_state": "active",
+    }

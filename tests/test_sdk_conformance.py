@@ -63,6 +63,11 @@ def test_users(sdk_sim):
     assert {u.state for u in listing.entities} == {"active", "inactive", "deleted"}
     u = next(u for u in listing.entities if u.state == "active" and u.date_last_login)
     assert isinstance(u.date_last_login, dt.datetime) and u.date_last_login.tzinfo
+    sim.faults.token_drop_rate = 0
+    tokens = users.get_users(page_size=100, expand=["lasttokenissued"]).entities
+    issued = [t.last_token_issued.date_issued for t in tokens if t.last_token_issued]
+    assert len(issued) > len(tokens) / 2 and all(d.tzinfo for d in issued)
+    assert users.get_user(u.id, expand=["lasttokenissued"]).last_token_issued.date_issued
     assert u.authorization.roles and u.authorization.roles[0].name
     assert u.division.id and u.email and u.self_uri == f"/api/v2/users/{u.id}"
     one = users.get_user(u.id, expand=["dateLastLogin"])
@@ -81,6 +86,8 @@ def test_authorization(sdk_sim):
     master = next(r for r in roles.entities if r.name == "Master Admin")
     assert master.default_role_id == "masterAdmin" and master.user_count == 5
     assert master.permissions
+    uncounted = auth.get_authorization_roles(page_size=100, user_count=False)
+    assert all(r.user_count is None for r in uncounted.entities)
     one = auth.get_authorization_role(master.id)
     assert_current(one)
     assert one.name == "Master Admin" and one.user_count == 5
@@ -89,8 +96,11 @@ def test_authorization(sdk_sim):
     assert refs.total == 5 and refs.entities[0].id
     grants = auth.get_authorization_role_subjectgrants(master.id, page_size=100)
     assert_current(grants)
-    assert grants.entities[0].type == "PC_USER" and grants.entities[0].divisions[0].id
-    subject = auth.get_authorization_subject(grants.entities[0].id, include_duplicates=True)
+    kinds = {g.type for g in grants.entities}
+    assert kinds == {"PC_USER", "PC_GROUP", "PC_OAUTH_CLIENT", "PC_TRUSTEE_USER"}
+    person = next(g for g in grants.entities if g.type == "PC_USER")
+    assert person.divisions[0].id
+    subject = auth.get_authorization_subject(person.id, include_duplicates=True)
     assert_current(subject)
     g = subject.grants[0]
     assert g.role.name and g.division.id and isinstance(g.grant_made_at, dt.datetime)
@@ -142,12 +152,18 @@ def test_trunks(sdk_sim):
         page_size=100, expand=["properties"]
     )
     assert_current(trunks)
-    assert trunks.total == 6
+    assert trunks.total == 7
     variants = {
         t.properties["trunk_transport_protocolVariant"]["value"]["instance"]
         for t in trunks.entities
+        if not t.managed
     }
     assert variants == {"tls", "udp", "tcp"}
+    managed = [t for t in trunks.entities if t.managed is True]
+    assert [t.name for t in managed] == ["PureCloud Voice - AWS"]
+    assert managed[0].properties is None
+    assert managed[0].trunk_metabase.id == "external_sip_pcv_aws.json"
+    assert all(t.managed is False for t in trunks.entities if t not in managed)
     assert {t.trunk_type for t in trunks.entities} == {"EXTERNAL", "PHONE"}
     assert {t.state for t in trunks.entities} == {"active", "inactive"}
     one = sdk.TelephonyProvidersEdgeApi(client).get_telephony_providers_edges_trunkbasesetting(
@@ -195,3 +211,34 @@ def test_audits(sdk_sim):
     mapping = audit.get_audits_query_servicemapping()
     assert_current(mapping)
     assert any(s.name == "PeoplePermissions" for s in mapping.services)
+
+
+def test_identity_providers(sdk_sim):
+    sim, client = sdk_sim
+    idp = sdk.IdentityProviderApi(client)
+    listing = idp.get_identityproviders()
+    assert_current(listing)
+    assert listing.total == len(listing.entities) == 2
+    okta = next(p for p in listing.entities if p.name == "Okta")
+    assert okta.disabled is False and okta.provider_name == "Okta"
+    assert okta.certificates[0].startswith("-----BEGIN CERTIFICATE-----")
+    assert okta.issuer_uri and okta.sso_target_uri
+    assert any(p.disabled for p in listing.entities)
+    login = idp.get_identityproviders_purecloud()
+    assert_current(login)
+    assert login.disabled is True and login.name == "PureCloud"
+
+
+def test_groups(sdk_sim):
+    sim, client = sdk_sim
+    groups = sdk.GroupsApi(client)
+    gid = sim.org.named["master_admin_group"]
+    group = groups.get_group(gid)
+    assert_current(group)
+    assert group.name == "Platform On-Call" and group.member_count == 2
+    members = groups.get_group_members(gid, page_size=25, expand=["authorization"])
+    assert_current(members)
+    assert members.total == 2 and {m.id for m in members.entities} == set(
+        sim.org.groups[0].member_ids
+    )
+    assert all(m.authorization.roles for m in members.entities)

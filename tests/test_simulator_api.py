@@ -161,13 +161,14 @@ def test_inactive_paging_depth_limit(api):
 
 
 @pytest.mark.parametrize("encoding", ["comma", "repeated"])
-def test_expand_accepts_both_list_encodings(api, encoding):
-    wanted = ["authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent"]
+def test_expand_accepts_both_list_encodings(api, simulator, encoding):
+    simulator.faults.token_drop_rate = 0
+    wanted = ["authorization", "authorization.unusedRoles", "lasttokenissued", "dateWelcomeSent"]
     params = {"expand": ",".join(wanted)} if encoding == "comma" else {"expand": wanted}
     users = get(api, "/api/v2/users", pageSize=100, **params).json()["entities"]
     assert all("roles" in u["authorization"] and "unusedRoles" in u["authorization"] for u in users)
     assert all("dateWelcomeSent" in u for u in users)
-    assert sum("dateLastLogin" in u for u in users) >= len(users) - 3
+    assert sum("lastTokenIssued" in u for u in users) >= len(users) - 3
     plain = get(api, "/api/v2/users", pageSize=100).json()["entities"]
     assert not any("authorization" in u or "dateLastLogin" in u for u in plain)
 
@@ -201,7 +202,7 @@ def test_subject_grants_with_group_duplicates(api, simulator):
             api, f"/api/v2/authorization/roles/{role.id}/subjectgrants", pageSize=500
         ).json()["entities"]:
             kinds.add(e["type"])
-    assert kinds == {"PC_USER", "PC_GROUP"}
+    assert kinds == {"PC_USER", "PC_GROUP", "PC_OAUTH_CLIENT", "PC_TRUSTEE_USER"}
 
 
 def test_trunk_properties_are_nested(api):
@@ -209,9 +210,125 @@ def test_trunk_properties_are_nested(api):
         api, "/api/v2/telephony/providers/edges/trunkbasesettings", expand="properties"
     ).json()["entities"]
     variants = {
-        t["properties"]["trunk_transport_protocolVariant"]["value"]["instance"] for t in trunks
+        t["properties"]["trunk_transport_protocolVariant"]["value"]["instance"]
+        for t in trunks
+        if not t["managed"]
     }
     assert {"tls", "udp"} <= variants
+
+
+def test_managed_trunk_hides_its_properties(api, simulator):
+    base = "/api/v2/telephony/providers/edges/trunkbasesettings"
+    managed = get(api, base, expand="properties", managed="true").json()["entities"]
+    assert [t["id"] for t in managed] == [simulator.org.named["trunk_managed"]]
+    trunk = managed[0]
+    assert trunk["name"] == "PureCloud Voice - AWS" and trunk["trunkType"] == "EXTERNAL"
+    assert trunk["trunkMetabase"]["id"] == "external_sip_pcv_aws.json"
+    assert trunk["state"] == "active" and "properties" not in trunk
+    # The single GET hides them too: without internal:trunk:edit nobody sees them.
+    assert "properties" not in get(api, f"{base}/{trunk['id']}").json()
+    customer = get(api, base, expand="properties", managed="false").json()["entities"]
+    assert customer and all("properties" in t and not t["managed"] for t in customer)
+
+
+def test_subject_grant_self_uris_match_their_type(api, simulator):
+    org = simulator.org
+    master = org.role("Master Admin")
+    rows = get(api, f"/api/v2/authorization/roles/{master.id}/subjectgrants", pageSize=100)
+    by_type = {}
+    for e in rows.json()["entities"]:
+        by_type.setdefault(e["type"], []).append(e)
+    assert {e["selfUri"] for e in by_type["PC_USER"]} == {
+        f"/api/v2/users/{e['id']}" for e in by_type["PC_USER"]
+    }
+    (group,) = by_type["PC_GROUP"]
+    assert group["id"] == org.named["master_admin_group"]
+    assert group["selfUri"] == f"/api/v2/groups/{group['id']}"
+    (client,) = by_type["PC_OAUTH_CLIENT"]
+    assert client["selfUri"] == f"/api/v2/oauth/clients/{client['id']}"
+    (trustee,) = by_type["PC_TRUSTEE_USER"]
+    assert trustee["selfUri"].startswith("/api/v2/orgauthorization/trustees/")
+    assert trustee["selfUri"].endswith(f"/users/{trustee['id']}")
+    # None of them is a user of the org.
+    for subject in (group, client, trustee):
+        assert get(api, f"/api/v2/users/{subject['id']}").status_code == 404
+
+
+def test_group_and_its_members(api, simulator):
+    org = simulator.org
+    gid = org.named["master_admin_group"]
+    group = get(api, f"/api/v2/groups/{gid}").json()
+    assert group["name"] == "Platform On-Call" and group["memberCount"] == 2
+    assert group["type"] == "official" and group["state"] == "active"
+    members = get(api, f"/api/v2/groups/{gid}/members", pageSize=1, expand="authorization")
+    body = members.json()
+    assert body["total"] == 2 and body["pageCount"] == 2 and body["nextUri"]
+    assert "previousUri" not in body and body["entities"][0]["authorization"]["roles"]
+    second = get(api, f"/api/v2/groups/{gid}/members", pageSize=1, pageNumber=2).json()
+    ids = {body["entities"][0]["id"], second["entities"][0]["id"]}
+    assert ids == {org.named["group_admin_allowed"], org.named["group_admin_outside"]}
+    assert get(api, "/api/v2/groups/no-such-group").status_code == 404
+    assert get(api, "/api/v2/groups/no-such-group/members").status_code == 404
+
+
+@pytest.mark.parametrize("sign_in", ["sso", "password"])
+def test_sign_in_shapes_of_each_org(make_simulator, sign_in):
+    sim = make_simulator(sign_in=sign_in)
+    sim.faults.token_drop_rate = 0
+    s = session_for(sim)
+    login = get(s, "/api/v2/identityproviders/purecloud").json()
+    assert login["disabled"] is (sign_in == "sso") and login["name"] == "PureCloud"
+    providers = get(s, "/api/v2/identityproviders").json()
+    assert providers["total"] == len(providers["entities"])
+    enabled = [p["name"] for p in providers["entities"] if not p["disabled"]]
+    assert enabled == (["Okta"] if sign_in == "sso" else [])
+    for p in providers["entities"]:
+        assert p["certificates"][0].startswith("-----BEGIN CERTIFICATE-----")
+        assert p["providerName"] and p["selfUri"] == f"/api/v2/identityproviders/{p['id']}"
+    users = get(s, "/api/v2/users", pageSize=500, expand="dateLastLogin,lasttokenissued").json()[
+        "entities"
+    ]
+    now = sim.now
+    recent = dt.timedelta(days=60)
+
+    def date(value):
+        return dt.datetime.fromisoformat(value) if value else None
+
+    logins = [date(u.get("dateLastLogin")) for u in users]
+    tokens = [date((u.get("lastTokenIssued") or {}).get("dateIssued")) for u in users]
+    assert sum(t is not None and now - t < recent for t in tokens) > len(users) * 0.8
+    if sign_in == "sso":
+        # Nobody has logged in with a Genesys password since SSO took over.
+        assert not any(d and now - d < dt.timedelta(days=200) for d in logins)
+    else:
+        assert sum(d is not None and now - d < recent for d in logins) > len(users) * 0.8
+        assert all(t is not None and t >= d for d, t in zip(logins, tokens, strict=True) if d)
+
+
+def test_both_orgs_of_a_seed_hold_the_same_people(make_simulator):
+    sso, password = make_simulator(sign_in="sso"), make_simulator(sign_in="password")
+    assert sso.org.users.keys() == password.org.users.keys()
+    assert sso.org.roster.keys() == password.org.roster.keys()
+
+
+def test_last_token_is_dropped_on_a_seeded_share_of_listing_pages(make_simulator):
+    drops = []
+    for _ in range(2):
+        sim = make_simulator(users=200)
+        sim.faults.token_drop_rate = 0.5
+        s = session_for(sim)
+        seen = []
+        for number in range(1, 9):
+            page = get(s, "/api/v2/users", pageSize=25, pageNumber=number, expand="lasttokenissued")
+            seen.append(any("lastTokenIssued" in u for u in page.json()["entities"]))
+        drops.append(seen)
+        # A single GET always honours the expansion.
+        uid = next(u.id for u in sim.org.users.values() if u.last_token_issued)
+        for _ in range(5):
+            assert (
+                "lastTokenIssued" in get(s, f"/api/v2/users/{uid}", expand="lasttokenissued").json()
+            )
+    assert drops[0] == drops[1] and True in drops[0] and False in drops[0]
 
 
 # -- errors, limits and faults -----------------------------------------------------------------

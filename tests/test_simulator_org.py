@@ -43,14 +43,24 @@ def test_same_seed_same_org_other_seed_other_org():
     assert a.planted == b.planted
 
 
-def test_planted_cases_cover_every_check_as_documented(simulator):
+@pytest.mark.parametrize("sign_in", ["sso", "password"])
+def test_planted_cases_cover_every_check_as_documented(make_simulator, sign_in):
+    simulator = make_simulator(sign_in=sign_in)
     planted, named = simulator.planted, simulator.org.named
+    sso = sign_in == "sso"
     assert set(planted) == set(CHECK_IDS)
     assert "access.role_drift" not in planted
+    # Genesys login off: the password policy and MFA are the identity provider's.
+    judged_elsewhere = {"auth.password_policy", "auth.mfa_required"} if sso else set()
     for check in CHECK_IDS:
-        if check not in ("logging.audit_completeness", "logging.retention"):
+        if check not in {"logging.audit_completeness", "logging.retention", *judged_elsewhere}:
             assert planted[check], check
         assert planted[check] == sorted(planted[check])
+    status = simulator.planted_status
+    assert {c for c, s in status.items() if s == "not_evaluable"} == judged_elsewhere
+    assert all(
+        status[c] == ("fail" if planted[c] else "pass") for c in set(CHECK_IDS) - judged_elsewhere
+    )
     assert planted["access.terminated_active"] == sorted(
         [named["terminated_active_1"], named["terminated_active_2"]]
     )
@@ -64,43 +74,61 @@ def test_planted_cases_cover_every_check_as_documented(simulator):
         named[k] for k in ("dormant_1", "dormant_2", "dormant_never")
     )
     assert planted["access.privileged_outside_group"] == sorted(
-        named[k] for k in ("telephony_engineer", "it_contractor", "supervisor_qe_holder")
+        named[k]
+        for k in (
+            "telephony_engineer",
+            "it_contractor",
+            "supervisor_qe_holder",
+            "group_admin_outside",  # Master Admin via the group Platform On-Call
+            "master_admin_client",
+            "master_admin_trustee",
+        )
     )
+    assert named["group_admin_allowed"] not in planted["access.privileged_outside_group"]
     assert planted["access.privileged_count"] == ["Master Admin"]
     assert planted["access.unused_roles"] == sorted(named[f"unused_role_{i}"] for i in (1, 2, 3))
     assert planted["access.sod_conflicts"] == sorted([named["sod_qa_lead"], named["sod_evaluator"]])
-    assert planted["auth.password_policy"] == [
-        "passwordRequirements.minimumDigits",
-        "passwordRequirements.minimumLength",
-    ]
-    assert planted["auth.mfa_required"] == ["multifactorAuthenticationRequired"]
+    if sso:
+        assert planted["auth.password_policy"] == planted["auth.mfa_required"] == []
+    else:
+        assert planted["auth.password_policy"] == [
+            "passwordRequirements.minimumDigits",
+            "passwordRequirements.minimumLength",
+        ]
+        assert planted["auth.mfa_required"] == ["multifactorAuthenticationRequired"]
     assert planted["crypto.recording_keys"] == [named["key_config_error"]]
     assert planted["crypto.key_rotation"] == sorted(
         [named["newest_recording_key"], "rotationschedule.period"]
     )
     assert planted["network.trunk_tls"] == [named["trunk_udp"]]
     assert planted["network.trunk_srtp"] == sorted([named["trunk_udp"], named["trunk_no_srtp"]])
+    assert (
+        named["trunk_managed"] not in planted["network.trunk_tls"] + planted["network.trunk_srtp"]
+    )
     assert planted["logging.privileged_grants"] == sorted(
         [named["bad_grant_master_admin"], named["bad_grant_quality_evaluator"]]
     )
     assert planted["logging.activity_gaps"] == [(NOW.date() - dt.timedelta(37)).isoformat()]
 
 
-@pytest.mark.parametrize("seed, users", [(1, 45), (99, 250)])
-def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users):
-    sim = Simulator(SimConfig(seed=seed, users=users, now=NOW, audit_events_per_day=20))
+@pytest.mark.parametrize("seed, users, sign_in", [(1, 45, "sso"), (99, 250, "password")])
+def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
+    sim = Simulator(
+        SimConfig(seed=seed, users=users, now=NOW, audit_events_per_day=20, sign_in=sign_in)
+    )
     counts = {k: len(v) for k, v in sim.planted.items()}
+    password = sign_in == "password"
     assert counts == {
         "access.terminated_active": 2,
         "access.deprovision_latency": 3,
         "access.orphan_accounts": 3,
         "access.dormant_accounts": 3,
-        "access.privileged_outside_group": 3,
+        "access.privileged_outside_group": 6,
         "access.privileged_count": 1,
         "access.unused_roles": 3,
         "access.sod_conflicts": 2,
-        "auth.password_policy": 2,
-        "auth.mfa_required": 1,
+        "auth.password_policy": 2 if password else 0,
+        "auth.mfa_required": 1 if password else 0,
         "crypto.recording_keys": 1,
         "crypto.key_rotation": 2,
         "network.trunk_tls": 1,
@@ -120,6 +148,7 @@ def test_too_small_org_is_refused():
 
 def test_planted_cases_are_visible_over_the_api(simulator, tmp_path):
     """Re-derive a few planted cases from what a client can see: API + roster CSV."""
+    simulator.faults.token_drop_rate = 0  # this reading has no recovery for dropped tokens
     s = requests.Session()
     token = s.post(
         f"{simulator.base_url}/oauth/token",
@@ -131,7 +160,11 @@ def test_planted_cases_are_visible_over_the_api(simulator, tmp_path):
     users = s.get(
         f"{simulator.base_url}/api/v2/users",
         timeout=10,
-        params={"pageSize": 500, "state": "any", "expand": "dateLastLogin,dateWelcomeSent"},
+        params={
+            "pageSize": 500,
+            "state": "any",
+            "expand": "dateLastLogin,dateWelcomeSent,lasttokenissued",
+        },
     ).json()
     roster = list(csv.DictReader(simulator.write_roster(tmp_path / "r.csv").open(encoding="utf-8")))
     by_email = {r["email"].lower(): r for r in roster}
@@ -145,12 +178,13 @@ def test_planted_cases_are_visible_over_the_api(simulator, tmp_path):
     assert terminated == simulator.planted["access.terminated_active"]
     assert orphans == simulator.planted["access.orphan_accounts"]
     now = simulator.now
-    dormant = sorted(
-        u["id"]
-        for u in active
-        if now - dt.datetime.fromisoformat(u.get("dateLastLogin") or u["dateWelcomeSent"])
-        > dt.timedelta(days=90)
-    )
+
+    def last_sign_in(u: dict) -> dt.datetime:
+        dates = [u.get("dateLastLogin"), (u.get("lastTokenIssued") or {}).get("dateIssued")]
+        known = [dt.datetime.fromisoformat(d) for d in dates if d]
+        return max(known) if known else dt.datetime.fromisoformat(u["dateWelcomeSent"])
+
+    dormant = sorted(u["id"] for u in active if now - last_sign_in(u) > dt.timedelta(days=90))
     assert dormant == simulator.planted["access.dormant_accounts"]
     # The gap day has no events in any service; its neighbours have some.
     gap = dt.date.fromisoformat(simulator.planted["logging.activity_gaps"][0])
@@ -171,12 +205,15 @@ def test_deprovisioning_events_are_in_the_audit_trail(simulator):
         e
         for d in range(91)
         for e in org.audit.day(NOW.date() - dt.timedelta(d))
-        if e.service == "Directory" and e.entity_type == "User" and e.action in ("Update", "Delete")
+        if e.service == "Directory"
+        and e.entity_type == "User"
+        and e.action in ("Update", "Delete", "Deactivate")
     ]
     offs = {
         e.entity_id: e
         for e in events
-        if e.action == "Delete" or any(p == "state" for p, _o, _n in e.property_changes)
+        if e.action in ("Delete", "Deactivate")
+        or any(p == "state" for p, _o, _n in e.property_changes)
     }
     for key in (
         "deprovision_slow_1",
@@ -187,21 +224,26 @@ def test_deprovisioning_events_are_in_the_audit_trail(simulator):
     ):
         assert org.named[key] in offs
     assert offs[org.named["deprovision_slow_3"]].action == "Delete"
-    change = offs[org.named["deprovision_slow_1"]].property_changes[0]
+    # Inactive leavers are recorded in both forms: Deactivate, and an Update of `state`.
+    assert offs[org.named["deprovision_slow_1"]].action == "Deactivate"
+    change = offs[org.named["deprovision_slow_2"]].property_changes[0]
     assert change == ("state", ("active",), ("inactive",))
-    grant = next(
-        e
-        for e in events
-        + [e for d in range(91) for e in org.audit.day(NOW.date() - dt.timedelta(d))]
-        if e.id == org.named["bad_grant_master_admin"]
-    )
-    user_id, role_id, org_id = grant.entity_name.split("--")
-    assert (user_id, role_id, org_id) == (
-        org.named["it_contractor"],
-        org.role("Master Admin").id,
-        org.id,
-    )
-    assert grant.entity_id == role_id and grant.user_id == org.named["telephony_engineer"]
+    everything = [e for d in range(91) for e in org.audit.day(NOW.date() - dt.timedelta(d))]
+    shapes = {}
+    for key, role in (
+        ("bad_grant_master_admin", "Master Admin"),
+        ("bad_grant_quality_evaluator", "Quality Evaluator"),
+    ):
+        grant = next(e for e in everything if e.id == org.named[key])
+        user_id, role_id, org_id = grant.entity_name.split("--")
+        assert role_id == org.role(role).id and org_id == org.id
+        assert org.member_events[grant.id] == ("MemberAdd", role_id, user_id)
+        shapes[key] = grant.entity_id
+    assert shapes["bad_grant_master_admin"] == org.role("Master Admin").id
+    assert shapes["bad_grant_quality_evaluator"] == ""  # the other shape: entity.name only
+    grant = next(e for e in everything if e.id == org.named["bad_grant_master_admin"])
+    assert grant.entity_name.split("--")[0] == org.named["it_contractor"]
+    assert grant.user_id == org.named["telephony_engineer"]
 
 
 def test_audit_history_reaches_back_and_no_further(simulator):
@@ -280,10 +322,8 @@ def test_advance_month(make_simulator):
         for e in org.audit.day(sim.now.date() - dt.timedelta(d))
         if e.ts >= before_now
     ]
-    adds = {(e.entity_name.split("--")[0], e.entity_id) for e in events if e.action == "MemberAdd"}
-    removes = {
-        (e.entity_name.split("--")[0], e.entity_id) for e in events if e.action == "MemberRemove"
-    }
+    adds = {tuple(e.entity_name.split("--")[:2]) for e in events if e.action == "MemberAdd"}
+    removes = {tuple(e.entity_name.split("--")[:2]) for e in events if e.action == "MemberRemove"}
     for uid, role, _div in changes["grants"]:
         assert (uid, org.role(role).id) in adds
     for uid, role, _div in changes["removals"]:
@@ -299,7 +339,9 @@ def test_advance_month(make_simulator):
         u = org.users[uid]
         assert u.state == "inactive"
         assert org.roster[u.email.lower()].status == "terminated"
-        assert any(e.entity_id == uid and e.property_changes for e in events)
+        assert any(
+            e.entity_id == uid and (e.action == "Deactivate" or e.property_changes) for e in events
+        )
     # Ground truth is recomputed for the new clock: the gap day moved 30 days into the past.
     assert sim.planted["logging.activity_gaps"] == [(NOW.date() - dt.timedelta(37)).isoformat()]
     assert sim.planted["access.terminated_active"]
@@ -386,3 +428,13 @@ def test_fifty_thousand_users_and_a_million_events_fit_in_memory():
         sim.org.audit.day(NOW.date() - dt.timedelta(d))
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert peak_mib < 1024
+
+
+def test_simulate_takes_the_sign_in_mode_and_defaults_to_sso():
+    from gcevidence.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["simulate"]).sign_in == "sso"
+    assert parser.parse_args(["simulate", "--sign-in", "password"]).sign_in == "password"
+    with pytest.raises(ValueError, match="sign_in"):
+        SimConfig(sign_in="kerberos")

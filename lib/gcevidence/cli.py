@@ -18,6 +18,7 @@ from gcevidence.errors import GcEvidenceError, InputError
 # Owner modules, in the order their commands are listed in --help.
 COMMAND_MODULES = (
     "gcevidence.pipeline",  # run, demo
+    "gcevidence.preflight",  # preflight
     "gcevidence.simulator.cli",  # simulate
     "gcevidence.pack.cli",  # verify, publish, keygen
     "gcevidence.review",  # review import, review sign

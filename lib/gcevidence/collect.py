@@ -4,13 +4,13 @@ Each dataset is reconciled against the API's own counts and marked complete or n
 marks it unavailable (the checks that need it report not_evaluable); anything incomplete
 stops the run with IncompleteEvidence after snapshot.json has recorded why.
 
-Reconciliation: listings against their `total` (ids unique, none missing); role holders
-(distinct PC_USER subjects of subjectgrants) against each role's `userCount`; audit results
-against the realtime endpoint's `total` for the part of the period it can count (the last
-14 days); every audit query must end Succeeded with its cursor exhausted.
+Reconciliation: listings against their `total` (ids unique, none missing), each role's
+subject grants and each granted group's members included; audit results against the realtime
+endpoint's `total` for the part of the period it can count (the last 14 days); every audit
+query must end Succeeded with its cursor exhausted.
 
-Users are read with state=any: the default (active) hides inactive and deleted users, and
-state=inactive listings stop at 10,000 results, which state=any does not have.
+Users, roles and sign-in have modules of their own (collect_users, collect_roles,
+collect_signin).
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ from typing import Any
 from tqdm import tqdm
 
 from gcevidence import __version__
+from gcevidence.catalog import effective_thresholds
+from gcevidence.collect_roles import collect_group_members, collect_roles
+from gcevidence.collect_signin import collect_sign_in
+from gcevidence.collect_users import collect_users
 from gcevidence.config import Params
 from gcevidence.datasets import SPECS
 from gcevidence.errors import IncompleteEvidence, IncompletePagination, PermissionDenied
@@ -47,10 +51,8 @@ from gcevidence.snapshot import DatasetStatus, Snapshot, SnapshotWriter
 
 log = logging.getLogger(__name__)
 
-USER_EXPANSIONS = ("authorization", "authorization.unusedRoles", "dateLastLogin", "dateWelcomeSent")
 RETENTION_PROBE_DAYS = 7
 AUDIT_DATASETS = ("audit_events", "audit_queries", "audit_retention_probe")
-_EXPANSION_TRIES = 3
 
 
 def required_retention_days(thresholds: dict[str, dict[str, Any]]) -> int:
@@ -64,10 +66,18 @@ def collect(
     run_dir: Path,
     retention_days: int = 365,
     progress: bool = False,
+    dormant_days: int | None = None,
 ) -> Snapshot:
-    """Collect every dataset into run_dir; IncompleteEvidence when anything is incomplete."""
+    """Collect every dataset into run_dir; IncompleteEvidence when anything is incomplete.
+
+    dormant_days (default: the params' effective threshold) decides which users are dormant
+    suspects, re-read one by one before the checks may call them dormant.
+    """
     run_dir = Path(run_dir)
+    if dormant_days is None:
+        dormant_days = int(effective_thresholds(params)["dormant_days"]["value"])
     collector = _Collector(params, client, SnapshotWriter(run_dir), retention_days, progress)
+    collector.dormant_days = dormant_days
     return collector.run()
 
 
@@ -95,6 +105,8 @@ class _Collector:
         )
         self._bar_lock = threading.Lock()
         self.org: dict[str, Any] = {}
+        self.grants: list[dict] = []
+        self.dormant_days = 90
         self.stop = threading.Event()
 
     # -- orchestration -----------------------------------------------------------------------
@@ -146,6 +158,8 @@ class _Collector:
             (("organization",), self.organization),
             (("users", "unused_roles"), self.users),
             (("roles", "role_grants"), self.roles_and_grants),
+            (("group_members",), self.group_members),
+            (("identity_providers", "genesys_login"), self.sign_in),
             (("divisions",), self.divisions),
             obj("auth_settings", "/api/v2/organizations/authentication/settings"),
             obj("token_timeout", "/api/v2/tokens/timeout"),
@@ -211,164 +225,27 @@ class _Collector:
             "hr_roster", rows, expected_rows=len(rows), source_file=self.params.hr_roster.name
         )
 
-    # -- users -------------------------------------------------------------------------------
+    # -- users, roles, sign-in --------------------------------------------------------------
 
     def users(self) -> None:
-        # state=any: the default (active) hides inactive and deleted users, and state=inactive
-        # alone stops at 10,000 results (genesys-api.md §2.3), so one state=any listing it is.
-        listing = list_all(
-            self.client,
-            "/api/v2/users",
-            {"state": "any", "expand": list(USER_EXPANSIONS)},
-            page_ok=_expansions_present,
-        )
-        users = listing.entities
-        recovered, unrecovered, extra_requests = self._recover_expansions(users)
-        reason = ""
-        if unrecovered:
-            reason = (
-                f"GET /api/v2/users: expansion 'authorization' still missing for "
-                f"{len(unrecovered)} users after re-reading them one by one "
-                f"(e.g. {', '.join(unrecovered[:3])})"
-            )
-        counts = {"expected_rows": listing.total, "requests": listing.requests + extra_requests}
-        self.writer.write_table(
-            "users",
-            (_user_row(u) for u in users),
-            users,
-            complete=not unrecovered and listing.total in (None, len(users)),
-            expansions_recovered=recovered,
-            pages=listing.pages,
-            state="any",
-            **counts,
-        )
-        unused = [
-            {"user_id": u.get("id", ""), "role_id": r.get("id", ""), "role_name": r.get("name", "")}
-            for u in users
-            for r in (u.get("authorization") or {}).get("unusedRoles") or []
-        ]
-        self.writer.write_table(
-            "unused_roles",
-            unused,
-            unused,
-            complete=not unrecovered,
-            requests=0,
-            derived_from="users",
-        )
-        for name in ("users", "unused_roles"):
-            if reason:
-                self.writer.statuses[name].reason = reason
-
-    def _recover_expansions(self, users: list[dict]) -> tuple[int, list[str], int]:
-        """Re-read, one by one, users whose best-effort expansions are still missing.
-
-        A user without dateLastLogin/dateWelcomeSent may simply never have logged in or been
-        welcomed, so such users are re-read once and the single GET is taken as the truth.
-        """
-        todo = [
-            i
-            for i, u in enumerate(users)
-            if not _authorization_complete(u)
-            or "dateLastLogin" not in u
-            or "dateWelcomeSent" not in u
-        ]
-        if not todo:
-            return 0, [], 0
-        requests = 0
-        lock = threading.Lock()
-
-        def reread(index: int) -> None:
-            nonlocal requests
-            user = users[index]
-            params: dict[str, Any] = {"expand": list(USER_EXPANSIONS)}
-            if user.get("state") == "deleted":
-                params["state"] = "deleted"
-            for _ in range(_EXPANSION_TRIES):
-                fresh = self.client.get(f"/api/v2/users/{user['id']}", params) or {}
-                with lock:
-                    requests += 1
-                if _authorization_complete(fresh):
-                    # Drop the listing's copies of the expansions: the single GET is the truth.
-                    base = {
-                        k: v
-                        for k, v in user.items()
-                        if k not in ("authorization", "dateLastLogin", "dateWelcomeSent")
-                    }
-                    users[index] = {**base, **fresh}
-                    return
-
-        self.client.map(reread, todo)
-        unrecovered = [
-            users[i].get("id", "") for i in todo if not _authorization_complete(users[i])
-        ]
-        log.info(
-            "re-read %d users for missing expansions; %d still missing", len(todo), len(unrecovered)
-        )
-        return len(todo) - len(unrecovered), unrecovered, requests
-
-    # -- roles and grants --------------------------------------------------------------------
+        collect_users(self.client, self.writer, self.params.period.end, self.dormant_days)
 
     def roles_and_grants(self) -> None:
-        listing = list_all(self.client, "/api/v2/authorization/roles", {"userCount": True})
-        roles = listing.entities
-        self.writer.write_table(
-            "roles",
-            (_role_row(r) for r in roles),
-            roles,
-            expected_rows=listing.total,
-            requests=listing.requests,
-        )
+        self.grants = collect_roles(self.client, self.writer)
 
-        def grants_of(role: dict) -> tuple[dict, list[dict], int]:
-            grants = list_all(
-                self.client,
-                f"/api/v2/authorization/roles/{role['id']}/subjectgrants",
-                page_size=100,
+    def group_members(self) -> None:
+        grants = self.writer.statuses.get("role_grants")
+        if grants is None or not grants.available:
+            self.writer.mark_unavailable(
+                "group_members",
+                "role grants unavailable, so the granted groups are unknown",
+                missing_permission=grants.missing_permission if grants else "",
             )
-            return role, grants.entities, grants.requests
+            return
+        collect_group_members(self.client, self.writer, self.grants)
 
-        per_role = self.client.map(grants_of, roles)
-        rows: list[dict] = []
-        raw: list[dict] = []
-        mismatches = []
-        requests = 0
-        for role, subjects, reqs in per_role:
-            requests += reqs
-            users = {s.get("id") for s in subjects if s.get("type") == "PC_USER"}
-            expected = role.get("userCount")
-            if isinstance(expected, int) and expected != len(users):
-                mismatches.append(
-                    f"{role.get('name')}: userCount {expected}, {len(users)} users in subjectgrants"
-                )
-            for subject in subjects:
-                raw.append({"role": {"id": role.get("id"), "name": role.get("name")}, **subject})
-                for division in subject.get("divisions") or [{}]:
-                    rows.append(
-                        {
-                            "role_id": role.get("id", ""),
-                            "role_name": role.get("name", ""),
-                            "subject_id": subject.get("id", ""),
-                            "subject_name": subject.get("name", ""),
-                            "subject_type": subject.get("type", ""),
-                            "division_id": division.get("id", ""),
-                            "division_name": division.get("name", ""),
-                        }
-                    )
-        status = self.writer.write_table(
-            "role_grants",
-            rows,
-            raw,
-            requests=requests,
-            complete=not mismatches,
-            roles=len(roles),
-            subjects=len(raw),
-            user_count_mismatches=mismatches,
-        )
-        if mismatches:
-            status.reason = (
-                "role userCount differs from the PC_USER subjects granted: "
-                + "; ".join(mismatches[:5])
-            )
+    def sign_in(self) -> None:
+        collect_sign_in(self.client, self.writer)
 
     def divisions(self) -> None:
         listing = list_all(self.client, "/api/v2/authorization/divisions")
@@ -430,14 +307,25 @@ class _Collector:
         base = "/api/v2/telephony/providers/edges/trunkbasesettings"
         listing = list_all(self.client, base, {"expand": "properties"})
         trunks = listing.entities
-        # `properties` is an expansion too: re-read a trunk that came back without it.
-        refetch = [i for i, t in enumerate(trunks) if "properties" not in t]
+        # `properties` is an expansion too: re-read a trunk that came back without it. A
+        # managed trunk (Genesys Cloud Voice) never shows its properties to customers ("managed
+        # properties will not be returned unless the user is assigned the internal:trunk:edit
+        # permission", SDK docs): re-reading it would change nothing.
+        refetch = [
+            i
+            for i, t in enumerate(trunks)
+            if "properties" not in t and t.get("managed") is not True
+        ]
 
         def reread(index: int) -> None:
             trunks[index] = self.client.get(f"{base}/{trunks[index]['id']}") or trunks[index]
 
         self.client.map(reread, refetch)
-        still = [t.get("id", "") for t in trunks if "properties" not in t]
+        still = [
+            t.get("id", "")
+            for t in trunks
+            if "properties" not in t and t.get("managed") is not True
+        ]
         rows = [_trunk_row(t) for t in trunks]
         raw = [_without_sip_secrets(t) for t in trunks]
         status = self.writer.write_table(
@@ -448,6 +336,7 @@ class _Collector:
             requests=listing.requests + len(refetch),
             complete=not still and len(trunks) == listing.total,
             properties_recovered=len(refetch) - len(still),
+            managed=sorted(str(t.get("name", "")) for t in trunks if t.get("managed") is True),
         )
         if still:
             status.reason = f"{base}: properties missing for trunks {', '.join(still[:5])}"
@@ -628,29 +517,6 @@ def _within(stamp: Any, window: tuple[dt.datetime, dt.datetime]) -> bool:
 # -- normalisation (columns exactly as datasets.SPECS) -------------------------------------------
 
 
-def _authorization_complete(user: dict) -> bool:
-    """Both authorization expansions came back (`roles`, and `unusedRoles` even when [])."""
-    auth = user.get("authorization")
-    return isinstance(auth, dict) and "roles" in auth and "unusedRoles" in auth
-
-
-def _expansions_present(page: dict) -> bool:
-    """False when a page looks like a best-effort expansion was dropped for all of it.
-
-    The authorization expansions are always present when honoured. dateLastLogin and
-    dateWelcomeSent are absent for people who never logged in / were never welcomed, but
-    not for a whole page of a real org, so a page where nobody has one is read again.
-    """
-    users = page.get("entities") or []
-    if not users:
-        return True
-    return (
-        all(_authorization_complete(u) for u in users)
-        and any("dateLastLogin" in u for u in users)
-        and any("dateWelcomeSent" in u for u in users)
-    )
-
-
 def _bool(value: Any) -> str:
     return "" if value is None else ("true" if value else "false")
 
@@ -663,54 +529,30 @@ def _compact(value: Any) -> str:
     )
 
 
-def _user_row(user: dict) -> dict:
-    division = user.get("division") or {}
-    return {
-        "id": user.get("id", ""),
-        "name": user.get("name", ""),
-        "email": user.get("email", ""),
-        "username": user.get("username", ""),
-        "state": user.get("state", ""),
-        "department": user.get("department", ""),
-        "title": user.get("title", ""),
-        "division_id": division.get("id", ""),
-        "division_name": division.get("name", ""),
-        "manager_id": (user.get("manager") or {}).get("id", ""),
-        "date_last_login": user.get("dateLastLogin", ""),
-        "date_welcome_sent": user.get("dateWelcomeSent", ""),
-    }
-
-
-def _role_row(role: dict) -> dict:
-    return {
-        "id": role.get("id", ""),
-        "name": role.get("name", ""),
-        "description": role.get("description", ""),
-        "default_role_id": role.get("defaultRoleId", ""),
-        "base": _bool(role.get("base")),
-        "default": _bool(role.get("default")),
-        "user_count": role.get("userCount", ""),
-        "permission_count": len(role.get("permissions") or []),
-    }
-
-
 def _property(trunk: dict, key: str) -> Any:
     prop = (trunk.get("properties") or {}).get(key) or {}
     return (prop.get("value") or {}).get("instance") if isinstance(prop, dict) else None
 
 
+# The properties the communications checks read: their absence is reported, not guessed.
+SECURITY_PROPERTIES = ("trunk_transport_protocolVariant", "trunk_media_srtpCipherSuites")
+
+
 def _trunk_row(trunk: dict) -> dict:
     suites = _property(trunk, "trunk_media_srtpCipherSuites")
     enabled = _property(trunk, "trunk_enabled")
+    props = trunk.get("properties") if isinstance(trunk.get("properties"), dict) else {}
     return {
         "id": trunk.get("id", ""),
         "name": trunk.get("name", ""),
         "state": trunk.get("state", ""),
         "trunk_type": trunk.get("trunkType", ""),
         "metabase_id": (trunk.get("trunkMetabase") or {}).get("id", ""),
+        "managed": _bool(trunk.get("managed")),
         "enabled": _bool(enabled) if isinstance(enabled, bool) else (enabled or ""),
         "transport": str(_property(trunk, "trunk_transport_protocolVariant") or "").lower(),
         "srtp_cipher_suites": ";".join(suites) if isinstance(suites, list) else (suites or ""),
+        "absent_properties": ";".join(k for k in SECURITY_PROPERTIES if k not in props),
         "date_created": trunk.get("dateCreated", ""),
         "date_modified": trunk.get("dateModified", ""),
     }

@@ -32,17 +32,19 @@ SPECS: dict[str, DatasetSpec] = {
     s.name: s
     for s in (
         _o("organization", "GET /api/v2/organizations/me"),
+        # date_last_login is the last username/password login only; last_token_issued is
+        # the last sign-in by any method (SSO included).
         _t(
             "users",
             "id name email username state department title division_id division_name manager_id "
-            "date_last_login date_welcome_sent",
+            "date_last_login date_welcome_sent last_token_issued",
             "GET /api/v2/users?state=any&expand=authorization,authorization.unusedRoles,"
-            "dateLastLogin,dateWelcomeSent",
+            "dateLastLogin,dateWelcomeSent,lasttokenissued",
         ),
         _t(
             "roles",
             "id name description default_role_id base default user_count permission_count",
-            "GET /api/v2/authorization/roles",
+            "GET /api/v2/authorization/roles?userCount=false",
             "authorization:role:view",
         ),
         _t("divisions", "id name home_division", "GET /api/v2/authorization/divisions"),
@@ -52,6 +54,12 @@ SPECS: dict[str, DatasetSpec] = {
             "role_id role_name subject_id subject_name subject_type division_id division_name",
             "GET /api/v2/authorization/roles/{roleId}/subjectgrants",
             "authorization:role:view",
+        ),
+        # One row per (group, member) for every group that holds a role (PC_GROUP grants).
+        _t(
+            "group_members",
+            "group_id group_name user_id user_name user_state",
+            "GET /api/v2/groups/{groupId}/members",
         ),
         # One row per (user, role) that Genesys reports as unused by that user.
         _t(
@@ -65,6 +73,16 @@ SPECS: dict[str, DatasetSpec] = {
             "directory:organization:admin",
         ),
         _o("token_timeout", "GET /api/v2/tokens/timeout"),
+        # The SAML identity providers people may sign in through.
+        _t(
+            "identity_providers",
+            "id name provider_name disabled issuer_uri sso_target_uri display_on_login "
+            "certificate_not_after",
+            "GET /api/v2/identityproviders",
+            "sso:provider:view",
+        ),
+        # Genesys Cloud's own login; disabled = "Disable Genesys Cloud Login" (SSO only).
+        _o("genesys_login", "GET /api/v2/identityproviders/purecloud", "sso:provider:view"),
         _t(
             "recording_key_configs",
             "id key_configuration_type url last_error_code last_error_message",
@@ -85,8 +103,8 @@ SPECS: dict[str, DatasetSpec] = {
         _o("recording_settings", "GET /api/v2/recording/settings"),
         _t(
             "trunks",
-            "id name state trunk_type metabase_id enabled transport srtp_cipher_suites "
-            "date_created date_modified",
+            "id name state trunk_type metabase_id managed enabled transport srtp_cipher_suites "
+            "absent_properties date_created date_modified",
             "GET /api/v2/telephony/providers/edges/trunkbasesettings?expand=properties",
             "telephony:plugin:all",
         ),

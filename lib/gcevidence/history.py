@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from gcevidence.audit_events import role_member_change
+from gcevidence.role_holders import role_holders
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
 
 if TYPE_CHECKING:
@@ -217,16 +219,65 @@ def history_points(
     return points
 
 
-def user_role_grants(snapshot: Snapshot) -> pd.DataFrame:
-    """Direct user grants (PC_USER rows) of a snapshot: user, role, division."""
-    grants = snapshot.table("role_grants")
-    return grants[grants["subject_type"] == "PC_USER"].reset_index(drop=True)
+GRANT_COLUMNS = [
+    "subject_id",
+    "subject_name",
+    "role_id",
+    "role_name",
+    "division_id",
+    "division_name",
+    "direct",
+    "via_group_ids",
+    "via_group_names",
+]
+
+
+def user_role_grants(snapshot: Snapshot, expand_groups: bool = True) -> pd.DataFrame:
+    """Each person's grants, one row per (user, role, division): direct, through groups, or both.
+
+    `via_group_ids`/`via_group_names` are `;`-joined; group grants count only when the
+    snapshot holds group_members (packs made before it existed hold direct grants only).
+    """
+    holders = role_holders(snapshot, expand_groups)
+    people = holders[holders["holder_type"] == "user"]
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in people.to_dict("records"):
+        key = (r["holder_id"], r["role_id"], r["division_id"])
+        row = merged.setdefault(
+            key,
+            {
+                "subject_id": r["holder_id"],
+                "subject_name": r["holder_name"],
+                "role_id": r["role_id"],
+                "role_name": r["role_name"],
+                "division_id": r["division_id"],
+                "division_name": r["division_name"],
+                "direct": False,
+                "groups": {},
+            },
+        )
+        if r["via_group_id"]:
+            row["groups"][r["via_group_id"]] = r["via_group_name"]
+        else:
+            row["direct"] = True
+    rows = []
+    for row in merged.values():
+        groups = row.pop("groups")
+        rows.append(
+            {
+                **row,
+                "via_group_ids": ";".join(sorted(groups)),
+                "via_group_names": ";".join(groups[g] for g in sorted(groups)),
+            }
+        )
+    return pd.DataFrame(rows, columns=GRANT_COLUMNS)
 
 
 def privileged_holders(
     points: Sequence[HistoryPoint], privileged_roles: Collection[str] = ()
 ) -> pd.DataFrame:
-    """One row per point x role: distinct direct holders (all roles when none are named)."""
+    """One row per point x role: distinct people holding it, directly or through a group
+    (all roles when none are named)."""
     rows = []
     for p in points:
         grants = user_role_grants(p.snapshot)
@@ -259,38 +310,27 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     ]
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
-    ev = snapshot.table("audit_events")
-    ev = ev[
-        (ev["service_name"] == "PeoplePermissions")
-        & (ev["entity_type"] == "Role")
-        & ev["action"].isin(list(ROLE_MEMBER_ACTIONS))
-    ]
     rows = []
-    for e in ev.itertuples():
-        user_id, role_id = _member_of(e.entity_name, e.entity_id)
+    for e in snapshot.table("audit_events").to_dict("records"):
+        change = role_member_change(e)
+        if change is None:
+            continue
         rows.append(
             {
-                "event_id": e.id,
-                "event_date": e.event_date,
-                "action": e.action,
-                "role_id": role_id,
-                "user_id": user_id,
-                "by_id": e.user_id,
-                "by_name": e.user_name,
-                "status": e.status,
-                # where a user id may sit when the entity name is not user--role--org
-                "mentions": f"{e.context} {e.property_changes}",
+                "event_id": e["id"],
+                "event_date": e["event_date"],
+                "action": change.action,
+                "role_id": change.role_id,
+                # the grantee: a user, or a group whose members then hold the role
+                "user_id": change.grantee_id,
+                "by_id": e["user_id"],
+                "by_name": e["user_name"],
+                "status": e["status"],
+                # where a grantee id may sit when the entity name is not grantee--role--org
+                "mentions": f"{e['context']} {e['property_changes']}",
             }
         )
     return pd.DataFrame(rows, columns=columns)
-
-
-def _member_of(entity_name: str, entity_id: str) -> tuple[str, str]:
-    """(user id, role id) from an entity name "userId--roleId--orgId" (genesys-api.md §8.8)."""
-    parts = (entity_name or "").split("--")
-    if len(parts) == 3:
-        return parts[0], parts[1]
-    return "", entity_id
 
 
 def grant_activity_per_week(snapshot: Snapshot) -> pd.DataFrame:

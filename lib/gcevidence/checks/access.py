@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
+from gcevidence.audit_events import succeeded, took_out_of_service
 from gcevidence.checks.common import (
     day_start,
     fmt_time,
@@ -13,13 +14,23 @@ from gcevidence.checks.common import (
     parse_time,
     period_bounds,
     person_groups,
-    property_changes,
     records,
     roster_by_email,
     user_label,
 )
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
+from gcevidence.role_holders import HOLDER_LABELS, held_by_active, path_text, role_holders
+from gcevidence.signin import (
+    BASES,
+    BASIS_INVITATION,
+    BASIS_NONE,
+    BASIS_PASSWORD,
+    BASIS_TOKEN,
+    LastSignIn,
+    is_dormant,
+    last_sign_in,
+)
 
 
 def _live_users(ctx: CheckContext) -> list[dict[str, str]]:
@@ -79,14 +90,9 @@ def terminated_active(ctx: CheckContext) -> Outcome:
 
 def _deactivation_time(event: dict[str, str]) -> dt.datetime | None:
     """When this audit event took a user out of service, or None if it did not."""
-    if event["service_name"] != "Directory" or event["entity_type"] != "User":
+    if not took_out_of_service(event) or not succeeded(event):
         return None
-    disabled = event["action"] == "Delete" or any(
-        p.get("property") == "state"
-        and any(str(v).lower() in ("inactive", "deleted") for v in p.get("newValues") or [])
-        for p in property_changes(event)
-    )
-    return parse_time(event["event_date"]) if disabled else None
+    return parse_time(event["event_date"])
 
 
 @register_check("access.deprovision_latency")
@@ -178,58 +184,90 @@ def orphan_accounts(ctx: CheckContext) -> Outcome:
 def dormant_accounts(ctx: CheckContext) -> Outcome:
     dormant_days = ctx.threshold("dormant_days")
     active = [u for u in _live_users(ctx) if u["state"] == "active"]
-    exceptions, idle = [], {}
+    exceptions, idle, basis = [], {}, {}
     for u in sorted(active, key=lambda u: u["id"]):
-        last_login = parse_time(u["date_last_login"])
-        welcome = parse_time(u["date_welcome_sent"])
-        name = user_label(u, u["email"])
-        # A user who never logged in is idle since the invitation was sent.
-        since = last_login or welcome
-        if since:
-            days = (ctx.today - since.date()).days
+        # The later of the password login and the last token (any sign-in, SSO included);
+        # a user who never signed in is idle since the invitation was sent.
+        last = last_sign_in(u["date_last_login"], u["last_token_issued"], u["date_welcome_sent"])
+        basis[u["id"]] = last.basis
+        days = last.idle_days(ctx.today)
+        if days is not None:
             idle[u["id"]] = days
-            if days > dormant_days:
-                how = (
-                    f"last login {since.date()}"
-                    if last_login
-                    else f"never logged in; invited {since.date()}"
-                )
-                exceptions.append(
-                    ExceptionItem(
-                        "user",
-                        u["id"],
-                        name,
-                        f"{how}, {days} days before {ctx.today} (limit {dormant_days})",
-                    )
-                )
+        if not is_dormant(last, ctx.today, dormant_days):
+            continue
+        name = user_label(u, u["email"])
+        if days is None:
+            detail = "no sign-in, token or invitation date recorded"
         else:
-            exceptions.append(
-                ExceptionItem("user", u["id"], name, "no login or creation date recorded")
+            detail = (
+                f"{_sign_in_words(last)}, {days} days before {ctx.today} (limit {dormant_days})"
             )
+        exceptions.append(ExceptionItem("user", u["id"], name, detail))
+    counts = Counter(basis.values())
+    rests_on = ", ".join(
+        f"{label} {counts.get(key, 0)}"
+        for key, label in (
+            (BASIS_TOKEN, "last token"),
+            (BASIS_PASSWORD, "password login"),
+            (BASIS_INVITATION, "invitation"),
+            (BASIS_NONE, "undated"),
+        )
+    )
     return Outcome(
         exceptions,
         population=len(active),
         reason=f"{len(exceptions)} of {len(active)} active users idle for more than "
-        f"{dormant_days} days (or undated)",
-        extra={"idle_days": idle, "threshold_days": dormant_days},
+        f"{dormant_days} days (or undated); the last sign-in is the later of the last password "
+        f"login and the last token issued (any method, SSO included); verdicts rest on: "
+        f"{rests_on}",
+        extra={
+            "idle_days": idle,
+            "threshold_days": dormant_days,
+            "basis": basis,
+            "basis_counts": {k: counts.get(k, 0) for k in BASES},
+        },
     )
+
+
+def _sign_in_words(last: LastSignIn) -> str:
+    """What a dormancy verdict rests on, in words: which date, and the other one."""
+    if last.basis == BASIS_INVITATION:
+        return f"never signed in; invited {last.at.date()}"
+    password = (
+        f"last password login {last.password_login.date()}"
+        if last.password_login
+        else "no password login recorded"
+    )
+    if last.basis == BASIS_TOKEN:
+        return f"last sign-in {last.at.date()} (last token issued; {password})"
+    return f"last sign-in {last.at.date()} (password login; no later token issued)"
 
 
 def _active_ids(ctx: CheckContext) -> set[str]:
     return {u["id"] for u in records(ctx.snapshot.table("users")) if u["state"] == "active"}
 
 
-def _user_holders(ctx: CheckContext, active: set[str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """role name -> active user id -> {"name", "divisions"}, from direct (not group) grants."""
-    holders: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    for g in records(ctx.snapshot.table("role_grants")):
-        if g["subject_type"] != "PC_USER" or g["subject_id"] not in active:
-            continue
-        h = holders[g["role_name"]].setdefault(
-            g["subject_id"], {"name": g["subject_name"], "divisions": set()}
+def _holders(ctx: CheckContext) -> dict[str, dict[tuple[str, str], dict[str, Any]]]:
+    """role name -> (holder type, id) -> {name, divisions, via, direct}: active people (direct
+    or through a group) and every OAuth client or trustee."""
+    frame = held_by_active(role_holders(ctx.snapshot), _active_ids(ctx))
+    holders: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
+    for r in frame.to_dict("records"):
+        h = holders[r["role_name"]].setdefault(
+            (r["holder_type"], r["holder_id"]),
+            {"name": r["holder_name"], "divisions": set(), "via": set(), "direct": False},
         )
-        h["divisions"].add(g["division_name"] or g["division_id"])
+        h["divisions"].add(r["division_name"] or r["division_id"])
+        if r["via_group_id"]:
+            h["via"].add(r["via_group_name"] or r["via_group_id"])
+        else:
+            h["direct"] = True
     return holders
+
+
+def _how(h: dict[str, Any]) -> str:
+    """ " via group X" (or " directly and via group X"); nothing for a plain direct grant."""
+    return f" {path_text(h['via'], h['direct'])}" if h["via"] else ""
 
 
 def _no_policy(what: str, key: str) -> Outcome:
@@ -241,43 +279,74 @@ def privileged_outside_group(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_groups}
     if not policies:
         return _no_policy("privileged roles with allowed_groups", "privileged_roles")
-    holders = _user_holders(ctx, _active_ids(ctx))
+    holders = _holders(ctx)
     users = {u["id"]: u for u in records(ctx.snapshot.table("users"))}
     roster = roster_by_email(ctx.snapshot)
-    # One exception per person, naming every privileged role they should not hold.
-    problems: dict[str, list[str]] = defaultdict(list)
-    examined: set[str] = set()
+    # One exception per holder, naming every privileged role they should not hold.
+    problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+    names: dict[tuple[str, str], str] = {}
     for role in sorted(policies):
         allowed = set(policies[role].allowed_groups)
-        for uid in sorted(holders.get(role, {})):
-            examined.add(uid)
-            email = users[uid]["email"].strip().lower()
+        for key, h in sorted(holders.get(role, {}).items()):
+            kind, hid = key
+            if kind != "user":
+                names[key] = h["name"] or hid
+                problems[key].append(
+                    f"{HOLDER_LABELS.get(kind, kind)} {h['name'] or hid} holds {role}: not a "
+                    f"person in the allowed groups ({join_names(allowed)})"
+                )
+                continue
+            names[key] = user_label(users.get(hid), h["name"] or hid)
+            email = (users.get(hid) or {}).get("email", "").strip().lower()
             person = roster.get(email) if email else None
             if person is None:
-                problems[uid].append(
-                    f"holds {role} but {email or 'no email'} is not in the "
+                problems[key].append(
+                    f"holds {role}{_how(h)} but {email or 'no email'} is not in the "
                     f"HR roster (allowed groups: {join_names(allowed)})"
                 )
             elif not person_groups(person) & allowed:
-                problems[uid].append(
-                    f"holds {role} but HR groups are "
+                problems[key].append(
+                    f"holds {role}{_how(h)} but HR groups are "
                     f"{join_names(person_groups(person))}, none of the allowed "
                     f"{join_names(allowed)}"
                 )
+            else:
+                problems.setdefault(key, [])
+    examined = len({k for role in policies for k in holders.get(role, {})})
     exceptions = [
-        ExceptionItem("user", uid, user_label(users[uid], uid), "; ".join(texts))
-        for uid, texts in sorted(problems.items())
+        ExceptionItem(kind, hid, names[(kind, hid)], "; ".join(texts))
+        for (kind, hid), texts in sorted(problems.items(), key=lambda kv: kv[0][1])
+        if texts
     ]
     return Outcome(
         exceptions,
-        population=len(examined),
-        reason=f"{len(exceptions)} of {len(examined)} active privileged role holders "
-        "are outside the allowed groups",
+        population=examined,
+        reason=f"{len(exceptions)} of {examined} privileged role holders (active people, "
+        "directly or through a group, OAuth clients and trustees) are outside the allowed "
+        "groups",
         extra={
             "roles": sorted(policies),
             "absent_roles": sorted(r for r in policies if r not in holders),
         },
     )
+
+
+def _split(held: dict[tuple[str, str], dict[str, Any]]) -> dict[str, int]:
+    """How a role's holders hold it: people directly, people only via a group, others."""
+    split: Counter = Counter()
+    for (kind, _hid), h in held.items():
+        if kind == "user":
+            split["people directly" if h["direct"] else "people via a group"] += 1
+        else:
+            split[SPLIT_LABELS.get(kind, "subjects of unknown type")] += 1
+    return dict(sorted(split.items()))
+
+
+SPLIT_LABELS = {
+    "oauth_client": "OAuth clients",
+    "trustee_user": "trustee users",
+    "trustee_group": "trustee groups",
+}
 
 
 @register_check("access.privileged_count")
@@ -289,31 +358,43 @@ def privileged_count(ctx: CheckContext) -> Outcome:
     }
     if not limits:
         return _no_policy("privileged roles with max_holders", "privileged_roles")
-    holders = _user_holders(ctx, _active_ids(ctx))
-    exceptions, counts, by_division = [], {}, {}
+    holders = _holders(ctx)
+    exceptions, counts, by_division, splits, groups = [], {}, {}, {}, {}
     for role in sorted(limits):
         held = holders.get(role, {})
         counts[role] = len(held)
+        splits[role] = _split(held)
+        groups[role] = sorted({g for h in held.values() for g in h["via"]})
         per_div: dict[str, int] = defaultdict(int)
         for h in held.values():
             for div in h["divisions"]:
                 per_div[div] += 1
         by_division[role] = dict(sorted(per_div.items()))
         if len(held) > limits[role]:
+            how = ", ".join(f"{n} {what}" for what, n in splits[role].items())
+            via = f" (groups: {join_names(groups[role])})" if groups[role] else ""
             exceptions.append(
                 ExceptionItem(
                     "role",
                     role,
                     role,
-                    f"{len(held)} holders, more than the maximum of {limits[role]}",
+                    f"{len(held)} holders ({how}{via}), more than the maximum of {limits[role]}",
                 )
             )
     return Outcome(
         exceptions,
         population=len(limits),
         reason=f"{len(exceptions)} of {len(limits)} privileged roles exceed their "
-        "maximum number of holders",
-        extra={"holders": counts, "max_holders": limits, "holders_by_division": by_division},
+        "maximum number of holders (every distinct holder counts: people directly or through a "
+        "group, OAuth clients, trustees; counted from the subject grants and group members, "
+        "not from Genesys' userCount)",
+        extra={
+            "holders": counts,
+            "holders_split": splits,
+            "via_groups": groups,
+            "max_holders": limits,
+            "holders_by_division": by_division,
+        },
     )
 
 
@@ -351,30 +432,38 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
         if ctx.snapshot.has("users")
         else {}
     )
-    roles_of: dict[str, set[str]] = defaultdict(set)
+    # role name -> how the person holds it (groups it comes through; "" = directly)
+    roles_of: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     names: dict[str, str] = {}
-    for g in records(ctx.snapshot.table("role_grants")):
-        if g["subject_type"] == "PC_USER":
-            roles_of[g["subject_id"]].add(g["role_name"])
-            names[g["subject_id"]] = g["subject_name"]
+    for r in role_holders(ctx.snapshot).to_dict("records"):
+        if r["holder_type"] == "user":
+            roles_of[r["holder_id"]][r["role_name"]].add(r["via_group_name"])
+            names[r["holder_id"]] = r["holder_name"]
     exceptions = []
     for uid in sorted(roles_of):
         user = users.get(uid)
         if user and user["state"] != "active":
             continue
+        held = roles_of[uid]
         for a, b in pairs:
-            if a in roles_of[uid] and b in roles_of[uid]:
+            if a in held and b in held:
                 exceptions.append(
                     ExceptionItem(
                         "user",
                         uid,
                         user_label(user, names[uid] or uid),
-                        f"holds both {a} and {b}, declared incompatible",
+                        f"holds both {a}{_paths(held[a])} and {b}{_paths(held[b])}, "
+                        "declared incompatible",
                     )
                 )
     return Outcome(
         exceptions,
         population=len(roles_of),
         reason=f"{len(exceptions)} incompatible role combination(s) among "
-        f"{len(roles_of)} users with role grants",
+        f"{len(roles_of)} users with role grants (directly or through a group)",
     )
+
+
+def _paths(via: set[str]) -> str:
+    groups = {g for g in via if g}
+    return f" ({path_text(groups, '' in via)})" if groups else ""

@@ -5,6 +5,11 @@ The baseline is the newest earlier pack of the same org that verified against it
 added (removed) is explained by a PeoplePermissions/Role MemberAdd (MemberRemove) event for the
 same user and role between the two packs' collection times; a removal is also explained when
 the user was deleted in that window (deleting a user drops its grants without MemberRemove).
+
+Grants are what people hold, directly or through a group (gcevidence.role_holders). A grant
+held through a group is also explained by the role event naming the group as grantee, or by a
+Groups event on that group naming the user (a membership change). A baseline pack made before
+group members were collected is compared on direct grants only.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from gcevidence.audit_events import succeeded
 from gcevidence.checks.common import fmt_time, parse_time, users_by_id
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
@@ -32,16 +38,19 @@ class Grant:
         return f"{self.user_id}/{self.role_id}/{self.division_id}"
 
 
-def _grants(snapshot) -> dict[Grant, dict[str, str]]:
+def _grants(snapshot, expand_groups: bool) -> dict[Grant, dict[str, str]]:
     return {
         Grant(r["subject_id"], r["role_id"], r["division_id"]): r
-        for r in user_role_grants(snapshot).to_dict("records")
+        for r in user_role_grants(snapshot, expand_groups).to_dict("records")
     }
 
 
 def grant_changes(previous, current) -> tuple[dict[Grant, dict], dict[Grant, dict]]:
-    """Grants added and removed between two snapshots, each with its role_grants row."""
-    before, now = _grants(previous), _grants(current)
+    """Grants people hold (directly or through a group) added and removed between two
+    snapshots, each with its grants row. A pack made before group members were collected is
+    compared on direct grants only, so that group-derived grants do not look new."""
+    expand = previous.has("group_members") and current.has("group_members")
+    before, now = _grants(previous, expand), _grants(current, expand)
     added = {g: now[g] for g in sorted(now.keys() - before.keys())}
     removed = {g: before[g] for g in sorted(before.keys() - now.keys())}
     return added, removed
@@ -136,6 +145,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
         )
         note += f"; {extra['audit_gap']}"
     events = _events_in_window(ctx.snapshot, since, until)
+    group_changes = _group_changes(ctx.snapshot, since, until)
     deleted = _deleted_users(ctx.snapshot, since, until)
     users = users_by_id(ctx.snapshot)
     old_users = users_by_id(previous)
@@ -158,7 +168,10 @@ def role_drift(ctx: CheckContext) -> Outcome:
                 "division_id": grant.division_id,
                 "division_name": division,
             }
-            event = _matching_event(events, action, grant)
+            via = [g for g in str(row.get("via_group_ids") or "").split(";") if g]
+            event = _matching_event(events, action, grant, via)
+            if event is None and via:
+                event = _membership_event(group_changes, grant.user_id, via)
             if event is not None:
                 explained.append(
                     {
@@ -167,7 +180,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
                         "by_id": event["by_id"],
                         "when": event["event_date"],
                         "event_id": event["event_id"],
-                        "explained_by": action,
+                        "explained_by": event["action"],
                     }
                 )
                 continue
@@ -185,14 +198,18 @@ def role_drift(ctx: CheckContext) -> Outcome:
                 )
                 continue
             verb = "granted" if kind == "added" else "removed"
+            names = [n for n in str(row.get("via_group_names") or "").split(";") if n]
+            how = f" (via group {'; '.join(names)})" if names else ""
             exceptions.append(
                 ExceptionItem(
                     "grant",
                     grant.subject_id,
                     f"{user_name}: {role} in {division}",
-                    f"{role} {verb} {'to' if kind == 'added' else 'from'} {user_name} "
+                    f"{role} {verb} {'to' if kind == 'added' else 'from'} {user_name}{how} "
                     f"in {division} since pack {baseline}, with no PeoplePermissions/Role "
-                    f"{action} audit event {window}",
+                    f"{action} audit event"
+                    + (" for the user or the group, nor a Groups membership event" if how else "")
+                    + f" {window}",
                 )
             )
     extra["explained_changes"] = explained
@@ -224,12 +241,44 @@ def _events_in_window(snapshot, since: dt.datetime, until: dt.datetime) -> list[
     return sorted(events, key=lambda e: (e["event_date"], e["event_id"]))
 
 
-def _matching_event(events: list[dict], action: str, grant: Grant) -> dict | None:
-    """The latest event of `action` for this user and role in the window, if any."""
+def _matching_event(
+    events: list[dict], action: str, grant: Grant, via_groups: list[str] = ()
+) -> dict | None:
+    """The latest event of `action` for this role granted to the user, or to a group the user
+    holds it through, in the window, if any."""
+    grantees = {grant.user_id, *via_groups}
     found = None
     for e in events:
         if e["action"] != action or e["role_id"] != grant.role_id:
             continue
-        if e["user_id"] == grant.user_id or (not e["user_id"] and grant.user_id in e["mentions"]):
+        if e["user_id"] in grantees or (not e["user_id"] and grant.user_id in e["mentions"]):
             found = e
+    return found
+
+
+def _group_changes(snapshot, since: dt.datetime, until: dt.datetime) -> list[dict]:
+    """Groups service events in the window (membership changes), when audits were read."""
+    if not snapshot.has("audit_events"):
+        return []
+    out = []
+    for e in snapshot.table("audit_events").to_dict("records"):
+        when = parse_time(e["event_date"])
+        if e["service_name"] == "Groups" and when and since < when <= until and succeeded(e):
+            out.append(e)
+    return sorted(out, key=lambda e: (e["event_date"], e["id"]))
+
+
+def _membership_event(changes: list[dict], user_id: str, via_groups: list[str]) -> dict | None:
+    """The latest change of one of the groups that names the user (joined or left it)."""
+    found = None
+    for e in changes:
+        text = f"{e['entity_name']} {e['property_changes']} {e['context']}"
+        if e["entity_id"] in via_groups and user_id in text:
+            found = {
+                "by_name": e["user_name"],
+                "by_id": e["user_id"],
+                "event_date": e["event_date"],
+                "event_id": e["id"],
+                "action": "group membership",
+            }
     return found

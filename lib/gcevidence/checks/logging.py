@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from gcevidence.audit_events import role_member_change, succeeded
 from gcevidence.checks.common import (
     join_names,
     parse_time,
@@ -71,19 +72,6 @@ def audit_completeness(ctx: CheckContext) -> Outcome:
     )
 
 
-def _role_id(event: dict[str, str]) -> str:
-    """The role of a membership event: the entity id, else the middle of user--role--org."""
-    if event["entity_id"]:
-        return event["entity_id"]
-    parts = event["entity_name"].split("--")
-    return parts[1] if len(parts) == 3 else ""
-
-
-def _grantee_id(event: dict[str, str]) -> str:
-    parts = event["entity_name"].split("--")
-    return parts[0] if len(parts) == 3 else ""
-
-
 @register_check("logging.privileged_grants")
 def privileged_grants(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_granters}
@@ -101,27 +89,26 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
     events = sorted(
         records(ctx.snapshot.table("audit_events")), key=lambda e: (e["event_date"], e["id"])
     )
+    group_names = _group_names(ctx)
     for e in events:
-        if (e["service_name"], e["entity_type"], e["action"]) != (
-            "PeoplePermissions",
-            "Role",
-            "MemberAdd",
-        ):
-            continue
-        if e["status"] and e["status"] != "SUCCESS":
+        change = role_member_change(e)
+        if change is None or change.action != "MemberAdd" or not succeeded(e):
             continue
         when = parse_time(e["event_date"])
         if when is None or not start <= when.date() <= end:
             continue
-        role = role_names.get(_role_id(e), "")
-        grants_per_day[role or _role_id(e)][str(when.date())] += 1
+        role = role_names.get(change.role_id, "")
+        grants_per_day[role or change.role_id][str(when.date())] += 1
         if role not in policies:
             continue
         population += 1
         allowed = set(policies[role].allowed_granters)
         granter = users.get(e["user_id"])
-        grantee = users.get(_grantee_id(e))
-        to_whom = user_label(grantee, _grantee_id(e) or "unknown user")
+        grantee = users.get(change.grantee_id)
+        if grantee is None and change.grantee_id in group_names:
+            to_whom = f"group {group_names[change.grantee_id]}"
+        else:
+            to_whom = user_label(grantee, change.grantee_id or "unknown grantee")
         if granter is None:
             who = (
                 f"OAuth client {e['client_id']}"
@@ -153,6 +140,17 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
             }
         },
     )
+
+
+def _group_names(ctx: CheckContext) -> dict[str, str]:
+    """Group id -> name, for grants made to a group (from the role grants, when collected)."""
+    if not ctx.snapshot.has("role_grants"):
+        return {}
+    return {
+        g["subject_id"]: g["subject_name"]
+        for g in records(ctx.snapshot.table("role_grants"))
+        if g["subject_type"] == "PC_GROUP"
+    }
 
 
 @register_check("logging.retention")

@@ -85,6 +85,7 @@ class TokenSource:
         self._lock = threading.Lock()
         self._token: Token | None = None
         self.issued = 0
+        self.lifetime: float | None = None  # seconds the last token was issued for
 
     def get(self) -> str:
         with self._lock:
@@ -95,6 +96,7 @@ class TokenSource:
                 margin = min(self._margin, lifetime / 2)
                 self._token = tok = Token(value, time.monotonic() + lifetime - margin)
                 self.issued += 1
+                self.lifetime = lifetime
                 log.debug("obtained an access token valid for %.0f s", lifetime)
             return tok.value
 

@@ -18,13 +18,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
+from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service  # noqa: E402
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
+from gcevidence.role_holders import HOLDER_LABELS, role_holders  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
 GRANT_ACTIONS = ("MemberAdd", "MemberRemove")
-DEPROVISION_ACTIONS = ("Delete", "Deactivate")
 
 
 def label(text: object, width: int = 40) -> str:
@@ -70,28 +71,43 @@ def _chart(draw: Callable[[], tuple[plt.Figure, str]]) -> HTML:
 # --- access control -------------------------------------------------------------------------
 
 
-def privileged_holders(ctx: RunContext) -> pd.DataFrame:
-    """Distinct active holders (direct user grants) per privileged role and holder's division."""
+def _privileged_holder_rows(ctx: RunContext) -> pd.DataFrame | None:
+    """Holders of the privileged roles: active people (directly or through a group), with
+    their own division, and OAuth clients and trustees under their kind."""
     grants, users = _table(ctx, "role_grants"), _table(ctx, "users")
     roles = set(ctx.params.privileged_roles)
     if grants is None or users is None or not roles:
-        return pd.DataFrame(columns=["role_name", "division_name", "holders"])
-    direct = grants[
-        grants["role_name"].isin(roles) & grants["subject_type"].isin(["PC_USER", "user", ""])
-    ]
-    active = users[users["state"] == "active"][["id", "division_name"]]
-    held = (
-        direct[["role_name", "subject_id"]]
-        .drop_duplicates()
-        .merge(active, left_on="subject_id", right_on="id")
+        return None
+    holders = role_holders(ctx.snapshot)
+    holders = holders[holders["role_name"].isin(roles)]
+    active = users[users["state"] == "active"][["id", "division_name"]].rename(
+        columns={"division_name": "home_division"}
     )
-    division = held["division_name"].where(held["division_name"] != "", "(no division)")
+    people = holders[holders["holder_type"] == "user"].merge(
+        active, left_on="holder_id", right_on="id"
+    )
+    people = people.assign(
+        home_division=people["home_division"].where(people["home_division"] != "", "(no division)")
+    )
+    others = holders[holders["holder_type"] != "user"]
+    others = others.assign(
+        home_division=others["holder_type"].map(lambda k: f"({HOLDER_LABELS.get(k, k)})")
+    )
+    return pd.concat([people.drop(columns=["id"]), others], ignore_index=True)
+
+
+def privileged_holders(ctx: RunContext) -> pd.DataFrame:
+    """Distinct holders per privileged role and holder's division (clients, trustees apart)."""
+    rows = _privileged_holder_rows(ctx)
+    if rows is None or rows.empty:
+        return pd.DataFrame(columns=["role_name", "division_name", "holders"])
     return (
-        held.assign(division_name=division)
-        .groupby(["role_name", "division_name"])["subject_id"]
+        rows.assign(key=rows["holder_type"] + ":" + rows["holder_id"])
+        .groupby(["role_name", "home_division"])["key"]
         .nunique()
         .rename("holders")
         .reset_index()
+        .rename(columns={"home_division": "division_name"})
     )
 
 
@@ -130,17 +146,24 @@ def chart_privileged_holders(ctx: RunContext) -> HTML:
             if pol and pol.max_holders:
                 ax.plot([pol.max_holders] * 2, [i - 0.4, i + 0.4], color="red", lw=2.5)
             ax.text(left[role] + 0.1, i, str(int(left[role])), va="center")
-        ax.set_xlabel("distinct active holders (red bar: max_holders in params)")
+        ax.set_xlabel(
+            "distinct holders: people directly or via a group, OAuth clients, trustees "
+            "(red bar: max_holders)"
+        )
         ax.set_title("Privileged role holders by role and the holder's division")
         ax.legend(title="division", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
         ax.invert_yaxis()
         totals = ", ".join(f"{r}: {int(n)}" for r, n in left.items())
-        return fig, f"Distinct active holders per privileged role ({totals}), by division."
+        return fig, (
+            f"Distinct holders per privileged role ({totals}), by the holder's division: active "
+            "people holding it directly or through a group, and OAuth clients and trustees "
+            "under their kind."
+        )
 
     fig, caption = draw()
     scope = grant_scope(ctx)
     table_markup = table(
-        ("privileged role", "division the grant applies to", "active holders"),
+        ("privileged role", "division the grant applies to", "holders"),
         scope.itertuples(index=False),
         caption="Where each privileged role applies (a holder may have several)",
     )
@@ -148,19 +171,14 @@ def chart_privileged_holders(ctx: RunContext) -> HTML:
 
 
 def grant_scope(ctx: RunContext) -> pd.DataFrame:
-    """Distinct active holders per privileged role and division of the grant."""
-    grants, users = _table(ctx, "role_grants"), _table(ctx, "users")
-    if grants is None or users is None:
+    """Distinct holders per privileged role and division of the grant (groups expanded)."""
+    rows = _privileged_holder_rows(ctx)
+    if rows is None or rows.empty:
         return pd.DataFrame(columns=["role_name", "division_name", "holders"])
-    active = set(users.loc[users["state"] == "active", "id"])
-    chosen = grants[
-        grants["role_name"].isin(set(ctx.params.privileged_roles))
-        & grants["subject_id"].isin(active)
-    ]
-    division = chosen["division_name"].where(chosen["division_name"] != "", chosen["division_id"])
+    division = rows["division_name"].where(rows["division_name"] != "", rows["division_id"])
     return (
-        chosen.assign(division_name=division)
-        .groupby(["role_name", "division_name"])["subject_id"]
+        rows.assign(division_name=division, key=rows["holder_type"] + ":" + rows["holder_id"])
+        .groupby(["role_name", "division_name"])["key"]
         .nunique()
         .rename("holders")
         .reset_index()
@@ -171,7 +189,9 @@ def grant_events(ctx: RunContext) -> pd.DataFrame:
     events = _table(ctx, "audit_events")
     if events is None:
         return pd.DataFrame(columns=["day", "action"])
-    chosen = events[events["action"].isin(GRANT_ACTIONS)]
+    # The same reading of role events as the checks (audit_events.role_member_change).
+    mask = [role_member_change(e) is not None and succeeded(e) for e in events.to_dict("records")]
+    chosen = events[pd.Series(mask, index=events.index, dtype=bool)]
     return pd.DataFrame(
         {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
     ).dropna()
@@ -237,15 +257,8 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
     # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
-    deactivated = (
-        (events["action"] == "Update")
-        & events["property_changes"].str.contains("state", na=False)
-        & events["property_changes"].str.contains("inactive", na=False)
-    )
-    removal = events[
-        (events["entity_type"] == "User")
-        & (events["action"].isin(DEPROVISION_ACTIONS) | deactivated)
-    ]
+    out_of_service = [took_out_of_service(e) and succeeded(e) for e in events.to_dict("records")]
+    removal = events[pd.Series(out_of_service, index=events.index, dtype=bool)]
     first = (
         removal.assign(at=_dates(removal["event_date"]))
         .dropna(subset=["at"])

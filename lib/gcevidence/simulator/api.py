@@ -175,6 +175,15 @@ class Api:
             ),
             ("GET", a + r"/subjects/(?P<id>[^/]+)", self.subject, "authorization:grant:view"),
             ("GET", a + "/divisions", self.divisions, ""),
+            ("GET", "/api/v2/identityproviders", self.identity_providers, "sso:provider:view"),
+            (
+                "GET",
+                "/api/v2/identityproviders/purecloud",
+                self.genesys_login,
+                "sso:provider:view",
+            ),
+            ("GET", r"/api/v2/groups/(?P<id>[^/]+)", self.group, ""),
+            ("GET", r"/api/v2/groups/(?P<id>[^/]+)/members", self.group_members, ""),
             ("GET", a + "/divisions/home", self.home_division, ""),
             ("GET", "/api/v2/organizations/me", self.organization, ""),
             (
@@ -272,8 +281,8 @@ class Api:
             body["dateWelcomeSent"] = iso(u.date_welcome_sent)
         if "groups" in expand:
             body["groups"] = [ref("groups", g.id) for g in org.user_groups.get(u.id, ())]
-        if "lasttokenissued" in expand and u.date_last_login:
-            body["lastTokenIssued"] = {"dateIssued": iso(u.date_last_login)}
+        if "lasttokenissued" in expand and u.last_token_issued:
+            body["lastTokenIssued"] = {"dateIssued": iso(u.last_token_issued)}
         return body
 
     def authorization(self, user_id: str) -> dict:
@@ -307,6 +316,10 @@ class Api:
         expand = set(req.values("expand"))
         dropped = self.sim.dropped_expansion(sorted(expand & set(USER_EXPANSIONS)))
         expand.discard(dropped)
+        if "lasttokenissued" in expand and self.sim.token_dropped(
+            (state, size, number, tuple(sorted(ids)))
+        ):
+            expand.discard("lasttokenissued")
         return paged(req, items, lambda u: self.user_wire(u, expand))
 
     def _user(self, req: Request, allow_deleted: bool) -> SimUser:
@@ -379,13 +392,13 @@ class Api:
         divs = {d.id: d for d in self.org.divisions}
 
         def wire(row):
-            sid, name, kind, div_ids = row
+            sid, name, kind, div_ids, self_uri = row
             return {
                 "id": sid,
                 "name": name,
                 "divisions": [ref("authorization/divisions", d, divs[d].name) for d in div_ids],
                 "type": kind,
-                "selfUri": f"/api/v2/{'groups' if kind == 'PC_GROUP' else 'users'}/{sid}",
+                "selfUri": self_uri,
             }
 
         return paged(req, self.org.role_subjects[role.id], wire)
@@ -441,6 +454,55 @@ class Api:
 
     def divisions(self, req: Request) -> Reply:
         return paged(req, self.org.divisions, self.division_wire)
+
+    # groups --------------------------------------------------------------------------------
+    def _group(self, req: Request):
+        group = next((g for g in self.org.groups if g.id == req.match["id"]), None)
+        if group is None:
+            raise not_found()
+        return group
+
+    def group(self, req: Request) -> Reply:
+        g = self._group(req)
+        return Reply(
+            200,
+            {
+                "id": g.id,
+                "name": g.name,
+                "dateModified": iso(self.org.at(90, 10)),
+                "memberCount": len(self._members(g)),
+                "state": "active",
+                "version": 2,
+                "type": "official",
+                "rulesVisible": True,
+                "visibility": "public",
+                "rolesEnabled": True,
+                "selfUri": f"/api/v2/groups/{g.id}",
+            },
+        )
+
+    def _members(self, group) -> list[SimUser]:
+        users = self.org.users
+        members = [users[uid] for uid in group.member_ids if users[uid].state != "deleted"]
+        return sorted(members, key=lambda u: (u.name.casefold(), u.id))
+
+    def group_members(self, req: Request) -> Reply:
+        members = self._members(self._group(req))
+        if req.first("sortOrder", "ASC").lower() in ("desc", "descending"):
+            members.reverse()
+        expand = set(req.values("expand"))
+        return paged(req, members, lambda u: self.user_wire(u, expand))
+
+    # sign-in -------------------------------------------------------------------------------
+    def identity_providers(self, req: Request) -> Reply:
+        def wire(p: dict) -> dict:
+            return {**p, "selfUri": f"/api/v2/identityproviders/{p['id']}"}
+
+        return paged(req, self.org.identity_providers, wire)
+
+    def genesys_login(self, req: Request) -> Reply:
+        login = self.org.genesys_login
+        return Reply(200, {**login, "selfUri": "/api/v2/identityproviders/purecloud"})
 
     def home_division(self, req: Request) -> Reply:
         return Reply(200, self.division_wire(self.org.home))
@@ -519,7 +581,10 @@ class Api:
         def prop(value):
             return {"value": {"instance": value}}
 
-        trunk_type = {"EXTERNAL": "external.pcv.byoc.carrier", "PHONE": "station.cdm"}[t.trunk_type]
+        trunk_type = {
+            "external_sip_pcv_aws.json": "external.pcv.aws",
+            "phone_connections_cdm.json": "station.cdm",
+        }.get(t.metabase_id, "external.pcv.byoc.carrier")
         props = {
             "trunk_type": prop(trunk_type),
             "trunk_protocol": prop("SIP"),
@@ -535,7 +600,7 @@ class Api:
         }
         if t.srtp or t.transport == "udp":  # the UDP trunk sends an empty list; the other omits it
             props["trunk_media_srtpCipherSuites"] = prop(list(t.srtp))
-        return {
+        body = {
             "id": t.id,
             "name": t.name,
             "division": ref("authorization/divisions", self.org.home.id, self.org.home.name),
@@ -546,12 +611,20 @@ class Api:
             "trunkMetabase": {"id": t.metabase_id, "name": t.metabase_id.removesuffix(".json")},
             "properties": props,
             "trunkType": t.trunk_type,
-            "managed": False,
+            "managed": t.managed,
             "selfUri": f"/api/v2/telephony/providers/edges/trunkbasesettings/{t.id}",
         }
+        if t.managed:
+            # "Managed properties will not be returned unless the user is assigned the
+            # internal:trunk:edit permission" (SDK docs): a customer sees none of them.
+            del body["properties"]
+        return body
 
     def trunks(self, req: Request) -> Reply:
         items = sorted(self.org.trunks, key=lambda t: t.name.casefold())
+        managed = req.first("managed")
+        if managed is not None:
+            items = [t for t in items if t.managed == (managed.lower() == "true")]
         if req.first("sortOrder", "ASC").upper() in ("DESC", "DESCENDING"):
             items.reverse()
         return paged(req, items, self.trunk_wire)

@@ -20,6 +20,13 @@ def register(subparsers) -> None:
     p.add_argument("--port", type=int, default=8999, help="0 picks a free port (default 8999)")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--users", type=int, default=300)
+    p.add_argument(
+        "--sign-in",
+        choices=("sso", "password"),
+        default="sso",
+        help="sso (default): Genesys login off, users sign in through a SAML provider; "
+        "password: Genesys login only",
+    )
     p.add_argument("--client-id", default="gcevidence-sim")
     p.add_argument("--client-secret", default="sim-secret")
     p.add_argument("--roster", type=Path, help="also write the org's HR roster CSV here")
@@ -30,6 +37,7 @@ def run_simulate(args: argparse.Namespace, stop: threading.Event | None = None) 
     cfg = SimConfig(
         seed=args.seed,
         users=args.users,
+        sign_in=args.sign_in,
         client_id=args.client_id,
         client_secret=args.client_secret,
         host=args.host,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+SIGN_IN_MODES = ("sso", "password")
+
 
 @dataclass
 class FaultConfig:
@@ -15,6 +17,9 @@ class FaultConfig:
     rate_5xx: float = 0.0  # share answered 500/502/503/504
     reset_rate: float = 0.0  # share whose connection is dropped without an answer
     drop_expand_rate: float = 0.0  # share of user pages silently missing one expansion
+    # Share of /api/v2/users listing pages silently missing lastTokenIssued: expansions are
+    # best effort on real orgs, so a small share is dropped by default (seeded per page).
+    token_drop_rate: float = 0.05
     short_page_rate: float = 0.0  # share of listing pages silently missing their last
     # entity while `total` still counts it
     audit_polls: int = 2  # status polls answered 202 before Succeeded
@@ -31,6 +36,9 @@ class SimConfig:
 
     seed: int = 7
     users: int = 300
+    # How people sign in: "sso" (Genesys login disabled, an enabled SAML provider, users carry
+    # lastTokenIssued and no or an old dateLastLogin) or "password" (Genesys login only).
+    sign_in: str = "sso"
     now: dt.datetime | None = None  # aware UTC; None = the wall clock at start
     audit_events_per_day: int = 200
     audit_history_days: int = 400
@@ -42,6 +50,12 @@ class SimConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     host: str = "127.0.0.1"
     port: int = 0  # 0 = a free port
+
+    def __post_init__(self) -> None:
+        if self.sign_in not in SIGN_IN_MODES:
+            raise ValueError(
+                f"SimConfig.sign_in={self.sign_in!r}: must be one of {', '.join(SIGN_IN_MODES)}"
+            )
 
     def resolved_now(self) -> dt.datetime:
         """`now` as an aware UTC datetime with millisecond precision."""

@@ -31,14 +31,11 @@ def advance_month(org: Org) -> dict:
         )
         return ts + dt.timedelta(days=1) if ts.date() in gap_days else ts
 
-    # Users who logged in lately keep logging in; the dormant ones stay away.
+    # Users who signed in lately keep signing in; the dormant ones stay away.
     for u in org.users.values():
-        if (
-            u.state == "active"
-            and u.date_last_login
-            and old_now - u.date_last_login < dt.timedelta(days=60)
-        ):
-            u.date_last_login = new_now - dt.timedelta(hours=rng.randrange(1, 24 * 14))
+        last = u.last_activity()
+        if u.state == "active" and last and old_now - last < dt.timedelta(days=60):
+            org.sign_in_at(u, new_now - dt.timedelta(hours=rng.randrange(1, 24 * 14)))
 
     plain_agents = [
         u
@@ -48,8 +45,8 @@ def advance_month(org: Org) -> dict:
         and u.email.lower() in org.roster
         and org.roster[u.email.lower()].status == "active"
         and u.id not in n.values()
-        and u.date_last_login
-        and new_now - u.date_last_login < dt.timedelta(days=30)
+        and u.last_activity()
+        and new_now - u.last_activity() < dt.timedelta(days=30)
     ]
     count = max(2, len(org.users) // 100)
     picks = rng.sample(plain_agents, min(len(plain_agents), count + 4))
@@ -76,9 +73,8 @@ def advance_month(org: Org) -> dict:
             manager_id=sup.id,
         )
         u.date_welcome_sent = when
-        u.date_last_login = (
-            when + dt.timedelta(days=1) if when + dt.timedelta(days=1) < new_now else None
-        )
+        if when + dt.timedelta(days=1) < new_now:
+            org.sign_in_at(u, when + dt.timedelta(days=1))
         org.grants[u.id] = [Grant(g.role_id, g.division_id, when) for g in org.grants[u.id]]
         org.event(when, "Directory", "User", "Create", u.id, u.name, hr)
         for g in org.grants[u.id]:

@@ -32,10 +32,16 @@ class SimUser:
     division_id: str
     manager_id: str | None
     state: str  # active | inactive | deleted
-    date_last_login: dt.datetime | None
+    date_last_login: dt.datetime | None  # last username/password login (never for SSO)
     date_welcome_sent: dt.datetime | None
     version: int = 1
     phone: str = ""
+    last_token_issued: dt.datetime | None = None  # last sign-in by any method (SSO included)
+
+    def last_activity(self) -> dt.datetime | None:
+        """The later of the last password login and the last token issued."""
+        dates = [d for d in (self.date_last_login, self.last_token_issued) if d is not None]
+        return max(dates) if dates else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +96,14 @@ class TrunkBase:
     srtp: tuple[str, ...]
     created: dt.datetime
     modified: dt.datetime
+    managed: bool = False  # operated by Genesys (Genesys Cloud Voice): properties not returned
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A role grantee that is not a user of the org: an OAuth client or a trustee."""
+
+    id: str
+    name: str
+    kind: str  # PC_OAUTH_CLIENT | PC_TRUSTEE_USER | PC_TRUSTEE_GROUP
+    self_uri: str

@@ -6,11 +6,13 @@ PLANTED.md (next to this file) documents every planted case and the subject-id c
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import random
 from pathlib import Path
 
 from gcevidence.simulator.audit import AuditLog, Event
+from gcevidence.simulator.certs import saml_certificate
 from gcevidence.simulator.model import (
     Division,
     Grant,
@@ -18,12 +20,15 @@ from gcevidence.simulator.model import (
     SimGroup,
     SimRole,
     SimUser,
+    Subject,
     TrunkBase,
     new_id,
 )
 
 DOMAIN = "acme-cc.example"
 GAP_DAY_OFFSET = 37  # the one day without audit events: today - 37 days
+# The SSO org switched Genesys login off this many days ago: password logins are older.
+SSO_SINCE_DAYS = 240
 
 # Built-in and custom roles: (name, defaultRoleId, description, permissions).
 ROLE_SPECS = (
@@ -174,10 +179,11 @@ class Org:
         now: dt.datetime,
         audit_events_per_day: int,
         audit_history_days: int,
+        sign_in: str = "sso",
     ):
         if users < 45:
             raise ValueError("the simulated org needs at least 45 users for its planted cases")
-        self.seed, self.now = seed, now
+        self.seed, self.now, self.sign_in = seed, now, sign_in
         self.rng = random.Random(seed)
         rng = self.rng
         self.id = new_id(rng)
@@ -194,7 +200,11 @@ class Org:
         self.role_by_id = {r.id: r for r in self.roles}
         self.division_by_id = {d.id: d for d in self.divisions}
         self.users: dict[str, SimUser] = {}
-        self.grants: dict[str, list[Grant]] = {}  # subject id (user or group) -> grants
+        self.grants: dict[str, list[Grant]] = {}  # subject id (user, group, client...) -> grants
+        self.subjects: dict[str, Subject] = {}  # grantees that are not users: clients, trustees
+        # planted PeoplePermissions/Role events: event id -> (action, role id, grantee id)
+        self.member_events: dict[str, tuple[str, str, str]] = {}
+        self._shapes = 0  # alternates the two shapes of role events and of deactivations
         self.unused: dict[str, set[str]] = {}  # user id -> role ids reported unused
         self.groups: list[SimGroup] = []
         self.roster: dict[str, RosterRow] = {}  # lower-case email -> row
@@ -220,6 +230,18 @@ class Org:
 
     def role(self, name: str) -> SimRole:
         return self.role_by_name[name]
+
+    def sign_in_at(self, user: SimUser, when: dt.datetime | None) -> None:
+        """Record a sign-in: a password login and its token, or (SSO) only the token."""
+        lag = dt.timedelta(minutes=self.rng.randrange(0, 360))  # drawn in both modes
+        if when is None:
+            return
+        if self.sign_in == "password":
+            user.date_last_login = when
+            # API calls on behalf of the user refresh the token after the login.
+            user.last_token_issued = min(self.now, when + lag)
+        else:
+            user.last_token_issued = when
 
     def _person_name(self) -> str:
         rng = self.rng
@@ -257,6 +279,14 @@ class Org:
                 or "user"
             )
             email = f"{local}{len(self.users) + 1}@{DOMAIN}"
+        signed_in = (
+            None
+            if login_days is None
+            else min(
+                self.now - dt.timedelta(minutes=1),
+                self.at(login_days, rng.randrange(7, 19), rng.randrange(60)),
+            )
+        )
         user = SimUser(
             id=uid,
             name=name,
@@ -267,12 +297,22 @@ class Org:
             division_id=(division or self.home).id,
             manager_id=manager_id,
             state=state,
-            date_last_login=None
-            if login_days is None
-            else self.at(login_days, rng.randrange(7, 19), rng.randrange(60)),
+            date_last_login=None,
             date_welcome_sent=self.at(welcome_days, 9, rng.randrange(60)),
             phone=f"+1 317 555 {rng.randrange(10000):04d}",
         )
+        # Drawn in both modes, so that both orgs of a seed have the same people and ids.
+        had_password, password_age = rng.random(), rng.randrange(SSO_SINCE_DAYS + 5, 900)
+        password_minute = rng.randrange(60)
+        self.sign_in_at(user, signed_in)
+        if (
+            self.sign_in == "sso"
+            and signed_in is not None
+            and had_password < 0.6
+            and welcome_days > password_age
+        ):
+            # Before SSO, this person logged in with a Genesys password.
+            user.date_last_login = self.at(password_age, 10, password_minute)
         self.users[uid] = user
         if state != "deleted":
             grants = [("employee", self.home)] + [
@@ -338,6 +378,47 @@ class Org:
         ]
         named["telephony_engineer"] = tel[0].id
         self.grant(tel[0].id, "Master Admin", self.at(300, 10))
+        # Master Admin through a group: one member in the allowed HR group, one outside it.
+        on_call = self.add_user(
+            "admin",
+            department="IT",
+            title="On-call Administrator",
+            roster_groups=("GC-Platform-Admins", "IT"),
+            roles=("admin",),
+            login_days=2,
+            welcome_days=500,
+        )
+        admins_group = SimGroup(new_id(rng), "Platform On-Call", [on_call.id, tel[1].id])
+        self.groups.append(admins_group)
+        self.grants[admins_group.id] = [
+            Grant(self.role("Master Admin").id, self.home.id, self.at(400, 10))
+        ]
+        named.update(
+            master_admin_group=admins_group.id,
+            group_admin_allowed=on_call.id,
+            group_admin_outside=tel[1].id,
+        )
+        # Master Admin held by an OAuth client (a deployment pipeline) and a partner's user.
+        client_id, partner_org, trustee_id = new_id(rng), new_id(rng), new_id(rng)
+        client = Subject(
+            client_id,
+            "CI Deploy Pipeline",
+            "PC_OAUTH_CLIENT",
+            f"/api/v2/oauth/clients/{client_id}",
+        )
+        # The selfUri of a trustee grant is UNCONFIRMED; this path is where trustee users live.
+        trustee = Subject(
+            trustee_id,
+            "Partner Support Engineer",
+            "PC_TRUSTEE_USER",
+            f"/api/v2/orgauthorization/trustees/{partner_org}/users/{trustee_id}",
+        )
+        for subject, days in ((client, 250), (trustee, 180)):
+            self.subjects[subject.id] = subject
+            self.grants[subject.id] = [
+                Grant(self.role("Master Admin").id, self.home.id, self.at(days, 10))
+            ]
+        named.update(master_admin_client=client.id, master_admin_trustee=trustee.id)
         contractor = self.add_user(
             "contractor",
             department="IT",
@@ -443,7 +524,7 @@ class Org:
             raise ValueError("the simulated org needs at least 45 users for its planted cases")
         overflow = SimGroup(new_id(rng), "Overflow Agents")
         reporting = SimGroup(new_id(rng), "Reporting Analysts")
-        self.groups = [overflow, reporting]
+        self.groups += [overflow, reporting]
 
         sups_by_dept = {d: [s for s in sups if s.department == d] for d in AGENT_DEPARTMENTS}
 
@@ -576,6 +657,7 @@ class Org:
             },
         }
         self.token_timeout = {"idleTokenTimeoutSeconds": 1800, "enableIdleTokenTimeout": True}
+        self._build_sign_in()
         kms = new_id(rng)
         self.key_configs = [
             {
@@ -662,7 +744,7 @@ class Org:
                 "AWS Carrier - No SRTP",
                 "active",
                 "EXTERNAL",
-                "external_sip_pcv_aws.json",
+                "external_sip_pcv_byoc_carrier.json",
                 "tls",
                 (),
             ),
@@ -676,7 +758,52 @@ class Org:
             ),
             trunk("WebRTC Phones", "active", "PHONE", "phone_connections_cdm.json", "tcp", ()),
         ]
-        self.named.update(trunk_udp=self.trunks[2].id, trunk_no_srtp=self.trunks[3].id)
+        # Genesys Cloud Voice: operated by Genesys, its properties are not returned to us.
+        managed = trunk(
+            "PureCloud Voice - AWS", "active", "EXTERNAL", "external_sip_pcv_aws.json", "tls", srtp
+        )
+        self.trunks.append(dataclasses.replace(managed, managed=True))
+        self.named.update(
+            trunk_udp=self.trunks[2].id,
+            trunk_no_srtp=self.trunks[3].id,
+            trunk_managed=self.trunks[-1].id,
+        )
+
+    def _build_sign_in(self) -> None:
+        """Genesys' own login and the SAML identity providers (PLANTED.md: sign-in)."""
+        rng, today = self.rng, self.now.date()
+        sso = self.sign_in == "sso"
+        # With SSO only, "Disable Genesys Cloud Login" is on: GET /identityproviders/purecloud
+        # answers disabled: true.
+        self.genesys_login = {"id": new_id(rng), "name": "PureCloud", "disabled": sso}
+
+        def saml(name: str, host: str, disabled: bool, issued_days: int) -> dict:
+            pem = saml_certificate(
+                f"{host} SAML signing",
+                today - dt.timedelta(days=issued_days),
+                today - dt.timedelta(days=issued_days) + dt.timedelta(days=3 * 365),
+            )
+            return {
+                "id": new_id(rng),
+                "name": name,
+                "disabled": disabled,
+                "issuerURI": f"https://{host}/saml/metadata",
+                "ssoTargetURI": f"https://{host}/app/genesys-cloud/sso/saml",
+                "certificate": pem,
+                "certificates": [pem],
+                "nameIdentifierFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                "ssoBinding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST",
+                "providerName": name,
+                "displayOnLogin": not disabled,
+                "forceAuthn": False,
+            }
+
+        okta = saml("Okta", "acme-cc.okta.example", False, 300)
+        adfs = saml("ADFS", "adfs.acme-cc.example", True, 900)  # a trial, switched off
+        self.identity_providers = [okta, adfs] if sso else [adfs]
+        if sso:
+            self.named["identity_provider"] = okta["id"]
+        self.named["identity_provider_disabled"] = adfs["id"]
 
     # -- audit events ----------------------------------------------------------------------------
     def _actor_pools(self) -> dict[str, list[str]]:
@@ -722,21 +849,35 @@ class Org:
     def member_event(
         self, ts: dt.datetime, action: str, user_id: str, role_name: str, actor: str
     ) -> Event:
+        """A role grant/removal, alternately with entity.id = the role and without an id.
+
+        Both shapes carry entity.name = userId--roleId--orgId (genesys-api.md §8.8: which
+        one Genesys sends is unconfirmed, so the org sends both).
+        """
         role = self.role(role_name)
-        return self.event(
+        self._shapes += 1
+        event = self.event(
             ts,
             "PeoplePermissions",
             "Role",
             action,
-            role.id,
+            role.id if self._shapes % 2 else "",
             f"{user_id}--{role.id}--{self.id}",
             actor,
         )
+        self.member_events[event.id] = (action, role.id, user_id)
+        return event
 
     def removal_event(self, user_id: str, when: dt.datetime, state: str, actor: str) -> Event:
+        """Delete for a deleted user; Deactivate, or an Update of `state`, for an inactive one."""
         if state == "deleted":
             return self.event(
                 when, "Directory", "User", "Delete", user_id, self.users[user_id].name, actor
+            )
+        self._shapes += 1
+        if self._shapes % 2:
+            return self.event(
+                when, "Directory", "User", "Deactivate", user_id, self.users[user_id].name, actor
             )
         return self.event(
             when,
@@ -811,14 +952,22 @@ class Org:
         for sid, grants in self.grants.items():
             for g in grants:
                 holders[g.role_id].setdefault(sid, []).append(g.division_id)
+        # role id -> (subject id, name, subject type, division ids, selfUri)
         self.role_subjects = {}
         for rid, subjects in holders.items():
             rows = []
             for sid, divs in subjects.items():
                 if sid in group_ids:
-                    rows.append((sid, group_ids[sid].name, "PC_GROUP", divs))
+                    rows.append(
+                        (sid, group_ids[sid].name, "PC_GROUP", divs, f"/api/v2/groups/{sid}")
+                    )
+                elif sid in self.subjects:
+                    other = self.subjects[sid]
+                    rows.append((sid, other.name, other.kind, divs, other.self_uri))
                 elif self.users[sid].state != "deleted":
-                    rows.append((sid, self.users[sid].name, "PC_USER", divs))
+                    rows.append(
+                        (sid, self.users[sid].name, "PC_USER", divs, f"/api/v2/users/{sid}")
+                    )
             rows.sort(key=lambda r: (r[1].casefold(), r[0]))
             self.role_subjects[rid] = rows
         self.role_users = {

@@ -67,9 +67,14 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         for u in org.users.values()
     }
     role_id = {r.name: r.id for r in org.roles}
+    # A person holds a role granted to them or to a group they belong to.
     held: dict[str, set[str]] = {
         u.id: {g.role_id for g in org.grants.get(u.id, ())} for u in active
     }
+    for group in org.groups:
+        for uid in group.member_ids:
+            if uid in held:
+                held[uid] |= {g.role_id for g in org.grants.get(group.id, ())}
     out: dict[str, set[str]] = {c: set() for c in CHECK_IDS}
 
     for u in active:
@@ -78,7 +83,8 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["access.orphan_accounts"].add(u.id)
         elif row.status == "terminated":
             out["access.terminated_active"].add(u.id)
-        last = u.date_last_login or u.date_welcome_sent
+        # Last sign-in by any method: a password login or a token (SSO never sets the login).
+        last = u.last_activity() or u.date_welcome_sent
         if last is not None and now - last > dt.timedelta(days=DORMANT_DAYS):
             out["access.dormant_accounts"].add(u.id)
         if org.unused.get(u.id):
@@ -92,14 +98,22 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         for u in holders:
             if not groups_of[u.id] & set(pol.get("allowed_groups", ())):
                 out["access.privileged_outside_group"].add(u.id)
-        if pol.get("max_holders") is not None and len(holders) > pol["max_holders"]:
+        # OAuth clients and trustees are never people in the allowed groups.
+        others = [
+            sid
+            for sid, subject in org.subjects.items()
+            if any(g.role_id == role_id[name] for g in org.grants.get(sid, ()))
+        ]
+        if pol.get("allowed_groups"):
+            out["access.privileged_outside_group"].update(others)
+        if pol.get("max_holders") is not None and len(holders) + len(others) > pol["max_holders"]:
             out["access.privileged_count"].add(name)
 
     # De-provisioning latency and privileged grants come from the audit trail of the period.
     q_dir = AuditQuery(period[0], period[1], "Directory", (("EntityType", "User"),), False)
     removed: dict[str, dt.datetime] = {}
     for e in org.audit.all_matches(q_dir):
-        is_off = e.action == "Delete" or any(
+        is_off = e.action in ("Delete", "Deactivate") or any(
             p == "state" and "inactive" in new for p, _old, new in e.property_changes
         )
         if is_off:
@@ -121,8 +135,10 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         False,
     )
     for e in org.audit.all_matches(q_roles):
+        # The role as the org planted it, whichever shape the event was sent in.
+        _action, granted_role, _grantee = org.member_events.get(e.id, ("", e.entity_id, ""))
         for name, pol in policy["privileged_roles"].items():
-            if e.entity_id == role_id[name] and not (
+            if granted_role == role_id[name] and not (
                 groups_of.get(e.user_id or "", set()) & set(pol.get("allowed_granters", ()))
             ):
                 out["logging.privileged_grants"].add(e.id)
@@ -133,17 +149,21 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["logging.activity_gaps"].add(day.isoformat())
         day += dt.timedelta(days=1)
 
+    # With Genesys login off (SSO only), Genesys' password and MFA settings are not used:
+    # those checks are not_evaluable (compute_statuses) and list nothing.
     pw = org.auth_settings["passwordRequirements"]
-    if pw["minimumLength"] < PASSWORD_MIN_LENGTH:
-        out["auth.password_policy"].add("passwordRequirements.minimumLength")
-    if pw["minimumDigits"] < 1:
-        out["auth.password_policy"].add("passwordRequirements.minimumDigits")
-    if pw["minimumLetters"] < 1:
-        out["auth.password_policy"].add("passwordRequirements.minimumLetters")
-    if not pw["expirationDays"] or pw["expirationDays"] > 90:
-        out["auth.password_policy"].add("passwordRequirements.expirationDays")
-    if not org.auth_settings["multifactorAuthenticationRequired"]:
-        out["auth.mfa_required"].add("multifactorAuthenticationRequired")
+    weak = {
+        "minimumLength": pw["minimumLength"] < PASSWORD_MIN_LENGTH,
+        "minimumDigits": pw["minimumDigits"] < 1,
+        "minimumLetters": pw["minimumLetters"] < 1,
+        "expirationDays": not pw["expirationDays"] or pw["expirationDays"] > 90,
+    }
+    if native_login(org):
+        out["auth.password_policy"].update(
+            f"passwordRequirements.{k}" for k, v in weak.items() if v
+        )
+        if not org.auth_settings["multifactorAuthenticationRequired"]:
+            out["auth.mfa_required"].add("multifactorAuthenticationRequired")
 
     usable = [c for c in org.key_configs if c["keyConfigurationType"] in USABLE_KEY_TYPES]
     out["crypto.recording_keys"].update(c["id"] for c in org.key_configs if c.get("lastError"))
@@ -157,10 +177,30 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["crypto.key_rotation"].add(newest["id"])
 
     for t in org.trunks:
-        if t.state != "active" or t.trunk_type != "EXTERNAL":
-            continue
+        if t.state != "active" or t.trunk_type != "EXTERNAL" or t.managed:
+            continue  # a managed trunk is operated by Genesys: never an exception
         if t.transport != "tls":
             out["network.trunk_tls"].add(t.id)
         if not t.srtp:
             out["network.trunk_srtp"].add(t.id)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def native_login(org: Org) -> bool:
+    """Whether people can sign in with a Genesys password (Genesys login not disabled)."""
+    return not org.genesys_login["disabled"]
+
+
+def enabled_providers(org: Org) -> list[str]:
+    """Names of the enabled identity providers."""
+    return sorted(p["name"] for p in org.identity_providers if not p["disabled"])
+
+
+def compute_statuses(org: Org, planted: dict[str, list[str]]) -> dict[str, str]:
+    """check id -> the status a correct check reports: fail with exceptions, else pass, except
+    the password policy and MFA, which cannot be judged when sign-in goes through an identity
+    provider and Genesys login is off (not_evaluable naming the provider)."""
+    out = {c: "fail" if planted[c] else "pass" for c in CHECK_IDS}
+    if not native_login(org) and enabled_providers(org):
+        out["auth.password_policy"] = out["auth.mfa_required"] = "not_evaluable"
+    return out

@@ -13,7 +13,7 @@ from gcevidence.simulator.api import Api
 from gcevidence.simulator.config import FaultConfig, SimConfig
 from gcevidence.simulator.evolve import advance_month
 from gcevidence.simulator.org import Org
-from gcevidence.simulator.planted import compute_planted
+from gcevidence.simulator.planted import compute_planted, compute_statuses
 from gcevidence.simulator.server import RateWindow, start_server
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class Simulator:
             self.cfg.resolved_now(),
             self.cfg.audit_events_per_day,
             self.cfg.audit_history_days,
+            self.cfg.sign_in,
         )
         log.info(
             "generated org with %d users in %.2fs", self.cfg.users, time.perf_counter() - started
@@ -46,6 +47,7 @@ class Simulator:
         self._fault_rng = random.Random(f"{self.cfg.seed}:faults")
         self._rng_lock = threading.Lock()
         self._requests = 0
+        self._page_reads: dict[tuple, int] = {}
         self._planted: dict[str, list[str]] | None = None
         self._server = None
         self._thread = None
@@ -95,6 +97,11 @@ class Simulator:
             if self._planted is None:
                 self._planted = compute_planted(self.org)
             return self._planted
+
+    @property
+    def planted_status(self) -> dict[str, str]:
+        """check id -> the status a correct check reports (PLANTED.md)."""
+        return compute_statuses(self.org, self.planted)
 
     def write_roster(self, path: str | Path) -> Path:
         with self.lock:
@@ -164,6 +171,19 @@ class Simulator:
     def rng_bits(self, bits: int) -> int:
         with self._rng_lock:
             return self._fault_rng.getrandbits(bits)
+
+    def token_dropped(self, page: tuple) -> bool:
+        """Whether this read of a users page omits lastTokenIssued, at `token_drop_rate`.
+
+        Seeded by the page and how often it was read, not by the request order: concurrent
+        readers meet the same drops, and a page read again gets a fresh draw.
+        """
+        rate = self.faults.token_drop_rate
+        if rate <= 0:
+            return False
+        with self._rng_lock:
+            reads = self._page_reads[page] = self._page_reads.get(page, 0) + 1
+        return random.Random(f"{self.cfg.seed}:lasttokenissued:{page}:{reads}").random() < rate
 
     def dropped_expansion(self, requested: list[str]) -> str | None:
         """Which expansion (if any) this page silently omits, at `drop_expand_rate`."""
