@@ -382,6 +382,39 @@ def outcome_of_run(outcome: OrgOutcome, result: Completed) -> OrgOutcome:
     return dataclasses.replace(outcome, status=status, exit_status=rc, error=error)
 
 
+def outcome_of_verify(outcome: OrgOutcome, result: Completed) -> OrgOutcome:
+    """Verified when the pack re-hashes to its manifest; else every problem verify names."""
+    if result.returncode == 0:
+        return dataclasses.replace(outcome, verified=True)
+    problems = [
+        line.strip()
+        for line in result.stdout.splitlines()
+        if line.strip() and not line.startswith(("signature: absent", "signature: valid"))
+    ]
+    error = "; ".join(problems) or last_line(result.stderr) or f"exit {result.returncode}"
+    return dataclasses.replace(
+        outcome, status=VERIFY_FAILED, verified=False, error=f"gcevidence verify: {error}"
+    )
+
+
+def publish_argv(
+    settings: FleetSettings, outcome: OrgOutcome, options: Sequence[str] = ()
+) -> tuple[list[str], str]:
+    """`gcevidence publish` of one pack under S3_URI/<org>; (argv, that URI)."""
+    uri = f"{settings.s3_uri.rstrip('/')}/{outcome.org}"
+    argv = [*settings.command, "publish", outcome.pack_dir, "--s3-uri", uri, *options]
+    if settings.retain_days:
+        argv += ["--retain-days", str(settings.retain_days)]
+    return argv, uri
+
+
+def outcome_of_publish(outcome: OrgOutcome, result: Completed, uri: str) -> OrgOutcome:
+    if result.returncode == 0:
+        return dataclasses.replace(outcome, published=uri)
+    error = last_line(result.stderr) or f"gcevidence publish ended with exit {result.returncode}"
+    return dataclasses.replace(outcome, status=PUBLISH_FAILED, error=error)
+
+
 def run_argv(settings: FleetSettings, org: Mapping[str, str]) -> list[str]:
     """`gcevidence run` for one org; --fail-on-findings so exit 1 tells findings apart."""
     argv = [
@@ -598,12 +631,10 @@ def verify(org: dict[str, Any], sealed: dict[str, Any]) -> dict[str, Any]:
     argv = [*settings.command, "verify", outcome.pack_dir]
     result = run_command(argv, child_env(os.environ, {}), RUN_TIMEOUT_SECONDS)
     log_output("gcevidence verify", result)
-    if result.returncode == 0:
-        return save(settings, dataclasses.replace(outcome, verified=True)).to_dict()
-    problems = [line for line in result.stdout.splitlines() if line.strip()]
-    error = "; ".join(problems[-4:]) or last_line(result.stderr)
-    save(settings, dataclasses.replace(outcome, status=VERIFY_FAILED, verified=False, error=error))
-    raise AirflowFailException(f"org {outcome.org}: pack {outcome.pack_dir}: {error}")
+    outcome = save(settings, outcome_of_verify(outcome, result))
+    if outcome.verified:
+        return outcome.to_dict()
+    raise AirflowFailException(f"org {outcome.org}: pack {outcome.pack_dir}: {outcome.error}")
 
 
 @task(retries=RETRIES, retry_delay=RETRY_DELAY, map_index_template="{{ gcevidence_org }}")
@@ -621,23 +652,18 @@ def publish(org: dict[str, Any], verified: dict[str, Any]) -> dict[str, Any]:
     except FleetConfigError as exc:
         save(settings, dataclasses.replace(outcome, status=PUBLISH_FAILED, error=str(exc)))
         raise AirflowFailException(str(exc)) from None
-    for value in env.values():
-        mask_secret(value)
-    uri = f"{settings.s3_uri.rstrip('/')}/{outcome.org}"
-    argv = [*settings.command, "publish", outcome.pack_dir, "--s3-uri", uri, *options]
-    if settings.retain_days:
-        argv += ["--retain-days", str(settings.retain_days)]
+    secret = env.get("AWS_SECRET_ACCESS_KEY", "")
+    if secret:
+        mask_secret(secret)
+    argv, uri = publish_argv(settings, outcome, options)
     result = run_command(argv, child_env(os.environ, env), RUN_TIMEOUT_SECONDS)
-    log_output("gcevidence publish", result, list(env.values()))
-    if result.returncode == 0:
-        return save(settings, dataclasses.replace(outcome, published=uri)).to_dict()
-    error = (
-        last_line(result.stderr) or f"gcevidence publish ended with exit status {result.returncode}"
-    )
-    save(settings, dataclasses.replace(outcome, status=PUBLISH_FAILED, error=error))
+    log_output("gcevidence publish", result, [secret])
+    outcome = save(settings, outcome_of_publish(outcome, result, uri))
+    if outcome.status != PUBLISH_FAILED:
+        return outcome.to_dict()
     if result.returncode == EXIT_BAD_INPUT:
-        raise AirflowFailException(f"org {outcome.org}: {error}")
-    raise AirflowException(f"org {outcome.org}: {error}")
+        raise AirflowFailException(f"org {outcome.org}: {outcome.error}")
+    raise AirflowException(f"org {outcome.org}: {outcome.error}")  # S3 unreachable: retry
 
 
 @task_group

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[1]
-ROOT = DAGS.parents[1]
+sys.path.insert(0, str(DAGS))  # the DAG file imports as `gcevidence_fleet`, as Airflow does
 
 if not os.environ.get("AIRFLOW_HOME"):
     # Never the user's ~/airflow: a fresh home, removed at exit (make test-airflow passes its own).

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import gcevidence_fleet
 import pytest
 
 HERE = Path(__file__).resolve().parent
@@ -282,3 +284,34 @@ def test_no_secret_in_task_logs_metadata_db_summary_or_packs(fleet):
     # The subprocess got the credentials only through its environment, never its arguments.
     assert not any(s in line for s in fleet.secrets for line in fleet.log.splitlines())
     assert os.environ.get("GENESYSCLOUD_OAUTHCLIENT_SECRET") is None
+
+
+def test_a_tampered_pack_fails_verification_naming_every_file(fleet, tmp_path):
+    pack = Path(fleet.row("acme")["pack_dir"])
+    copy = tmp_path / pack.name
+    shutil.copytree(pack, copy)
+    (copy / "findings.csv").write_text("tampered")
+    (copy / "index.html").unlink()
+    result = gcevidence_fleet.run_command(
+        [sys.executable, "-m", "gcevidence", "verify", str(copy)], dict(os.environ), 120
+    )
+    sealed = gcevidence_fleet.OrgOutcome.from_dict({**fleet.row("acme"), "pack_dir": str(copy)})
+    got = gcevidence_fleet.outcome_of_verify(sealed, result)
+    assert (got.status, got.verified) == ("verify-failed", False)
+    assert "missing: index.html" in got.error and "changed: findings.csv" in got.error
+
+
+def test_a_publish_refused_as_bad_input_is_recorded(fleet):
+    verified = gcevidence_fleet.OrgOutcome.from_dict(fleet.row("acme"))
+    settings = gcevidence_fleet.FleetSettings(
+        fleet_dir=str(fleet.fleet),
+        out_dir=str(fleet.out),
+        run_dir=str(fleet.out),
+        command=(sys.executable, "-m", "gcevidence"),
+        s3_uri="https://evidence.example/packs",
+    )
+    argv, uri = gcevidence_fleet.publish_argv(settings, verified)
+    result = gcevidence_fleet.run_command(argv, dict(os.environ), 120)
+    assert result.returncode == 2
+    got = gcevidence_fleet.outcome_of_publish(verified, result, uri)
+    assert got.status == "publish-failed" and "--s3-uri" in got.error and not got.published
