@@ -107,7 +107,7 @@ def _env_int(name: str, default: int, minimum: int) -> int:
 
 # Deployment knobs (environment of the DAG processor and workers): retries of `gcevidence run`
 # and `publish` after exit 3 or an unexpected failure, the delay between them, the longest a
-# run may take, and how many orgs run at once (each run peaks near 1 GiB with its kernels).
+# run may take, and how many orgs run at once (a run's process tree peaks near 800 MiB).
 RETRIES = _env_int("GCEVIDENCE_FLEET_RETRIES", 3, 0)
 RETRY_DELAY = dt.timedelta(seconds=_env_int("GCEVIDENCE_FLEET_RETRY_DELAY_SECONDS", 1800, 0))
 RUN_TIMEOUT_SECONDS = _env_int("GCEVIDENCE_FLEET_RUN_TIMEOUT_SECONDS", 4 * 3600, 60)
