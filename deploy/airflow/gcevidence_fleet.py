@@ -179,16 +179,22 @@ def resolve_settings(params: Mapping[str, Any], run_id: str) -> FleetSettings:
             value = str(Variable.get(VARIABLES[name], default="") or "").strip()
         return value
 
+    folders = {}
     for name in ("fleet_dir", "out_dir"):
-        if not pick(name):
+        value = pick(name)
+        if not value:
             raise FleetConfigError(
                 f"{name} is not set; give the DAG param {name} or set the Variable "
                 f"{VARIABLES[name]}"
             )
+        folders[name] = Path(value).expanduser()
+        # Every worker must find the same folder, whatever its working directory.
+        if not folders[name].is_absolute():
+            raise FleetConfigError(f"{name}={value!r}: must be an absolute path")
     command = shlex.split(pick("command") or "gcevidence")
-    out_dir = Path(pick("out_dir")).expanduser()
+    out_dir = folders["out_dir"]
     return FleetSettings(
-        fleet_dir=str(Path(pick("fleet_dir")).expanduser()),
+        fleet_dir=str(folders["fleet_dir"]),
         out_dir=str(out_dir),
         run_dir=str(out_dir / "fleet" / safe_name(run_id)),
         command=tuple(command),

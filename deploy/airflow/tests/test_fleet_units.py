@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -74,6 +75,41 @@ def test_knobs_are_whole_numbers_named_when_wrong(monkeypatch):
         fleet._env_int("GCEVIDENCE_FLEET_RETRIES", 3, 0)
     monkeypatch.delenv("GCEVIDENCE_FLEET_RETRIES")
     assert fleet._env_int("GCEVIDENCE_FLEET_RETRIES", 3, 0) == 3
+
+
+def test_dag_params_win_and_empty_ones_fall_back_to_variables(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_VAR_GCEVIDENCE_FLEET_DIR", "/srv/fleet")
+    monkeypatch.setenv("AIRFLOW_VAR_GCEVIDENCE_OUT_DIR", "/srv/from-variable")
+    monkeypatch.setenv("AIRFLOW_VAR_GCEVIDENCE_COMMAND", "/opt/gc env/bin/gcevidence")
+    got = fleet.resolve_settings(
+        {"fleet_dir": "", "out_dir": "/srv/out", "pdf": False, "period_end": "2026-11-30"},
+        "scheduled__2026-12-01T03:00:00+00:00",
+    )
+    assert (got.fleet_dir, got.out_dir, got.pdf, got.period_end) == (
+        "/srv/fleet",
+        "/srv/out",
+        False,
+        "2026-11-30",
+    )
+    assert got.command == ("/opt/gc", "env/bin/gcevidence")  # shell words, as written
+    assert got.run_dir == "/srv/out/fleet/scheduled__2026-12-01T03_00_00_00_00"
+    assert fleet.FleetSettings.from_dict(json.loads(json.dumps(got.__dict__))) == got
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"out_dir": "/srv/out"},
+            "fleet_dir is not set; give the DAG param fleet_dir or set "
+            "the Variable gcevidence_fleet_dir",
+        ),
+        ({"fleet_dir": "/srv/fleet", "out_dir": "out"}, "out_dir='out': must be an absolute"),
+    ],
+)
+def test_settings_the_fleet_cannot_use_are_named(params, message):
+    with pytest.raises(fleet.FleetConfigError, match=re.escape(message)):
+        fleet.resolve_settings(params, "manual__1")
 
 
 # --- the params folder ----------------------------------------------------------------------
