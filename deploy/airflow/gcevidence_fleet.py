@@ -618,11 +618,12 @@ def run(org: dict[str, Any]) -> dict[str, Any]:
         save(settings, dataclasses.replace(outcome, status=FAILED, error=error))
         raise AirflowException(error) from None
     log_output("gcevidence run", result, [secret])
-    outcome = save(settings, outcome_of_run(outcome, result))
+    outcome = outcome_of_run(outcome, result)
+    outcome = save(settings, dataclasses.replace(outcome, error=redact(outcome.error, [secret])))
     if outcome.status in PACK_STATUSES:
         log.info("org %s: %s, pack %s", outcome.org, outcome.status, outcome.pack_dir)
         return outcome.to_dict()
-    message = f"org {outcome.org}: {outcome.status}: {redact(outcome.error, [secret])}"
+    message = f"org {outcome.org}: {outcome.status}: {outcome.error}"
     if outcome.status == BAD_INPUT:
         raise AirflowFailException(message)  # retrying cannot fix params or credentials
     raise AirflowException(message)  # evidence incomplete (or a crash): retry later
