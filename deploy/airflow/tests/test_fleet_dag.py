@@ -1,13 +1,15 @@
 """The fleet DAG end to end with dag.test(), against two simulated orgs on loopback.
 
 acme is a healthy org; globex's audit queries end Failed, so its run exits 3 every time;
-initech points at acme's simulator with a wrong secret, so its run exits 2. One DAG run serves
-every test of this module.
+initech points at acme's simulator with a wrong secret, so its run exits 2. acme's pack is
+published to an S3 server on loopback (moto) with Object Lock. One DAG run serves every test of
+this module.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import secrets
@@ -105,13 +107,41 @@ def _simulator(tmp: Path, name: str, client_id: str, secret: str, *faults: str):
     raise AssertionError(f"simulator {name} did not start: {proc.stderr.read()}")
 
 
+def s3_client(url: str):
+    """A boto3 client of the loopback S3 server (moto takes any key)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="fleet-test",
+        aws_secret_access_key="moto-accepts-any",  # noqa: S106 - moto's, not a real key
+    )
+
+
 @pytest.fixture(scope="module")
-def fleet(airflow_home, tmp_path_factory) -> FleetRun:
+def s3():
+    """A moto S3 server on a free loopback port and a bucket with Object Lock: (URL, bucket)."""
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    s3_client(url).create_bucket(Bucket="evidence", ObjectLockEnabledForBucket=True)
+    try:
+        yield url, "evidence"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def fleet(airflow_home, tmp_path_factory, s3) -> FleetRun:
     tmp = tmp_path_factory.mktemp("fleet-run")
     fleet_dir, out = tmp / "fleet", tmp / "out"
     fleet_dir.mkdir()
     acme_secret, globex_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-    wrong_secret = secrets.token_urlsafe(24)
+    wrong_secret, aws_secret = secrets.token_urlsafe(24), secrets.token_urlsafe(30)
     acme, acme_url, acme_roster = _simulator(tmp, "acme", "acme-client", acme_secret)
     globex, globex_url, globex_roster = _simulator(
         tmp, "globex", "globex-client", globex_secret, "--fault", "audit_fail=true"
@@ -144,6 +174,12 @@ def fleet(airflow_home, tmp_path_factory) -> FleetRun:
                         "login": "acme-client",
                         "password": wrong_secret,
                     },
+                    "gcevidence_s3": {
+                        "conn_type": "aws",
+                        "login": "fleet-test",
+                        "password": aws_secret,
+                        "extra": {"region_name": "us-east-1", "endpoint_url": s3[0]},
+                    },
                 }
             )
         )
@@ -156,7 +192,12 @@ def fleet(airflow_home, tmp_path_factory) -> FleetRun:
                 }
             )
         )
-        conf = {"out_dir": str(out), "pdf": False}
+        conf = {
+            "out_dir": str(out),
+            "pdf": False,
+            "s3_uri": f"s3://{s3[1]}/fleet",
+            "retain_days": 30,
+        }
         started = time.monotonic()
         proc = subprocess.run(
             [
@@ -186,7 +227,7 @@ def fleet(airflow_home, tmp_path_factory) -> FleetRun:
         out,
         fleet_dir,
         airflow_home,
-        (acme_secret, globex_secret, wrong_secret),
+        (acme_secret, globex_secret, wrong_secret, aws_secret),
     )
 
 
@@ -219,11 +260,29 @@ def test_the_good_org_is_sealed_verified_and_counted(fleet):
     assert row["org_name"]
     assert fleet.ti("org_pack.run", "acme")["state"] == "success"
     assert fleet.ti("org_pack.verify", "acme")["state"] == "success"
-    assert fleet.ti("org_pack.publish", "acme")["state"] == "skipped"  # no S3 URI configured
+    assert fleet.ti("org_pack.publish", "acme")["state"] == "success"
     again = subprocess.run(
         [sys.executable, "-m", "gcevidence", "verify", str(pack)], capture_output=True, text=True
     )
     assert again.returncode == 0, again.stdout
+
+
+def test_the_verified_pack_is_published_under_its_org_with_object_lock(fleet, s3):
+    row = fleet.row("acme")
+    assert row["published"] == "s3://evidence/fleet/acme"
+    client = s3_client(s3[0])
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket="evidence")["Contents"]]
+    pack = Path(row["pack_dir"])
+    manifest = next(k for k in keys if k.endswith("/manifest.json"))
+    assert manifest.startswith("fleet/acme/")
+    assert len(keys) == sum(1 for p in pack.rglob("*") if p.is_file())
+    got = client.get_object(Bucket="evidence", Key=manifest)
+    assert got["ObjectLockMode"] == "COMPLIANCE"
+    # retain_days=30 from the run conf reached `publish --retain-days`.
+    until = got["ObjectLockRetainUntilDate"] - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=29) < until <= dt.timedelta(days=30)
+    # Only the org with a verified pack gets as far as publishing.
+    assert fleet.ti("org_pack.publish", "globex")["state"] == "upstream_failed"
 
 
 def test_the_failing_audit_query_is_retried_then_reported_incomplete(fleet):
@@ -302,7 +361,7 @@ def test_a_tampered_pack_fails_verification_naming_every_file(fleet, tmp_path):
 
 
 def test_a_publish_refused_as_bad_input_is_recorded(fleet):
-    verified = gcevidence_fleet.OrgOutcome.from_dict(fleet.row("acme"))
+    verified = gcevidence_fleet.OrgOutcome.from_dict({**fleet.row("acme"), "published": ""})
     settings = gcevidence_fleet.FleetSettings(
         fleet_dir=str(fleet.fleet),
         out_dir=str(fleet.out),
