@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean test-airflow
+
+# The optional Airflow job: its own venv (Airflow's pins stay out of .venv), a throw-away
+# AIRFLOW_HOME with SQLite, and the fleet DAG's tests (deploy/airflow/tests, dag.test()).
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,9 +27,21 @@ lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench
 	$(BIN)/ruff format --check lib tests bench
 
+$(AIRFLOW_STAMP): pyproject.toml deploy/airflow/requirements-test.txt
+	$(PY) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install -q --upgrade pip
+	$(AIRFLOW_VENV)/bin/python -m pip install -q -r deploy/airflow/requirements-test.txt -e .
+	touch $(AIRFLOW_STAMP)
+
+test-airflow: $(AIRFLOW_STAMP)
+	$(AIRFLOW_VENV)/bin/ruff check deploy
+	$(AIRFLOW_VENV)/bin/ruff format --check deploy
+	home=$$(mktemp -d) && trap 'rm -rf "$$home"' EXIT && \
+	AIRFLOW_HOME="$$home" $(AIRFLOW_VENV)/bin/python -m pytest -p no:cacheprovider deploy/airflow/tests
+
 bench: $(STAMP)
 	$(BIN)/python bench/collect.py
 	$(BIN)/python bench/pipeline.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(AIRFLOW_VENV) build *.egg-info

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import threading
+import types
+import typing
 from pathlib import Path
 
-from gcevidence.simulator.config import SimConfig
+from gcevidence.simulator.config import FaultConfig, SimConfig
 from gcevidence.simulator.sim import Simulator
 
 
@@ -14,7 +17,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "simulate",
         help="serve a simulated Genesys Cloud org on loopback until stopped",
-        description="Serve a synthetic Genesys Cloud org (all permissions, no faults) over HTTP.",
+        description="Serve a synthetic Genesys Cloud org over HTTP (every permission; no faults "
+        "unless --fault).",
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8999, help="0 picks a free port (default 8999)")
@@ -30,7 +34,44 @@ def register(subparsers) -> None:
     p.add_argument("--client-id", default="gcevidence-sim")
     p.add_argument("--client-secret", default="sim-secret")
     p.add_argument("--roster", type=Path, help="also write the org's HR roster CSV here")
+    p.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        type=parse_fault,
+        metavar="NAME=VALUE",
+        help="inject a fault from the start, e.g. audit_fail=true or rate_429=0.1 (repeatable; "
+        f"names: {', '.join(f.name for f in dataclasses.fields(FaultConfig))})",
+    )
     p.set_defaults(func=run_simulate)
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parse_fault(text: str) -> tuple[str, bool | int | float | None]:
+    """`NAME=VALUE` for a FaultConfig field, VALUE converted to the field's type."""
+    name, sep, raw = text.partition("=")
+    kinds = typing.get_type_hints(FaultConfig)
+    if not sep or name not in kinds:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected NAME=VALUE with NAME one of {', '.join(kinds)}"
+        )
+    kind = kinds[name]
+    # `int | None` fields (e.g. fail_after_requests) also accept "none".
+    choices = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    value = raw.strip().lower()
+    if type(None) in choices and value in ("none", "null", ""):
+        return name, None
+    base = next(c for c in choices if c is not type(None))
+    if base is bool:
+        if value not in _TRUE + _FALSE:
+            raise argparse.ArgumentTypeError(f"{text!r}: {name} takes true or false")
+        return name, value in _TRUE
+    try:
+        return name, base(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} takes a {base.__name__}") from None
 
 
 def run_simulate(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
@@ -42,6 +83,7 @@ def run_simulate(args: argparse.Namespace, stop: threading.Event | None = None) 
         client_secret=args.client_secret,
         host=args.host,
         port=args.port,
+        faults=FaultConfig(**dict(args.fault)),
     )
     with Simulator(cfg) as sim:
         if args.roster:
