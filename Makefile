@@ -24,8 +24,8 @@ test: lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests bench
-	$(BIN)/ruff format --check lib tests bench
+	$(BIN)/ruff check lib tests bench deploy
+	$(BIN)/ruff format --check lib tests bench deploy
 
 $(AIRFLOW_STAMP): pyproject.toml deploy/airflow/requirements-test.txt
 	$(PY) -m venv $(AIRFLOW_VENV)
