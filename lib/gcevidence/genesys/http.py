@@ -1,8 +1,8 @@
 """GenesysClient: authenticated, paced, retrying JSON requests to the Platform API.
 
 Everything transport-related lives here so that callers only ask for paths: token refresh,
-retries (429 honouring Retry-After; 5xx and connection errors with capped exponential backoff
-and jitter), a request budget shared across threads, and the request log.
+retries (one `Retry` policy for the token request and every API call), a request budget shared
+across threads, and the request log.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from gcevidence.errors import (
     ApiError,
@@ -30,17 +31,16 @@ from gcevidence.errors import (
     PermissionDenied,
 )
 from gcevidence.genesys.auth import Credentials, TokenSource, explain_token_error
-from gcevidence.genesys.backoff import backoff_delay, retry_after_seconds
 from gcevidence.genesys.pacing import Pacer
 from gcevidence.genesys.regions import resolve_bases
 from gcevidence.genesys.requestlog import RequestLog
+from gcevidence.genesys.retry import GiveUp, Retry
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # not 501: "not implemented" is final
 TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -54,6 +54,8 @@ class ApiResponse:
     status: int
     body: Any  # parsed JSON, or None for an empty body
     headers: dict[str, str]
+    # Earlier attempts of an unsafe request (POST) that the server may have processed too.
+    uncertain_attempts: int = 0
 
 
 @dataclass
@@ -68,6 +70,20 @@ class ClientStats:
     connection_errors: int = 0
     reauthentications: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
+
+
+def reached_server(exc: requests.RequestException) -> bool:
+    """Whether a request that failed without an answer may have reached the server.
+
+    Only a connection that was never established (refused, unresolvable, connect timeout, TLS
+    handshake) proves the request was not sent; a reset or read timeout comes after sending.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return not isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one of these
 
 
 def permission_from_error(body: Any) -> str:
@@ -100,21 +116,31 @@ class GenesysClient:
         request_log: Path | None = None,
         max_workers: int = 4,
         *,
-        max_attempts: int = 8,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
-        max_retry_after: float = 120.0,
+        retry: Retry | None = None,
+        max_attempts: int | None = None,
+        backoff_base: float | None = None,
+        backoff_cap: float | None = None,
+        max_retry_after: float | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         rate_limit_per_minute: int = 300,
     ):
+        """`retry` is the policy of every request; the four keywords after it override fields."""
         self.creds = creds
         self.api_base_url, self.login_base_url, self.region = resolve_bases(
             api_base_url, login_base_url, region or creds.region
         )
         self.max_workers = max(1, max_workers)
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
-        self.max_retry_after = max_retry_after
+        overrides = {
+            name: value
+            for name, value in (
+                ("total", max_attempts),
+                ("backoff_base", backoff_base),
+                ("backoff_cap", backoff_cap),
+                ("max_retry_after", max_retry_after),
+            )
+            if value is not None
+        }
+        self.retry = (retry or Retry()).replace(**overrides)
         self.timeout = timeout
         self.stats = ClientStats()
         self.pacer = Pacer(allowed=rate_limit_per_minute)
@@ -195,9 +221,9 @@ class GenesysClient:
             if self.region
             else f"login host {urlsplit(self.login_base_url).netloc}"
         )
-        attempt = 0
+        retry = self.retry
         while True:
-            attempt += 1
+            attempt = retry.attempts + 1
             started = time.monotonic()
             try:
                 resp = self._session.post(
@@ -217,18 +243,23 @@ class GenesysClient:
                     body=None,
                     error=type(exc).__name__,
                 )
-                if attempt < min(4, self.max_attempts):
-                    time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
-                    continue
-                raise AuthenticationError(
-                    "POST",
-                    self.token_url,
-                    None,
-                    "",
-                    f"cannot connect to the login host ({type(exc).__name__})",
-                    f"check GENESYSCLOUD_REGION / org.login_base_url ({region_hint}) "
-                    "and the network path to it",
-                ) from None
+                try:
+                    # Asking again for a token cannot do harm: at worst a second one is issued.
+                    retry = retry.increment(
+                        "POST", error=type(exc).__name__, sent=reached_server(exc), idempotent=True
+                    )
+                except GiveUp:
+                    raise AuthenticationError(
+                        "POST",
+                        self.token_url,
+                        None,
+                        "",
+                        f"cannot connect to the login host ({type(exc).__name__})",
+                        f"check GENESYSCLOUD_REGION / org.login_base_url ({region_hint}) "
+                        "and the network path to it",
+                    ) from None
+                time.sleep(retry.wait)
+                continue
             self._count(token_requests=1)
             # The token response is never digested or stored: only its size is logged.
             self.log.record(
@@ -240,14 +271,16 @@ class GenesysClient:
                 body=resp.content,
                 log_body_digest=False,
             )
-            if resp.status_code in RETRY_STATUSES and attempt < self.max_attempts:
-                wait_s = retry_after_seconds(resp.headers) if resp.status_code == 429 else None
-                time.sleep(
-                    min(self.max_retry_after, wait_s)
-                    if wait_s is not None
-                    else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-                )
-                continue
+            if retry.is_retry(resp.status_code):
+                try:
+                    retry = retry.increment(
+                        "POST", status=resp.status_code, headers=resp.headers, idempotent=True
+                    )
+                except GiveUp:
+                    pass  # the last answer is reported below
+                else:
+                    time.sleep(retry.wait)
+                    continue
             body = _json_or_none(resp)
             if (
                 resp.status_code != 200
@@ -267,48 +300,68 @@ class GenesysClient:
     # -- requests ----------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, params: dict[str, Any] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        *,
+        idempotent: bool | None = None,
     ) -> ApiResponse:
-        """One API call with retries; returns 2xx responses, raises ApiError for the rest."""
+        """One API call under the retry policy; returns 2xx responses, raises ApiError else.
+
+        `idempotent=True` marks a POST that only reads, so it is retried like a GET.
+        """
         target = path if path.startswith("/") else f"/{path}"
         if params:
             query = urlencode({k: _query_value(v) for k, v in params.items() if v is not None})
             target = f"{target}{'&' if '?' in target else '?'}{query}"
         url = self.api_base_url + target
+        headers = {"Accept": "application/json"}
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
         reauthenticated = False
-        attempt = 0
+        retry = self.retry
         while True:
-            attempt += 1
-            headers = {"Accept": "application/json"}
-            if json_body is not None:
-                headers["Content-Type"] = "application/json"
-            resp, error, token = self._send(method, url, target, headers, json_body, attempt)
-            if error is not None:
-                if attempt >= self.max_attempts:
+            resp, exc, token = self._send(
+                method, url, target, headers, json_body, retry.attempts + 1
+            )
+            if exc is not None:
+                try:
+                    retry = self._next(
+                        retry,
+                        method,
+                        target,
+                        idempotent,
+                        error=type(exc).__name__,
+                        sent=reached_server(exc),
+                    )
+                except GiveUp as stop:
                     raise ApiError(
                         method,
                         target,
                         None,
                         "",
-                        f"connection failed: {error}",
-                        f"gave up after {attempt} attempts; check the network or re-run later",
+                        f"connection failed: {type(exc).__name__}",
+                        f"gave up after {stop.attempts} attempts; "
+                        "check the network or re-run later",
                     ) from None
-                self._count(retries=1)
-                time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
                 continue
             assert resp is not None
             status = resp.status_code
             if 200 <= status < 300:
-                return ApiResponse(status, _json_or_none(resp), dict(resp.headers))
+                return ApiResponse(
+                    status, _json_or_none(resp), dict(resp.headers), retry.uncertain_retries
+                )
             body = _json_or_none(resp)
             code = str(body.get("code", "")) if isinstance(body, dict) else ""
             message = str(body.get("message", "")) if isinstance(body, dict) else resp.text[:200]
             if status == 401 and not reauthenticated:
-                # Expired or revoked token: fetch a fresh one once for this request.
+                # Expired or revoked token: fetch a fresh one once for this request. The server
+                # refused it unprocessed, so this is no retry in the policy's sense.
                 reauthenticated = True
                 self._count(reauthentications=1)
                 self.tokens.invalidate(token)
-                attempt -= 1
                 continue
             if status == 401:
                 raise AuthenticationError(
@@ -322,27 +375,52 @@ class GenesysClient:
                 )
             if status == 403:
                 raise PermissionDenied(method, target, permission_from_error(body), message)
-            if status in RETRY_STATUSES and attempt < self.max_attempts:
-                self._count(retries=1)
-                delay = None
-                if status == 429:
-                    delay = retry_after_seconds(resp.headers)
-                    if delay is not None:
-                        delay = min(self.max_retry_after, delay)
-                        self.pacer.hold_off(delay)
-                if delay is None:
-                    delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-                log.debug(
-                    "%s %s: HTTP %s, retry %d in %.2f s", method, target, status, attempt, delay
+            try:
+                retry = self._next(
+                    retry, method, target, idempotent, status=status, headers=resp.headers
                 )
-                time.sleep(delay)
-                continue
-            fix = (
-                f"gave up after {attempt} attempts; re-run later"
-                if status in RETRY_STATUSES
-                else ""
+            except GiveUp as stop:
+                fix = (
+                    f"gave up after {stop.attempts} attempts; re-run later"
+                    if stop.retryable
+                    else ""
+                )
+                raise ApiError(method, target, status, code, message, fix) from None
+
+    def _next(
+        self,
+        retry: Retry,
+        method: str,
+        target: str,
+        idempotent: bool | None,
+        **failure: Any,
+    ) -> Retry:
+        """Move the policy on past one failed attempt and wait as it says (or raise GiveUp)."""
+        after = retry.increment(method, idempotent=idempotent, **failure)
+        self._count(retries=1)
+        if after.retry_after is not None:
+            self.pacer.hold_off(after.wait)  # the other threads wait for the window too
+        if after.uncertain_retries > retry.uncertain_retries:
+            log.warning(
+                "%s %s: %s after the request was sent; repeating it (%d of at most %d): "
+                "if the server had processed it, a duplicate may exist",
+                method,
+                target,
+                after.history[-1].describe(),
+                after.uncertain_retries,
+                after.uncertain,
             )
-            raise ApiError(method, target, status, code, message, fix)
+        else:
+            log.debug(
+                "%s %s: %s, retry %d in %.2f s",
+                method,
+                target,
+                after.history[-1].describe(),
+                after.attempts,
+                after.wait,
+            )
+        time.sleep(after.wait)
+        return after
 
     def _send(
         self,
@@ -352,7 +430,7 @@ class GenesysClient:
         headers: dict[str, str],
         json_body: Any,
         attempt: int,
-    ) -> tuple[requests.Response | None, str | None, str]:
+    ) -> tuple[requests.Response | None, requests.RequestException | None, str]:
         """Send once inside the concurrency and rate budgets; log it; (response, error, token).
 
         The token is taken only once the request may go, so that time spent waiting for the
@@ -389,7 +467,7 @@ class GenesysClient:
                 error=type(exc).__name__,
             )
             log.debug("%s %s: %s", method, target, type(exc).__name__)
-            return None, type(exc).__name__, token
+            return None, exc, token
         except BaseException:
             self.pacer.release(None)
             raise
@@ -416,8 +494,16 @@ class GenesysClient:
         """GET a JSON document."""
         return self.request("GET", path, params).body
 
-    def post(self, path: str, json_body: Any, params: dict[str, Any] | None = None) -> ApiResponse:
-        return self.request("POST", path, params, json_body)
+    def post(
+        self,
+        path: str,
+        json_body: Any,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotent: bool | None = None,
+    ) -> ApiResponse:
+        """POST a JSON body; not repeated blindly unless `idempotent` (see `request`)."""
+        return self.request("POST", path, params, json_body, idempotent=idempotent)
 
     # -- concurrency -------------------------------------------------------------------------
 
