@@ -16,7 +16,7 @@ from gcevidence.errors import GcEvidenceError
 
 # Owner modules, in the order their commands are listed in --help.
 COMMAND_MODULES = (
-    "gcevidence.pipeline",  # run, demo
+    "gcevidence.run_commands",  # run, demo
     "gcevidence.simulator.cli",  # simulate
     "gcevidence.pack.cli",  # verify, publish, keygen
     "gcevidence.review",  # review import
