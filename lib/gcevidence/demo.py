@@ -14,6 +14,8 @@ from gcevidence.pipeline import RunResult, run_pipeline
 from gcevidence.resources import DEMO_PARAMS
 from gcevidence.simulator import SimConfig, Simulator
 
+DEFAULT_OUT = Path("output")  # in the current folder, as `gcevidence demo --help` says
+
 
 @contextmanager
 def demo_params(
@@ -23,7 +25,8 @@ def demo_params(
 ) -> Iterator[tuple[Params, Simulator]]:
     """A running simulator and the demo params pointed at it (roster in a temp folder).
 
-    The simulator's credentials go into `env` (default: this process's environment only).
+    Packs go to `out_root`, by default ./output. The simulator's credentials go into `env`
+    (default: this process's environment only).
     """
     env = os.environ if env is None else env
     cfg = sim_config or SimConfig()
@@ -38,7 +41,8 @@ def demo_params(
                 base.org, api_base_url=sim.base_url, region=None, login_base_url=None
             ),
             hr_roster=Path(roster),
-            output_dir=Path(out_root) if out_root else base.output_dir,
+            # The shipped params' own output.dir points inside the installed package.
+            output_dir=Path(out_root) if out_root else DEFAULT_OUT,
         )
         yield params, sim
 
