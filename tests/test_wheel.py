@@ -52,7 +52,7 @@ def installed(tmp_path_factory):
     }
     run(["git", "clone", "--quiet", str(ROOT), str(tmp / "clone")], tmp, env)
     run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", "dist", "clone"],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", str(tmp / "clone")],
         tmp,
         env,
     )
