@@ -244,7 +244,7 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
 
 
 def _member_of(entity_name: str, entity_id: str) -> tuple[str, str]:
-    """(user id, role id) from an entity name "userId--roleId--orgId" (genesys-api.md §8.8)."""
+    """(user id, role id) from an entity name "userId--roleId--orgId" (docs/genesys-api.md §8.8)."""
     parts = (entity_name or "").split("--")
     if len(parts) == 3:
         return parts[0], parts[1]

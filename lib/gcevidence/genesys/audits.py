@@ -24,7 +24,7 @@ from gcevidence.genesys.paging import cursor_pages
 log = logging.getLogger(__name__)
 
 QUERY_PATH = "/api/v2/audits/query"
-RESULTS_PAGE_SIZE = 500  # documented maximum (genesys-api.md §8.3)
+RESULTS_PAGE_SIZE = 500  # documented maximum (docs/genesys-api.md §8.3)
 TERMINAL_FAILURES = ("Failed", "Cancelled")
 # A query is only declared unfinished after this many answers saying so: time our own polls
 # spent waiting for the rate window must not count against the server.
@@ -217,7 +217,8 @@ def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> No
 
 
 REALTIME_PATH = "/api/v2/audits/query/realtime"
-REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back (genesys-api.md §8.5)
+# The realtime endpoint only reaches this far back (docs/genesys-api.md §8.5).
+REALTIME_MAX_DAYS = 14
 
 
 def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.datetime) -> int | None:
