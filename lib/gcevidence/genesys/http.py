@@ -206,8 +206,44 @@ class GenesysClient:
             for name, inc in increments.items():
                 setattr(self.stats, name, getattr(self.stats, name) + inc)
 
+    @property
+    def _where_login(self) -> str:
+        host = urlsplit(self.login_base_url).netloc
+        return f"region {self.region}, login host {host}" if self.region else f"login host {host}"
+
     def _fetch_token(self) -> tuple[str, float]:
-        """POST /oauth/token (client credentials, Basic auth, form body) -> (token, lifetime)."""
+        """POST /oauth/token under the retry policy -> (token, lifetime in seconds)."""
+        retry = self.retry
+        while True:
+            resp, exc = self._post_token(retry.attempts + 1)
+            try:
+                # Asking again for a token cannot do harm: at worst a second one is issued.
+                if exc is not None:
+                    failure = {"error": type(exc).__name__, "sent": reached_server(exc)}
+                    retry = retry.increment("POST", idempotent=True, **failure)
+                elif retry.is_retry(resp.status_code):
+                    failure = {"status": resp.status_code, "headers": resp.headers}
+                    retry = retry.increment("POST", idempotent=True, **failure)
+                else:
+                    return self._token_from(resp)
+            except GiveUp:
+                if exc is not None:
+                    raise AuthenticationError(
+                        "POST",
+                        self.token_url,
+                        None,
+                        "",
+                        f"cannot connect to the login host ({type(exc).__name__})",
+                        f"check GENESYSCLOUD_REGION / org.login_base_url ({self._where_login}) "
+                        "and the network path to it",
+                    ) from None
+                return self._token_from(resp)  # the last answer, refused: raises
+            time.sleep(retry.wait)
+
+    def _post_token(
+        self, attempt: int
+    ) -> tuple[requests.Response, None] | tuple[None, requests.RequestException]:
+        """One token request (client credentials, Basic auth, form body), counted and logged."""
         basic = base64.b64encode(
             f"{self.creds.client_id}:{self.creds.client_secret}".encode()
         ).decode()
@@ -216,86 +252,52 @@ class GenesysClient:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         }
-        region_hint = (
-            f"region {self.region}, login host {urlsplit(self.login_base_url).netloc}"
-            if self.region
-            else f"login host {urlsplit(self.login_base_url).netloc}"
-        )
-        retry = self.retry
-        while True:
-            attempt = retry.attempts + 1
-            started = time.monotonic()
-            try:
-                resp = self._session.post(
-                    self.token_url,
-                    data="grant_type=client_credentials",
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-            except TRANSIENT_ERRORS as exc:
-                self._count(connection_errors=1, token_requests=1)
-                self.log.record(
-                    method="POST",
-                    path="/oauth/token",
-                    status=None,
-                    attempt=attempt,
-                    duration_ms=(time.monotonic() - started) * 1000,
-                    body=None,
-                    error=type(exc).__name__,
-                )
-                try:
-                    # Asking again for a token cannot do harm: at worst a second one is issued.
-                    retry = retry.increment(
-                        "POST", error=type(exc).__name__, sent=reached_server(exc), idempotent=True
-                    )
-                except GiveUp:
-                    raise AuthenticationError(
-                        "POST",
-                        self.token_url,
-                        None,
-                        "",
-                        f"cannot connect to the login host ({type(exc).__name__})",
-                        f"check GENESYSCLOUD_REGION / org.login_base_url ({region_hint}) "
-                        "and the network path to it",
-                    ) from None
-                time.sleep(retry.wait)
-                continue
-            self._count(token_requests=1)
-            # The token response is never digested or stored: only its size is logged.
+        started = time.monotonic()
+        try:
+            resp = self._session.post(
+                self.token_url,
+                data="grant_type=client_credentials",
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except TRANSIENT_ERRORS as exc:
+            self._count(connection_errors=1, token_requests=1)
             self.log.record(
                 method="POST",
                 path="/oauth/token",
-                status=resp.status_code,
+                status=None,
                 attempt=attempt,
                 duration_ms=(time.monotonic() - started) * 1000,
-                body=resp.content,
-                log_body_digest=False,
+                body=None,
+                error=type(exc).__name__,
             )
-            if retry.is_retry(resp.status_code):
-                try:
-                    retry = retry.increment(
-                        "POST", status=resp.status_code, headers=resp.headers, idempotent=True
-                    )
-                except GiveUp:
-                    pass  # the last answer is reported below
-                else:
-                    time.sleep(retry.wait)
-                    continue
-            body = _json_or_none(resp)
-            if (
-                resp.status_code != 200
-                or not isinstance(body, dict)
-                or not body.get("access_token")
-            ):
-                rejected = resp.status_code in (400, 401, 403)
-                raise (CredentialsRejected if rejected else AuthenticationError)(
-                    "POST",
-                    self.token_url,
-                    resp.status_code,
-                    str(body.get("error", "")) if isinstance(body, dict) else "",
-                    explain_token_error(resp.status_code, body, region_hint),
-                )
-            return str(body["access_token"]), float(body.get("expires_in") or 86400)
+            return None, exc
+        self._count(token_requests=1)
+        # The token response is never digested or stored: only its size is logged.
+        self.log.record(
+            method="POST",
+            path="/oauth/token",
+            status=resp.status_code,
+            attempt=attempt,
+            duration_ms=(time.monotonic() - started) * 1000,
+            body=resp.content,
+            log_body_digest=False,
+        )
+        return resp, None
+
+    def _token_from(self, resp: requests.Response) -> tuple[str, float]:
+        """The token and its lifetime from the login host's answer, or why it was refused."""
+        body = _json_or_none(resp)
+        if resp.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            rejected = resp.status_code in (400, 401, 403)
+            raise (CredentialsRejected if rejected else AuthenticationError)(
+                "POST",
+                self.token_url,
+                resp.status_code,
+                str(body.get("error", "")) if isinstance(body, dict) else "",
+                explain_token_error(resp.status_code, body, self._where_login),
+            )
+        return str(body["access_token"]), float(body.get("expires_in") or 86400)
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -312,10 +314,7 @@ class GenesysClient:
 
         `idempotent=True` marks a POST that only reads, so it is retried like a GET.
         """
-        target = path if path.startswith("/") else f"/{path}"
-        if params:
-            query = urlencode({k: _query_value(v) for k, v in params.items() if v is not None})
-            target = f"{target}{'&' if '?' in target else '?'}{query}"
+        target = _target(path, params)
         url = self.api_base_url + target
         headers = {"Accept": "application/json"}
         if json_body is not None:
@@ -326,66 +325,27 @@ class GenesysClient:
             resp, exc, token = self._send(
                 method, url, target, headers, json_body, retry.attempts + 1
             )
-            if exc is not None:
-                try:
-                    retry = self._next(
-                        retry,
-                        method,
-                        target,
-                        idempotent,
-                        error=type(exc).__name__,
-                        sent=reached_server(exc),
-                    )
-                except GiveUp as stop:
-                    raise ApiError(
-                        method,
-                        target,
-                        None,
-                        "",
-                        f"connection failed: {type(exc).__name__}",
-                        f"gave up after {stop.attempts} attempts; "
-                        "check the network or re-run later",
-                    ) from None
-                continue
-            assert resp is not None
-            status = resp.status_code
-            if 200 <= status < 300:
+            if resp is not None and 200 <= resp.status_code < 300:
+                body = _json_or_none(resp)
                 return ApiResponse(
-                    status, _json_or_none(resp), dict(resp.headers), retry.uncertain_retries
+                    resp.status_code, body, dict(resp.headers), retry.uncertain_retries
                 )
-            body = _json_or_none(resp)
-            code = str(body.get("code", "")) if isinstance(body, dict) else ""
-            message = str(body.get("message", "")) if isinstance(body, dict) else resp.text[:200]
-            if status == 401 and not reauthenticated:
+            if resp is not None and resp.status_code == 401 and not reauthenticated:
                 # Expired or revoked token: fetch a fresh one once for this request. The server
                 # refused it unprocessed, so this is no retry in the policy's sense.
                 reauthenticated = True
                 self._count(reauthentications=1)
                 self.tokens.invalidate(token)
                 continue
-            if status == 401:
-                raise AuthenticationError(
-                    method,
-                    target,
-                    status,
-                    code,
-                    message,
-                    "the API rejected a freshly issued token; check the "
-                    "OAuth client's roles and IP allow-list",
-                )
-            if status == 403:
-                raise PermissionDenied(method, target, permission_from_error(body), message)
+            failure = (
+                {"status": resp.status_code, "headers": resp.headers}
+                if resp is not None
+                else {"error": type(exc).__name__, "sent": reached_server(exc)}
+            )
             try:
-                retry = self._next(
-                    retry, method, target, idempotent, status=status, headers=resp.headers
-                )
+                retry = self._next(retry, method, target, idempotent, **failure)
             except GiveUp as stop:
-                fix = (
-                    f"gave up after {stop.attempts} attempts; re-run later"
-                    if stop.retryable
-                    else ""
-                )
-                raise ApiError(method, target, status, code, message, fix) from None
+                raise _final_error(method, target, resp, exc, stop) from None
 
     def _next(
         self,
@@ -545,6 +505,51 @@ class GenesysClient:
                         other.cancel()
                     raise fut.exception()  # type: ignore[misc]
             return [fut.result() for fut in futures]
+
+
+def _final_error(
+    method: str,
+    target: str,
+    resp: requests.Response | None,
+    exc: BaseException | None,
+    stop: GiveUp,
+) -> ApiError:
+    """The error of a request the retry policy gave up on, or that was final at once."""
+    if resp is None:
+        return ApiError(
+            method,
+            target,
+            None,
+            "",
+            f"connection failed: {type(exc).__name__}",
+            f"gave up after {stop.attempts} attempts; check the network or re-run later",
+        )
+    body = _json_or_none(resp)
+    code = str(body.get("code", "")) if isinstance(body, dict) else ""
+    message = str(body.get("message", "")) if isinstance(body, dict) else resp.text[:200]
+    if resp.status_code == 401:
+        return AuthenticationError(
+            method,
+            target,
+            401,
+            code,
+            message,
+            "the API rejected a freshly issued token; check the OAuth client's roles and IP "
+            "allow-list",
+        )
+    if resp.status_code == 403:
+        return PermissionDenied(method, target, permission_from_error(body), message)
+    fix = f"gave up after {stop.attempts} attempts; re-run later" if stop.retryable else ""
+    return ApiError(method, target, resp.status_code, code, message, fix)
+
+
+def _target(path: str, params: dict[str, Any] | None) -> str:
+    """The path and query sent, as the request log records it."""
+    target = path if path.startswith("/") else f"/{path}"
+    if params:
+        query = urlencode({k: _query_value(v) for k, v in params.items() if v is not None})
+        target = f"{target}{'&' if '?' in target else '?'}{query}"
+    return target
 
 
 class _Abandoned(Exception):
