@@ -185,6 +185,26 @@ def test_bad_params_exit_2_nothing_written(tmp_path, monkeypatch, capsys):
     assert not out.exists()
 
 
+def test_bad_params_reported_before_the_heavy_imports(tmp_path):
+    """The CLI answers a bad params file without loading the run, pandas or the simulator."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("org: {region: [\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from gcevidence.cli import main\n"
+        f"status = main(['run', '--params', {str(bad)!r}])\n"
+        "heavy = [m for m in ('pandas', 'nbformat', 'matplotlib', 'gcevidence.pipeline',"
+        " 'gcevidence.simulator.sim', 'openpyxl') if m in sys.modules]\n"
+        "print(status, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "bad.yaml" in done.stderr and "not valid YAML" in done.stderr
+
+
 def test_missing_credentials_exit_2(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_ID", raising=False)
     monkeypatch.delenv("GENESYSCLOUD_OAUTHCLIENT_SECRET", raising=False)

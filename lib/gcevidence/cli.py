@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Sequence
 
 from gcevidence import __version__
 from gcevidence.errors import GcEvidenceError
@@ -23,13 +24,20 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only the owner modules up to its command's.
+
+    An owner module may import pandas, openpyxl or the simulator at the top; stopping at the
+    command being run keeps a typo or a bad params file reported at once (no need to import
+    `review` to run `run`). Without a known command every module registers, for --help.
+    """
     parser = argparse.ArgumentParser(
         prog="gcevidence", description="Compliance evidence packs from a Genesys Cloud org."
     )
     parser.add_argument("--version", action="version", version=f"gcevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = next((a for a in argv or () if not a.startswith("-")), None)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -38,11 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+        if wanted in sub.choices:
+            break
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
