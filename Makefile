@@ -1,10 +1,10 @@
-# The two commands of the README: `make demo` and `make test`.
+# The commands of the README: `make demo`, `make test` (lint, then pytest), `make test-wheel`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean test-airflow
+.PHONY: demo test test-wheel test-airflow lint bench clean
 
 # The optional Airflow job: its own venv (Airflow's pins stay out of .venv), a throw-away
 # AIRFLOW_HOME with SQLite, and the fleet DAG's tests (deploy/airflow/tests, dag.test()).
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Builds the wheel from a fresh clone, installs it in a fresh venv and runs the demo (minutes).
+test-wheel: $(STAMP)
+	$(BIN)/python -m pytest -m wheel -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests bench deploy

@@ -17,10 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
-
-from gcevidence import pipeline  # noqa: E402
-from gcevidence.simulator import SimConfig  # noqa: E402
+from gcevidence.demo import run_demo
+from gcevidence.simulator import SimConfig
 
 
 def tree_rss_sampler(stop: threading.Event, peak: list[int]) -> None:
@@ -54,7 +52,7 @@ def main() -> int:
     sampler.start()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as out:
-        result = pipeline.run_demo(Path(out), pdf=not args.no_pdf, sim_config=cfg, env=env)
+        result = run_demo(Path(out), pdf=not args.no_pdf, sim_config=cfg, env=env)
         files = sum(1 for p in result.pack_dir.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in result.pack_dir.rglob("*") if p.is_file())
     total = time.perf_counter() - started

@@ -578,7 +578,7 @@ def test_papers_and_the_pipelines_notebooks_derive_from_the_catalog():
 
 
 def test_csv_has_a_column_per_catalog_framework(tmp_path):
-    from gcevidence.pipeline import csv_columns, write_findings_csv
+    from gcevidence.findings_files import csv_columns, write_findings_csv
 
     columns = csv_columns()
     assert columns[6:12] == FRAMEWORKS and columns[:3] == ("check", "title", "status")
@@ -654,7 +654,7 @@ def test_summary_index_and_oscal_use_the_one_roll_up(tmp_path):
 
 
 def _findings_doc(world: World, findings: list[Finding]) -> dict:
-    from gcevidence.pipeline import findings_document
+    from gcevidence.findings_files import findings_document
 
     run = {
         "id": "060000Z-ab12",
@@ -699,8 +699,8 @@ requirements:
 
 
 def test_a_throwaway_framework_file_reaches_findings_csv_matrix_and_oscal(tmp_path, monkeypatch):
+    from gcevidence.findings_files import write_findings_csv
     from gcevidence.oscal import write_assessment_results
-    from gcevidence.pipeline import write_findings_csv
     from gcevidence.report.sections import status_matrix_html
 
     extra = tmp_path / "frameworks"
@@ -765,7 +765,7 @@ def test_an_extra_framework_dir_that_does_not_exist_is_named(tmp_path):
 
 def test_importing_the_cli_and_the_catalog_reads_no_catalog_file():
     code = (
-        "import sys, gcevidence.cli, gcevidence.catalog, gcevidence.pipeline\n"
+        "import sys, gcevidence.cli, gcevidence.catalog, gcevidence.run_commands\n"
         "from gcevidence.catalog.load import _cached\n"
         "assert _cached.cache_info().currsize == 0\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported'\n"

@@ -1,7 +1,7 @@
 """Failure semantics (issue 4 §5), tried as a new user would: `gcevidence run` on the command line.
 
 Every case runs `python -m gcevidence run` against its own embedded simulator over loopback and
-checks the contract of evidence-pack.md §1: the exit status, one last stderr line naming the
+checks the contract of docs/evidence-pack.md §1: the exit status, one last stderr line naming the
 cause and the fix, no traceback, and no pack (nor `.building-*` leftover) under the output
 folder. All cases start at once in a module fixture: most of them spend their time in
 interpreter start-up or in the client's backoff, so together they take about as long as the

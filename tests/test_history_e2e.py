@@ -40,10 +40,10 @@ def _seal_direct(params, sim, out):
     from gcevidence.catalog import effective_thresholds
     from gcevidence.checks import CheckContext, run_checks
     from gcevidence.collect import collect
+    from gcevidence.findings_files import findings_document
     from gcevidence.genesys import Credentials, GenesysClient
     from gcevidence.oscal import write_assessment_results
     from gcevidence.pack import PackBuilder
-    from gcevidence.pipeline import findings_document
     from gcevidence.snapshot import dumps
 
     thresholds = effective_thresholds(params)
@@ -99,11 +99,11 @@ def _expected(changes, role_ids, key):
 
 
 def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
-    from gcevidence import pipeline
+    from gcevidence.demo import demo_params
 
     out = tmp_path / "output"
     env: dict[str, str] = {}
-    with pipeline.demo_params(out, simulator.SimConfig(**SMALL_ORG), env) as (base, sim):
+    with demo_params(out, simulator.SimConfig(**SMALL_ORG), env) as (base, sim):
         packs, results, months = [], [], []
         for month in range(3):
             if month:
@@ -190,10 +190,11 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
 def test_three_demo_pipeline_runs_carry_drift_and_history(tmp_path):
     """The same story through run_pipeline (notebooks executed, no PDF)."""
     from gcevidence import pipeline
+    from gcevidence.demo import demo_params
 
     out = tmp_path / "output"
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
-    with pipeline.demo_params(out, simulator.SimConfig(**SMALL_ORG), env) as (base, sim):
+    with demo_params(out, simulator.SimConfig(**SMALL_ORG), env) as (base, sim):
         results, months = [], []
         for month in range(3):
             if month:

@@ -25,16 +25,13 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import without_root_override
+from gcevidence import pipeline, simulator
 from gcevidence.cli import main
 from gcevidence.config import SigningConfig
+from gcevidence.demo import demo_params
 from gcevidence.pack.secrets import scan_for_secrets
 from gcevidence.pack.sign import keygen, load_public_key
 from gcevidence.pack.verify import verify_pack
-
-simulator = pytest.importorskip("gcevidence.simulator")
-pipeline = pytest.importorskip("gcevidence.pipeline")
-if not hasattr(simulator, "Simulator") or not hasattr(pipeline, "demo_params"):
-    pytest.skip("needs the simulator and the pipeline", allow_module_level=True)
 
 CANARY_SECRET = "CANARY-s3cret/+=-do-not-leak-7f41c2"
 KEY_ENV = "GCEVIDENCE_TEST_SIGNING_KEY"
@@ -83,7 +80,7 @@ def demo(tmp_path_factory):
     )
     with (
         captured_output() as said,
-        pipeline.demo_params(root / "out", config, env) as (params, sim),
+        demo_params(root / "out", config, env) as (params, sim),
     ):
         params = dataclasses.replace(params, signing=SigningConfig(key_env=KEY_ENV))
         result = pipeline.run_pipeline(params, root / "out", env=env, pdf=False)

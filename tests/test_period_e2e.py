@@ -36,13 +36,13 @@ def _deactivate(sim, user_id: str) -> None:
 @pytest.fixture(scope="module")
 def months(tmp_path_factory):
     """OUT with three sealed monthly packs; their findings; the fixed and the open leaver."""
-    from gcevidence import pipeline
+    from gcevidence import demo
 
     tmp = tmp_path_factory.mktemp("period")
     out = tmp / "output"
     config = simulator.SimConfig(**SMALL_ORG, now=SIM_NOW)
     packs, findings = [], []
-    with pipeline.demo_params(out, config, {}) as (base, sim):
+    with demo.demo_params(out, config, {}) as (base, sim):
         fixed, still = sim.org.named["terminated_active_1"], sim.org.named["terminated_active_2"]
         assert {fixed, still} <= set(sim.planted["access.terminated_active"])
         for month in range(3):

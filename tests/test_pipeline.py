@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from gcevidence import cli, pipeline
+from gcevidence import cli, demo, execute, pipeline, run_commands
 from gcevidence.report import render
 from gcevidence.simulator import SimConfig, Simulator
 
@@ -41,7 +41,7 @@ def demo_pack(tmp_path_factory):
         out = tmp_path_factory.mktemp("packs")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
         cfg = small_config()
-        with pipeline.demo_params(out, cfg, env) as (params, sim):
+        with demo.demo_params(out, cfg, env) as (params, sim):
             result = pipeline.run_pipeline(params, out, fail_on_findings=True, env=env)
             _CACHE["pack"] = (result, out, dict(sim.planted), list(sim.tokens_issued), params)
     return _CACHE["pack"]
@@ -167,7 +167,7 @@ def test_executed_notebooks_hold_relative_parameters(demo_pack):
 
 
 def _params_file(tmp_path, base_url, roster) -> Path:
-    doc = yaml.safe_load(pipeline.DEMO_PARAMS.read_text(encoding="utf-8"))
+    doc = yaml.safe_load(demo.DEMO_PARAMS.read_text(encoding="utf-8"))
     doc["org"] = {"api_base_url": base_url}
     doc.setdefault("hr", {})["roster"] = str(roster)
     doc.setdefault("output", {})["formats"] = ["html"]
@@ -183,6 +183,26 @@ def test_bad_params_exit_2_nothing_written(tmp_path, monkeypatch, capsys):
     assert cli.main(["run", "--params", str(bad), "--out", str(out)]) == 2
     assert "org.regoin" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_bad_params_reported_before_the_heavy_imports(tmp_path):
+    """The CLI answers a bad params file without loading the run, pandas or the simulator."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("org: {region: [\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from gcevidence.cli import main\n"
+        f"status = main(['run', '--params', {str(bad)!r}])\n"
+        "heavy = [m for m in ('pandas', 'nbformat', 'matplotlib', 'gcevidence.pipeline',"
+        " 'gcevidence.simulator.sim', 'openpyxl') if m in sys.modules]\n"
+        "print(status, heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
+    assert "bad.yaml" in done.stderr and "not valid YAML" in done.stderr
 
 
 def test_missing_credentials_exit_2(tmp_path, monkeypatch, capsys):
@@ -219,7 +239,7 @@ def test_notebook_standalone_collects_its_own_run(tmp_path):
         doc = yaml.safe_load(params.read_text(encoding="utf-8"))
         doc["output"]["dir"] = str(tmp_path / "out")
         params.write_text(yaml.safe_dump(doc), encoding="utf-8")
-        env = pipeline.kernel_env({**os.environ, "GENESYSCLOUD_OAUTHCLIENT_ID": sim.client_id})
+        env = execute.kernel_env({**os.environ, "GENESYSCLOUD_OAUTHCLIENT_ID": sim.client_id})
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret  # standalone needs it
         out = tmp_path / "A13.ipynb"
         done = subprocess.run(
@@ -227,12 +247,12 @@ def test_notebook_standalone_collects_its_own_run(tmp_path):
                 sys.executable,
                 "-m",
                 "papermill",
-                str(pipeline.NOTEBOOKS_DIR / "A13_communications.ipynb"),
+                str(execute.NOTEBOOKS_DIR / "A13_communications.ipynb"),
                 str(out),
                 "-k",
                 "python3",
                 "--cwd",
-                str(pipeline.NOTEBOOKS_DIR),
+                str(execute.NOTEBOOKS_DIR),
                 "-p",
                 "run_dir",
                 "",
@@ -253,12 +273,12 @@ def test_notebook_standalone_collects_its_own_run(tmp_path):
 
 def test_cli_report_prints_index_path_on_stdout(demo_pack, capsys):
     result = demo_pack[0]
-    assert pipeline._report(result) == 1
+    assert run_commands.report(result) == 1
     out, err = capsys.readouterr()
     assert out.strip() == str(result.pack_dir / "index.html")
     assert "checks:" in err and "pack sealed" in err and "execution" in err
     relaxed = pipeline.RunResult(result.pack_dir, result.findings, 0, result.timings)
-    assert pipeline._report(relaxed) == 0
+    assert run_commands.report(relaxed) == 0
 
 
 def test_bad_roster_exit_2_nothing_written(tmp_path, monkeypatch, capsys):

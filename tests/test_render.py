@@ -312,7 +312,6 @@ def test_network_fetch_detector():
 
 
 def test_no_chromium_logs_one_line_and_skips(tmp_path, monkeypatch, caplog):
-    from gcevidence import pipeline
     from gcevidence.report import render
 
     monkeypatch.setattr(render, "find_chromium", lambda: None)
@@ -320,15 +319,15 @@ def test_no_chromium_logs_one_line_and_skips(tmp_path, monkeypatch, caplog):
     for p in pages:
         p.write_text("<p>x</p>")
     with caplog.at_level("WARNING"):
-        assert pipeline.print_all(pages) == []
+        assert render.print_all(pages) == []
     assert [r.getMessage() for r in caplog.records] == ["no Chromium found: PDF skipped"]
     assert not list(tmp_path.glob("*.pdf"))
 
 
 def test_kernel_env_has_no_secret():
-    from gcevidence import pipeline
+    from gcevidence.execute import kernel_env
 
-    env = pipeline.kernel_env(
+    env = kernel_env(
         {
             "GENESYSCLOUD_OAUTHCLIENT_ID": "id",
             "GENESYSCLOUD_OAUTHCLIENT_SECRET": "s",
@@ -340,14 +339,12 @@ def test_kernel_env_has_no_secret():
 
 def test_executed_notebook_renders_offline_with_hidden_code(tmp_path):
     """A notebook executed against the fake run renders without code, parameters or fetches."""
-    from gcevidence import pipeline
+    from gcevidence.execute import execute_notebook, kernel_env
     from gcevidence.report import render
 
     run_dir, params = build_fake_run(tmp_path)
     (run_dir / "params.yaml").write_bytes(params.read_bytes())
-    out = pipeline.execute_notebook(
-        "A10_cryptography", run_dir, pipeline.kernel_env({"PATH": "/usr/bin:/bin"})
-    )
+    out = execute_notebook("A10_cryptography", run_dir, kernel_env({"PATH": "/usr/bin:/bin"}))
     text = out.read_text(encoding="utf-8")
     assert str(run_dir) not in text and '"run_dir": "."' in text
     html = render.render_html(out, tmp_path / "a10.html").read_text(encoding="utf-8")

@@ -1,4 +1,7 @@
-"""The synthetic org: deterministic, realistic, and its planted cases are what PLANTED.md says."""
+"""The synthetic org: deterministic, realistic, and planted as documented.
+
+The planted cases are listed in lib/gcevidence/simulator/PLANTED.md.
+"""
 
 from __future__ import annotations
 

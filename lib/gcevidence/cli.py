@@ -11,13 +11,14 @@ import datetime as dt
 import importlib
 import logging
 import sys
+from collections.abc import Sequence
 
 from gcevidence import __version__
 from gcevidence.errors import GcEvidenceError, InputError
 
 # Owner modules, in the order their commands are listed in --help.
 COMMAND_MODULES = (
-    "gcevidence.pipeline",  # run, demo
+    "gcevidence.run_commands",  # run, demo
     "gcevidence.preflight",  # preflight
     "gcevidence.simulator.cli",  # simulate
     "gcevidence.pack.cli",  # verify, publish, keygen
@@ -41,13 +42,20 @@ def parse_date(option: str, text: str | None) -> dt.date | None:
     return day
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only the owner modules up to its command's.
+
+    An owner module may import pandas, openpyxl or the simulator at the top; stopping at the
+    command being run keeps a typo or a bad params file reported at once (no need to import
+    `review` to run `run`). Without a known command every module registers, for --help.
+    """
     parser = argparse.ArgumentParser(
         prog="gcevidence", description="Compliance evidence packs from a Genesys Cloud org."
     )
     parser.add_argument("--version", action="version", version=f"gcevidence {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    wanted = next((a for a in argv or () if not a.startswith("-")), None)
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)
@@ -56,11 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+        if wanted in sub.choices:
+            break
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,

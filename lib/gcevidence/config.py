@@ -20,7 +20,7 @@ BASELINES = ("pci-dss-4.0.1", "iso27001-2022", "nist-800-63b-4", "cis-v8")
 FORMATS = ("html", "pdf")
 
 # The audit services queried by default: where identity, role, auth, recording-key and
-# trunk changes are logged (genesys-api.md §8.8, Appendix A).
+# trunk changes are logged (docs/genesys-api.md §8.8, Appendix A).
 DEFAULT_AUDIT_SERVICES = (
     "PeoplePermissions",
     "Directory",
@@ -48,7 +48,7 @@ class PeriodConfig:
 
     @property
     def start(self) -> dt.date:
-        """First day, inclusive: `days` before the end date (evidence-pack.md §5 example)."""
+        """First day, inclusive: `days` before the end date (docs/evidence-pack.md §5 example)."""
         return self.end - dt.timedelta(days=self.days)
 
     @property

@@ -1,6 +1,6 @@
 """The toolkit's exceptions; each carries what the user needs to fix the problem.
 
-Every error maps to an exit status of the command line contract (evidence-pack.md §1):
+Every error maps to an exit status of the command line contract (docs/evidence-pack.md §1):
 2 for bad usage or input (nothing written), 3 for incomplete evidence (no pack sealed).
 """
 

@@ -31,7 +31,7 @@ import yaml
 from gcevidence.errors import InputError
 from gcevidence.findings import ExceptionItem, Finding
 
-# The check ids of evidence-pack.md §6; a register may also name checks the catalog adds.
+# The check ids of docs/evidence-pack.md §6; a register may also name checks the catalog adds.
 CONTRACT_CHECK_IDS = frozenset(
     {
         "access.terminated_active",
@@ -178,7 +178,7 @@ def _parse_entry(i: int, item: object, known: frozenset[str], fail) -> RegisterE
             f"{where}.check",
             item["check"],
             "unknown check id",
-            "use a check id from findings.json (evidence-pack.md §6)",
+            "use a check id from findings.json (docs/evidence-pack.md §6)",
         )
     has_subject, has_pattern = "subject" in item, "subject_pattern" in item
     if has_subject == has_pattern:

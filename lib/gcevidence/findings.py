@@ -1,4 +1,4 @@
-"""Finding records (evidence-pack.md §5) and their JSON/CSV forms."""
+"""Finding records (docs/evidence-pack.md §5) and their JSON/CSV forms."""
 
 from __future__ import annotations
 

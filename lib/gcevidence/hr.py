@@ -1,4 +1,4 @@
-"""The HR roster CSV (evidence-pack.md §3): strict parsing, one error per problem, nothing guessed.
+"""The HR roster CSV (docs/evidence-pack.md §3): strict parsing, one error per problem.
 
 People are matched to Genesys users by email, case-insensitively, so emails come back
 lower-cased; `groups` stays the `;`-joined string of the file (split it with `roster_groups`).

@@ -24,7 +24,7 @@ from gcevidence.genesys.paging import cursor_pages
 log = logging.getLogger(__name__)
 
 QUERY_PATH = "/api/v2/audits/query"
-RESULTS_PAGE_SIZE = 500  # documented maximum (genesys-api.md §8.3)
+RESULTS_PAGE_SIZE = 500  # documented maximum (docs/genesys-api.md §8.3)
 TERMINAL_FAILURES = ("Failed", "Cancelled")
 # A query is only declared unfinished after this many answers saying so: time our own polls
 # spent waiting for the rate window must not count against the server.
@@ -176,6 +176,8 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
         "serviceName": spec.service,
         "sort": [{"name": "Timestamp", "sortOrder": "ascending"}],
     }
+    # Not idempotent: each accepted POST starts a query, so the client repeats it blindly only
+    # when the server cannot have acted on it (429, connection never made).
     resp = client.post(QUERY_PATH, body)
     doc = resp.body if isinstance(resp.body, dict) else {}
     outcome = AuditQueryOutcome(
@@ -186,6 +188,14 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
             "(none)",
             "rejected",
             f"HTTP {resp.status} without a transaction id; {_describe(outcome)}",
+        )
+    if resp.uncertain_attempts:
+        log.warning(
+            "audit query %s (%s) was submitted after %d attempt(s) the server may have "
+            "processed: a duplicate query may exist; it is harmless, only this one is read",
+            outcome.transaction_id,
+            _describe(outcome),
+            resp.uncertain_attempts,
         )
     log.debug("audit query %s submitted (%s)", outcome.transaction_id, _describe(outcome))
     return outcome
@@ -207,7 +217,8 @@ def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> No
 
 
 REALTIME_PATH = "/api/v2/audits/query/realtime"
-REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back (genesys-api.md §8.5)
+# The realtime endpoint only reaches this far back (docs/genesys-api.md §8.5).
+REALTIME_MAX_DAYS = 14
 
 
 def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.datetime) -> int | None:
@@ -223,7 +234,8 @@ def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.dateti
         "pageSize": 1,
     }
     try:
-        doc = client.post(REALTIME_PATH, body).body or {}
+        # A synchronous read: repeating it starts nothing, so it is retried like a GET.
+        doc = client.post(REALTIME_PATH, body, idempotent=True).body or {}
     except ApiError as exc:
         if exc.status in (400, 403, 404):
             log.info("realtime audit count unavailable for %s: %s", service, exc)

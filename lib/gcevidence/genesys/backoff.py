@@ -6,14 +6,22 @@ import random
 from collections.abc import Mapping
 
 
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Delay before retry number `attempt` (1-based): in [c/2, c] with c = min(cap, base*2^(n-1)).
+def backoff_delay(
+    attempt: int,
+    base: float,
+    cap: float,
+    rng: random.Random | None = None,
+    *,
+    jitter: float = 0.5,
+) -> float:
+    """Delay before retry `attempt` (1-based): in [c(1-j), c], c = min(cap, base*2^(n-1)).
 
-    "Equal jitter": never shorter than half the exponential step (so a storm really backs off),
-    randomised in the other half so that worker threads do not retry in lockstep.
+    The default j = 0.5 is "equal jitter": never shorter than half the exponential step (so a
+    storm really backs off), randomised in the other half so that worker threads do not retry
+    in lockstep.
     """
     ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    return ceiling * (1 - jitter) + (rng or random).uniform(0, ceiling * jitter)
 
 
 def _seconds(value: str | None) -> float | None:

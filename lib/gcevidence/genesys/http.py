@@ -1,8 +1,8 @@
 """GenesysClient: authenticated, paced, retrying JSON requests to the Platform API.
 
 Everything transport-related lives here so that callers only ask for paths: token refresh,
-retries (429 honouring Retry-After; 5xx and connection errors with capped exponential backoff
-and jitter), a request budget shared across threads, and the request log.
+retries (one `Retry` policy for the token request and every API call), a request budget shared
+across threads, and the request log.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from gcevidence.errors import (
     ApiError,
@@ -30,17 +31,16 @@ from gcevidence.errors import (
     PermissionDenied,
 )
 from gcevidence.genesys.auth import Credentials, TokenSource, explain_token_error
-from gcevidence.genesys.backoff import backoff_delay, retry_after_seconds
 from gcevidence.genesys.pacing import Pacer
 from gcevidence.genesys.regions import resolve_bases
 from gcevidence.genesys.requestlog import RequestLog
+from gcevidence.genesys.retry import GiveUp, Retry
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # not 501: "not implemented" is final
 TRANSIENT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -54,6 +54,8 @@ class ApiResponse:
     status: int
     body: Any  # parsed JSON, or None for an empty body
     headers: dict[str, str]
+    # Earlier attempts of an unsafe request (POST) that the server may have processed too.
+    uncertain_attempts: int = 0
 
 
 @dataclass
@@ -68,6 +70,20 @@ class ClientStats:
     connection_errors: int = 0
     reauthentications: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
+
+
+def reached_server(exc: requests.RequestException) -> bool:
+    """Whether a request that failed without an answer may have reached the server.
+
+    Only a connection that was never established (refused, unresolvable, connect timeout, TLS
+    handshake) proves the request was not sent; a reset or read timeout comes after sending.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return not isinstance(reason, ConnectTimeoutError)  # NewConnectionError is one of these
 
 
 def permission_from_error(body: Any) -> str:
@@ -100,21 +116,31 @@ class GenesysClient:
         request_log: Path | None = None,
         max_workers: int = 4,
         *,
-        max_attempts: int = 8,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
-        max_retry_after: float = 120.0,
+        retry: Retry | None = None,
+        max_attempts: int | None = None,
+        backoff_base: float | None = None,
+        backoff_cap: float | None = None,
+        max_retry_after: float | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         rate_limit_per_minute: int = 300,
     ):
+        """`retry` is the policy of every request; the four keywords after it override fields."""
         self.creds = creds
         self.api_base_url, self.login_base_url, self.region = resolve_bases(
             api_base_url, login_base_url, region or creds.region
         )
         self.max_workers = max(1, max_workers)
-        self.max_attempts = max(1, max_attempts)
-        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
-        self.max_retry_after = max_retry_after
+        overrides = {
+            name: value
+            for name, value in (
+                ("total", max_attempts),
+                ("backoff_base", backoff_base),
+                ("backoff_cap", backoff_cap),
+                ("max_retry_after", max_retry_after),
+            )
+            if value is not None
+        }
+        self.retry = (retry or Retry()).replace(**overrides)
         self.timeout = timeout
         self.stats = ClientStats()
         self.pacer = Pacer(allowed=rate_limit_per_minute)
@@ -180,8 +206,44 @@ class GenesysClient:
             for name, inc in increments.items():
                 setattr(self.stats, name, getattr(self.stats, name) + inc)
 
+    @property
+    def _where_login(self) -> str:
+        host = urlsplit(self.login_base_url).netloc
+        return f"region {self.region}, login host {host}" if self.region else f"login host {host}"
+
     def _fetch_token(self) -> tuple[str, float]:
-        """POST /oauth/token (client credentials, Basic auth, form body) -> (token, lifetime)."""
+        """POST /oauth/token under the retry policy -> (token, lifetime in seconds)."""
+        retry = self.retry
+        while True:
+            resp, exc = self._post_token(retry.attempts + 1)
+            try:
+                # Asking again for a token cannot do harm: at worst a second one is issued.
+                if exc is not None:
+                    failure = {"error": type(exc).__name__, "sent": reached_server(exc)}
+                    retry = retry.increment("POST", idempotent=True, **failure)
+                elif retry.is_retry(resp.status_code):
+                    failure = {"status": resp.status_code, "headers": resp.headers}
+                    retry = retry.increment("POST", idempotent=True, **failure)
+                else:
+                    return self._token_from(resp)
+            except GiveUp:
+                if exc is not None:
+                    raise AuthenticationError(
+                        "POST",
+                        self.token_url,
+                        None,
+                        "",
+                        f"cannot connect to the login host ({type(exc).__name__})",
+                        f"check GENESYSCLOUD_REGION / org.login_base_url ({self._where_login}) "
+                        "and the network path to it",
+                    ) from None
+                return self._token_from(resp)  # the last answer, refused: raises
+            time.sleep(retry.wait)
+
+    def _post_token(
+        self, attempt: int
+    ) -> tuple[requests.Response, None] | tuple[None, requests.RequestException]:
+        """One token request (client credentials, Basic auth, form body), counted and logged."""
         basic = base64.b64encode(
             f"{self.creds.client_id}:{self.creds.client_secret}".encode()
         ).decode()
@@ -190,159 +252,135 @@ class GenesysClient:
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
         }
-        region_hint = (
-            f"region {self.region}, login host {urlsplit(self.login_base_url).netloc}"
-            if self.region
-            else f"login host {urlsplit(self.login_base_url).netloc}"
-        )
-        attempt = 0
-        while True:
-            attempt += 1
-            started = time.monotonic()
-            try:
-                resp = self._session.post(
-                    self.token_url,
-                    data="grant_type=client_credentials",
-                    headers=headers,
-                    timeout=self.timeout,
-                )
-            except TRANSIENT_ERRORS as exc:
-                self._count(connection_errors=1, token_requests=1)
-                self.log.record(
-                    method="POST",
-                    path="/oauth/token",
-                    status=None,
-                    attempt=attempt,
-                    duration_ms=(time.monotonic() - started) * 1000,
-                    body=None,
-                    error=type(exc).__name__,
-                )
-                if attempt < min(4, self.max_attempts):
-                    time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
-                    continue
-                raise AuthenticationError(
-                    "POST",
-                    self.token_url,
-                    None,
-                    "",
-                    f"cannot connect to the login host ({type(exc).__name__})",
-                    f"check GENESYSCLOUD_REGION / org.login_base_url ({region_hint}) "
-                    "and the network path to it",
-                ) from None
-            self._count(token_requests=1)
-            # The token response is never digested or stored: only its size is logged.
+        started = time.monotonic()
+        try:
+            resp = self._session.post(
+                self.token_url,
+                data="grant_type=client_credentials",
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except TRANSIENT_ERRORS as exc:
+            self._count(connection_errors=1, token_requests=1)
             self.log.record(
                 method="POST",
                 path="/oauth/token",
-                status=resp.status_code,
+                status=None,
                 attempt=attempt,
                 duration_ms=(time.monotonic() - started) * 1000,
-                body=resp.content,
-                log_body_digest=False,
+                body=None,
+                error=type(exc).__name__,
             )
-            if resp.status_code in RETRY_STATUSES and attempt < self.max_attempts:
-                wait_s = retry_after_seconds(resp.headers) if resp.status_code == 429 else None
-                time.sleep(
-                    min(self.max_retry_after, wait_s)
-                    if wait_s is not None
-                    else backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-                )
-                continue
-            body = _json_or_none(resp)
-            if (
-                resp.status_code != 200
-                or not isinstance(body, dict)
-                or not body.get("access_token")
-            ):
-                rejected = resp.status_code in (400, 401, 403)
-                raise (CredentialsRejected if rejected else AuthenticationError)(
-                    "POST",
-                    self.token_url,
-                    resp.status_code,
-                    str(body.get("error", "")) if isinstance(body, dict) else "",
-                    explain_token_error(resp.status_code, body, region_hint),
-                )
-            return str(body["access_token"]), float(body.get("expires_in") or 86400)
+            return None, exc
+        self._count(token_requests=1)
+        # The token response is never digested or stored: only its size is logged.
+        self.log.record(
+            method="POST",
+            path="/oauth/token",
+            status=resp.status_code,
+            attempt=attempt,
+            duration_ms=(time.monotonic() - started) * 1000,
+            body=resp.content,
+            log_body_digest=False,
+        )
+        return resp, None
+
+    def _token_from(self, resp: requests.Response) -> tuple[str, float]:
+        """The token and its lifetime from the login host's answer, or why it was refused."""
+        body = _json_or_none(resp)
+        if resp.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
+            rejected = resp.status_code in (400, 401, 403)
+            raise (CredentialsRejected if rejected else AuthenticationError)(
+                "POST",
+                self.token_url,
+                resp.status_code,
+                str(body.get("error", "")) if isinstance(body, dict) else "",
+                explain_token_error(resp.status_code, body, self._where_login),
+            )
+        return str(body["access_token"]), float(body.get("expires_in") or 86400)
 
     # -- requests ----------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, params: dict[str, Any] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        *,
+        idempotent: bool | None = None,
     ) -> ApiResponse:
-        """One API call with retries; returns 2xx responses, raises ApiError for the rest."""
-        target = path if path.startswith("/") else f"/{path}"
-        if params:
-            query = urlencode({k: _query_value(v) for k, v in params.items() if v is not None})
-            target = f"{target}{'&' if '?' in target else '?'}{query}"
+        """One API call under the retry policy; returns 2xx responses, raises ApiError else.
+
+        `idempotent=True` marks a POST that only reads, so it is retried like a GET.
+        """
+        target = _target(path, params)
         url = self.api_base_url + target
+        headers = {"Accept": "application/json"}
+        if json_body is not None:
+            headers["Content-Type"] = "application/json"
         reauthenticated = False
-        attempt = 0
+        retry = self.retry
         while True:
-            attempt += 1
-            headers = {"Accept": "application/json"}
-            if json_body is not None:
-                headers["Content-Type"] = "application/json"
-            resp, error, token = self._send(method, url, target, headers, json_body, attempt)
-            if error is not None:
-                if attempt >= self.max_attempts:
-                    raise ApiError(
-                        method,
-                        target,
-                        None,
-                        "",
-                        f"connection failed: {error}",
-                        f"gave up after {attempt} attempts; check the network or re-run later",
-                    ) from None
-                self._count(retries=1)
-                time.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
-                continue
-            assert resp is not None
-            status = resp.status_code
-            if 200 <= status < 300:
-                return ApiResponse(status, _json_or_none(resp), dict(resp.headers))
-            body = _json_or_none(resp)
-            code = str(body.get("code", "")) if isinstance(body, dict) else ""
-            message = str(body.get("message", "")) if isinstance(body, dict) else resp.text[:200]
-            if status == 401 and not reauthenticated:
-                # Expired or revoked token: fetch a fresh one once for this request.
+            resp, exc, token = self._send(
+                method, url, target, headers, json_body, retry.attempts + 1
+            )
+            if resp is not None and 200 <= resp.status_code < 300:
+                body = _json_or_none(resp)
+                return ApiResponse(
+                    resp.status_code, body, dict(resp.headers), retry.uncertain_retries
+                )
+            if resp is not None and resp.status_code == 401 and not reauthenticated:
+                # Expired or revoked token: fetch a fresh one once for this request. The server
+                # refused it unprocessed, so this is no retry in the policy's sense.
                 reauthenticated = True
                 self._count(reauthentications=1)
                 self.tokens.invalidate(token)
-                attempt -= 1
                 continue
-            if status == 401:
-                raise AuthenticationError(
-                    method,
-                    target,
-                    status,
-                    code,
-                    message,
-                    "the API rejected a freshly issued token; check the "
-                    "OAuth client's roles and IP allow-list",
-                )
-            if status == 403:
-                raise PermissionDenied(method, target, permission_from_error(body), message)
-            if status in RETRY_STATUSES and attempt < self.max_attempts:
-                self._count(retries=1)
-                delay = None
-                if status == 429:
-                    delay = retry_after_seconds(resp.headers)
-                    if delay is not None:
-                        delay = min(self.max_retry_after, delay)
-                        self.pacer.hold_off(delay)
-                if delay is None:
-                    delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-                log.debug(
-                    "%s %s: HTTP %s, retry %d in %.2f s", method, target, status, attempt, delay
-                )
-                time.sleep(delay)
-                continue
-            fix = (
-                f"gave up after {attempt} attempts; re-run later"
-                if status in RETRY_STATUSES
-                else ""
+            failure = (
+                {"status": resp.status_code, "headers": resp.headers}
+                if resp is not None
+                else {"error": type(exc).__name__, "sent": reached_server(exc)}
             )
-            raise ApiError(method, target, status, code, message, fix)
+            try:
+                retry = self._next(retry, method, target, idempotent, **failure)
+            except GiveUp as stop:
+                raise _final_error(method, target, resp, exc, stop) from None
+
+    def _next(
+        self,
+        retry: Retry,
+        method: str,
+        target: str,
+        idempotent: bool | None,
+        **failure: Any,
+    ) -> Retry:
+        """Move the policy on past one failed attempt and wait as it says (or raise GiveUp)."""
+        after = retry.increment(method, idempotent=idempotent, **failure)
+        self._count(retries=1)
+        if after.retry_after is not None:
+            self.pacer.hold_off(after.wait)  # the other threads wait for the window too
+        if after.uncertain_retries > retry.uncertain_retries:
+            log.warning(
+                "%s %s: %s after the request was sent; repeating it (%d of at most %d): "
+                "if the server had processed it, a duplicate may exist",
+                method,
+                target,
+                after.history[-1].describe(),
+                after.uncertain_retries,
+                after.uncertain,
+            )
+        else:
+            log.debug(
+                "%s %s: %s, retry %d in %.2f s",
+                method,
+                target,
+                after.history[-1].describe(),
+                after.attempts,
+                after.wait,
+            )
+        time.sleep(after.wait)
+        return after
 
     def _send(
         self,
@@ -352,7 +390,7 @@ class GenesysClient:
         headers: dict[str, str],
         json_body: Any,
         attempt: int,
-    ) -> tuple[requests.Response | None, str | None, str]:
+    ) -> tuple[requests.Response | None, requests.RequestException | None, str]:
         """Send once inside the concurrency and rate budgets; log it; (response, error, token).
 
         The token is taken only once the request may go, so that time spent waiting for the
@@ -389,7 +427,7 @@ class GenesysClient:
                 error=type(exc).__name__,
             )
             log.debug("%s %s: %s", method, target, type(exc).__name__)
-            return None, type(exc).__name__, token
+            return None, exc, token
         except BaseException:
             self.pacer.release(None)
             raise
@@ -416,8 +454,16 @@ class GenesysClient:
         """GET a JSON document."""
         return self.request("GET", path, params).body
 
-    def post(self, path: str, json_body: Any, params: dict[str, Any] | None = None) -> ApiResponse:
-        return self.request("POST", path, params, json_body)
+    def post(
+        self,
+        path: str,
+        json_body: Any,
+        params: dict[str, Any] | None = None,
+        *,
+        idempotent: bool | None = None,
+    ) -> ApiResponse:
+        """POST a JSON body; not repeated blindly unless `idempotent` (see `request`)."""
+        return self.request("POST", path, params, json_body, idempotent=idempotent)
 
     # -- concurrency -------------------------------------------------------------------------
 
@@ -459,6 +505,51 @@ class GenesysClient:
                         other.cancel()
                     raise fut.exception()  # type: ignore[misc]
             return [fut.result() for fut in futures]
+
+
+def _final_error(
+    method: str,
+    target: str,
+    resp: requests.Response | None,
+    exc: BaseException | None,
+    stop: GiveUp,
+) -> ApiError:
+    """The error of a request the retry policy gave up on, or that was final at once."""
+    if resp is None:
+        return ApiError(
+            method,
+            target,
+            None,
+            "",
+            f"connection failed: {type(exc).__name__}",
+            f"gave up after {stop.attempts} attempts; check the network or re-run later",
+        )
+    body = _json_or_none(resp)
+    code = str(body.get("code", "")) if isinstance(body, dict) else ""
+    message = str(body.get("message", "")) if isinstance(body, dict) else resp.text[:200]
+    if resp.status_code == 401:
+        return AuthenticationError(
+            method,
+            target,
+            401,
+            code,
+            message,
+            "the API rejected a freshly issued token; check the OAuth client's roles and IP "
+            "allow-list",
+        )
+    if resp.status_code == 403:
+        return PermissionDenied(method, target, permission_from_error(body), message)
+    fix = f"gave up after {stop.attempts} attempts; re-run later" if stop.retryable else ""
+    return ApiError(method, target, resp.status_code, code, message, fix)
+
+
+def _target(path: str, params: dict[str, Any] | None) -> str:
+    """The path and query sent, as the request log records it."""
+    target = path if path.startswith("/") else f"/{path}"
+    if params:
+        query = urlencode({k: _query_value(v) for k, v in params.items() if v is not None})
+        target = f"{target}{'&' if '?' in target else '?'}{query}"
+    return target
 
 
 class _Abandoned(Exception):

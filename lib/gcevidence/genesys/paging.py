@@ -17,7 +17,7 @@ from gcevidence.errors import IncompletePagination
 
 log = logging.getLogger(__name__)
 
-# The largest page each listing accepts (genesys-api.md §2.3): users 500 as the official
+# The largest page each listing accepts (docs/genesys-api.md §2.3): users 500 as the official
 # Terraform provider uses, 100 where Genesys' own tools use 100 and nothing larger is known.
 PAGE_SIZES: dict[str, int] = {
     "/api/v2/users": 500,

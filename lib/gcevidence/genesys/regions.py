@@ -1,4 +1,4 @@
-"""Genesys Cloud regions and the base URLs derived from them (genesys-api.md §1.4)."""
+"""Genesys Cloud regions and the base URLs derived from them (docs/genesys-api.md §1.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""requests.jsonl: one JSON line per API call, for provenance (evidence-pack.md §4).
+"""requests.jsonl: one JSON line per API call, for provenance (docs/evidence-pack.md §4).
 
 Only the method, path with query, status and sizes are kept: never a header, a token, a
 secret or (for the token endpoint) a body digest.

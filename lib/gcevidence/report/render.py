@@ -1,7 +1,8 @@
-"""Rendering steps: executed notebook -> self-contained HTML (nbconvert) -> PDF (Chromium).
+"""Rendering: executed notebook -> self-contained HTML (nbconvert) -> PDF (Chromium).
 
-Each step is named and explicit (style.md): hide code, drop the parameter cells, embed images,
-use a template that fetches nothing from the network, then print the HTML with headless Chromium.
+The HTML exporter's steps and settings (code hidden, parameter cells dropped, images embedded,
+a template that fetches nothing) are declared in report/rewrites.py; this module applies them,
+refuses a page that would fetch from the network, and prints the pages with headless Chromium.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-from traitlets.config import Config
 
 from gcevidence.errors import PackError
+from gcevidence.report.rewrites import html_exporter
 
 log = logging.getLogger(__name__)
 
-TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-PARAMETER_TAGS = ("parameters", "injected-parameters")
+PRINT_WORKERS = 2  # each Chromium is a heavy process tree; the build machine has 2 cores
 # Anything that would make a browser fetch from the network when the page opens.
 NETWORK_FETCH = re.compile(
     r"""<(?:script|link|img|iframe|source|video|audio|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']?"""
@@ -32,24 +31,6 @@ NETWORK_FETCH = re.compile(
     re.IGNORECASE,
 )
 CSS_FETCH = re.compile(r"""(?:@import|url\()\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
-
-
-def html_exporter() -> HTMLExporter:
-    """nbconvert HTML exporter: code hidden, parameters dropped, images embedded, offline."""
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = set(PARAMETER_TAGS)
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(
-        config=config,
-        extra_template_basedirs=[str(TEMPLATES)],
-        template_name="offline",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
-    return exporter
 
 
 def network_fetches(markup: str) -> list[str]:
@@ -109,6 +90,31 @@ def print_pdf(chromium: str, html_path: Path, pdf_path: Path, timeout: int = 180
         tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"Chromium did not print {html_path.name}: {tail[0]}")
     return pdf_path
+
+
+def render_all(executed: list[Path]) -> list[Path]:
+    """The HTML copy of every executed notebook, beside it."""
+    return [render_html(p, p.with_suffix(".html")) for p in executed]
+
+
+def print_all(pages: list[Path]) -> list[Path]:
+    """PDF of every page through Chromium; none (one log line) when no Chromium is found."""
+    chromium = find_chromium()
+    if chromium is None:
+        log.warning("no Chromium found: PDF skipped")
+        return []
+
+    def one(page: Path) -> Path | None:
+        try:
+            return print_pdf(chromium, page, page.with_suffix(".pdf"))
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            # A PDF is a convenience copy of the sealed HTML; its failure must not lose the pack.
+            log.warning("PDF of %s failed (%s); the HTML is sealed without it", page.name, exc)
+            page.with_suffix(".pdf").unlink(missing_ok=True)
+            return None
+
+    with ThreadPoolExecutor(max_workers=PRINT_WORKERS) as pool:
+        return [p for p in pool.map(one, pages) if p is not None]
 
 
 def screenshot(

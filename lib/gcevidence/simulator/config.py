@@ -32,7 +32,7 @@ class FaultConfig:
 
 @dataclass(frozen=True)
 class SimConfig:
-    """What org to generate and how its API behaves (see BRIEF: Simulator)."""
+    """What org to generate and how its API behaves (simulator/README.md, docs/genesys-api.md)."""
 
     seed: int = 7
     users: int = 300

@@ -1,0 +1,122 @@
+"""findings.json and findings.csv: every check result with every exception, in two forms."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from gcevidence import __version__
+from gcevidence.catalog import load_catalog
+from gcevidence.config import Params
+from gcevidence.csvsafe import guard
+from gcevidence.findings import Finding
+from gcevidence.snapshot import Snapshot
+
+FINDINGS_SCHEMA = "gcevidence.findings/1"
+CSV_FILE = "findings.csv"
+# findings.csv: these columns, one per catalog framework between them (csv_columns()).
+CSV_HEAD = ("check", "title", "status", "severity", "notebook", "population")
+CSV_TAIL = (
+    "subject_type",
+    "subject_id",
+    "subject_name",
+    "detail",
+    "accepted",
+    "reason",
+    "evidence",
+)
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def run_block(
+    params: Params, snapshot: Snapshot, run_id: str, generated_at: str, client_id: str
+) -> dict[str, Any]:
+    """The `run` object of findings.json: which org, period, client and tool made the pack."""
+    meta = snapshot.meta
+    return {
+        "id": run_id,
+        "generated_at": generated_at,
+        "period": {
+            "start": _iso(params.period.start_utc),
+            "end": _iso(params.period.end_utc - dt.timedelta(seconds=1)),
+        },
+        "org": {
+            "id": (meta.get("org") or {}).get("id", ""),
+            "name": (meta.get("org") or {}).get("name", ""),
+        },
+        "region": meta.get("region") or params.org.region,
+        "api_base_url": meta.get("api_base_url") or params.org.api_base_url,
+        "client_id": meta.get("client_id") or client_id,
+        "baseline": params.baseline,
+        "tool_version": __version__,
+    }
+
+
+def findings_document(
+    run: dict[str, Any], snapshot: Snapshot, findings: list[Finding]
+) -> dict[str, Any]:
+    """findings.json exactly as docs/evidence-pack.md §5 fixes it."""
+    datasets = [
+        {
+            "name": s.name,
+            "path": s.path,
+            "rows": s.rows,
+            "expected_rows": s.expected_rows,
+            "complete": s.complete,
+            "requests": s.requests,
+        }
+        for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)
+    ]
+    return {
+        "schema": FINDINGS_SCHEMA,
+        "run": run,
+        "datasets": datasets,
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
+def csv_columns() -> tuple[str, ...]:
+    """findings.csv's header: every framework of the catalog gets a column of control ids."""
+    return (*CSV_HEAD, *load_catalog().framework_ids, *CSV_TAIL)
+
+
+def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
+    """One row per exception (or per finding without one); every cell CSV-injection guarded."""
+    frameworks = load_catalog().framework_ids
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(csv_columns())
+        for f in findings:
+            base = [
+                f.check,
+                f.title,
+                f.status,
+                f.severity,
+                f.notebook,
+                "" if f.population is None else f.population,
+                *("; ".join(f.controls.get(k, [])) for k in frameworks),
+            ]
+            tail = [f.reason, "; ".join(f.evidence)]
+            items = f.exceptions or (None,)
+            for e in items:
+                middle = (
+                    ["", "", "", "", ""]
+                    if e is None
+                    else [
+                        e.subject_type,
+                        e.subject_id,
+                        e.subject_name,
+                        e.detail,
+                        json.dumps(e.accepted, ensure_ascii=False, sort_keys=True)
+                        if e.accepted
+                        else "",
+                    ]
+                )
+                writer.writerow([guard(v) for v in base + middle + tail])
+    return path
