@@ -1,7 +1,8 @@
 """The least-privilege permission list: README = what the datasets need = what the API asks.
 
 The simulator's route table carries each endpoint's permission as the "Requires ANY/ALL
-permissions" lines of the SDK API docs (platform-client-sdk-python) state it; the datasets must declare the same, and the README must list exactly those.
+permissions" lines of the SDK API docs (platform-client-sdk-python) state it; the datasets
+must declare the same, and the README must list exactly those.
 """
 
 from __future__ import annotations
