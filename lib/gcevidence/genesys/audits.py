@@ -18,13 +18,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from gcevidence.endpoints import ENDPOINTS
 from gcevidence.errors import ApiError, AuditQueryFailed
 from gcevidence.genesys.paging import cursor_pages
 
 log = logging.getLogger(__name__)
 
-QUERY_PATH = "/api/v2/audits/query"
-RESULTS_PAGE_SIZE = 500  # documented maximum (genesys-api.md §8.3)
+SUBMIT = ENDPOINTS["audit_query"]
+STATUS = ENDPOINTS["audit_query_status"]
+RESULTS = ENDPOINTS["audit_query_results"]
+REALTIME = ENDPOINTS["audit_realtime"]
+QUERY_PATH = SUBMIT.path
 TERMINAL_FAILURES = ("Failed", "Cancelled")
 # A query is only declared unfinished after this many answers saying so: time our own polls
 # spent waiting for the rate window must not count against the server.
@@ -176,7 +180,7 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
         "serviceName": spec.service,
         "sort": [{"name": "Timestamp", "sortOrder": "ascending"}],
     }
-    resp = client.post(QUERY_PATH, body)
+    resp = client.post(SUBMIT.path, body)
     doc = resp.body if isinstance(resp.body, dict) else {}
     outcome = AuditQueryOutcome(
         spec, str(doc.get("id", "")), str(doc.get("state", "")), submitted_at=time.monotonic()
@@ -192,22 +196,22 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
 
 
 def _poll(client: Any, outcome: AuditQueryOutcome) -> None:
-    doc = client.get(f"{QUERY_PATH}/{outcome.transaction_id}") or {}
+    doc = client.get(STATUS.url(transactionId=outcome.transaction_id)) or {}
     outcome.polls += 1
     outcome.state = str(doc.get("state", outcome.state))
 
 
 def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> None:
-    path = f"{QUERY_PATH}/{outcome.transaction_id}/results"
-    for page in cursor_pages(client, path, {"pageSize": RESULTS_PAGE_SIZE, "expand": "user"}):
+    path = RESULTS.url(transactionId=outcome.transaction_id)
+    for page in cursor_pages(client, path, {"pageSize": RESULTS.page_size, **RESULTS.defaults}):
         entities = page.get("entities") or []
         outcome.pages += 1
         outcome.result_count += len(entities)
         sink(outcome, entities)
 
 
-REALTIME_PATH = "/api/v2/audits/query/realtime"
-REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back (genesys-api.md §8.5)
+REALTIME_PATH = REALTIME.path  # (QUERY_PATH and REALTIME_PATH: names other modules import)
+REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back
 
 
 def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.datetime) -> int | None:
@@ -220,10 +224,10 @@ def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.dateti
         "interval": f"{iso_z(start)}/{iso_z(end)}",
         "serviceName": service,
         "pageNumber": 1,
-        "pageSize": 1,
+        "pageSize": 1,  # only `total` is read
     }
     try:
-        doc = client.post(REALTIME_PATH, body).body or {}
+        doc = client.post(REALTIME.path, body).body or {}
     except ApiError as exc:
         if exc.status in (400, 403, 404):
             log.info("realtime audit count unavailable for %s: %s", service, exc)
