@@ -29,6 +29,11 @@ STATUS = ENDPOINTS["audit_query_status"]
 RESULTS = ENDPOINTS["audit_query_results"]
 REALTIME = ENDPOINTS["audit_realtime"]
 QUERY_PATH = SUBMIT.path
+# A query takes the server seconds: the first poll waits this long, and each pause is longer
+# than the one before, so a query that takes T seconds is polled about log(T) times.
+POLL_FIRST_SECONDS = 1.0
+POLL_GROWTH = 1.5
+POLL_MAX_SECONDS = 10.0
 TERMINAL_FAILURES = ("Failed", "Cancelled")
 # A query is only declared unfinished after this many answers saying so: time our own polls
 # spent waiting for the rate window must not count against the server.
@@ -92,8 +97,8 @@ def run_audit_queries(
     on_page: PageSink,
     *,
     timeout_seconds: float,
-    poll_initial: float = 0.25,
-    poll_max: float = 5.0,
+    poll_initial: float = POLL_FIRST_SECONDS,
+    poll_max: float = POLL_MAX_SECONDS,
     stop: threading.Event | None = None,
 ) -> list[AuditQueryOutcome]:
     """Run every query to the end and stream its results to on_page (called thread-safely).
@@ -127,8 +132,9 @@ def run_audit_queries(
         rounds = 0
         while pending:
             _raise_failed_reader(readers)
-            delay = min(poll_max, poll_initial * 1.6**rounds)
-            if stop.wait(delay / 2 + random.uniform(0, delay / 2)):
+            delay = min(poll_max, poll_initial * POLL_GROWTH**rounds)
+            # Jitter only lengthens a pause: polling sooner than planned finds nothing new.
+            if stop.wait(delay * random.uniform(1.0, 1.2)):
                 raise AuditQueryFailed(
                     pending[0].transaction_id, "abandoned", "the collection failed"
                 )

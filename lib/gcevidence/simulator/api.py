@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -678,7 +679,12 @@ class Api:
         query, echo = self.parse_audit_body(req.body)
         tx = str(uuid.UUID(int=self.sim.rng_bits(128), version=4))
         status = {"id": tx, "state": "Queued", "startDate": iso(dt.datetime.now(dt.UTC)), **echo}
-        self.sim.audit_queries[tx] = {"query": query, "status": status, "polls": 0}
+        self.sim.audit_queries[tx] = {
+            "query": query,
+            "status": status,
+            "polls": 0,
+            "submitted": time.monotonic(),
+        }
         while len(self.sim.audit_queries) > 2000:
             self.sim.audit_queries.pop(next(iter(self.sim.audit_queries)))
         return Reply(202, dict(status))
@@ -699,10 +705,14 @@ class Api:
             entry["polls"] += 1
             if faults.audit_fail:
                 status["state"] = "Failed"
-            elif faults.audit_never_finish or entry["polls"] <= faults.audit_polls:
+            elif faults.audit_never_finish:
                 status["state"] = "Running"
+            elif faults.audit_polls is not None:
+                running = entry["polls"] <= faults.audit_polls
+                status["state"] = "Running" if running else "Succeeded"
             else:
-                status["state"] = "Succeeded"
+                running = time.monotonic() - entry["submitted"] < faults.audit_seconds
+                status["state"] = "Running" if running else "Succeeded"
         code = 200 if status["state"] in ("Succeeded", "Failed", "Cancelled") else 202
         return Reply(code, dict(status))
 
