@@ -216,7 +216,7 @@ def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> No
         sink(outcome, entities)
 
 
-REALTIME_PATH = REALTIME.path  # (QUERY_PATH and REALTIME_PATH: names other modules import)
+REALTIME_PATH = REALTIME.path
 REALTIME_MAX_DAYS = 14  # the realtime endpoint only reaches this far back
 
 
