@@ -41,7 +41,7 @@ class Endpoint:
     permission: str  # "" when the SDK docs say "Requires no permissions"
     paging: Paging
     page_size: int | None = None  # what the toolkit asks for (PAGES and CURSOR)
-    defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def url(self, **ids: str) -> str:
         """The path with its placeholders filled in (every one must be given)."""

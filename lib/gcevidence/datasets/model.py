@@ -27,7 +27,7 @@ class DatasetSpec:
     kind: str  # "table" | "object"
     columns: tuple[str, ...] = ()
     reads: tuple[Endpoint, ...] = ()  # every endpoint it reads, the listing first
-    params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
     row: Callable[[Entity], Entity] | None = None  # one row per raw entity
     rows: Callable[[Entity], list[Entity]] | None = None  # or several (one per division, ...)
     scrub: Callable[[Entity], Entity] | None = None  # the raw entity as stored: secrets removed
