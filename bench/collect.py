@@ -9,10 +9,20 @@ default page size 25, sleep on 429). Prints requests made vs. the minimum the pa
 allow, 429s received, wall time and peak memory.
 
     PYTHONPATH=lib python bench/collect.py [--users 10000] [--events 200000] [--skip-naive]
+    PYTHONPATH=lib python bench/collect.py --demo   # the demo org: requests per endpoint
 
-Measured on 2 cores (10,000 users, ~202,000 events, 10 ms latency, 3000 requests/min), SSO
-org: 997 requests (minimum 993; users 20 pages + 1 page re-read + 3 dormant suspects), 0 x 429,
-26.2 s, peak RSS 175 MiB; password org: 997 requests, 24.3 s, 170 MiB (ratio 1.000). Earlier
+Both print the requests per declared endpoint. `--demo` collects the demo's org with
+params/demo.yaml (300 users, 90 days, nine audit services) against the simulator's default
+300 requests a minute, which the demo must stay well inside: any request past it makes the
+demo wait for the next window.
+
+Measured on 2 cores shared with other work (10,000 users, ~202,000 events, 10 ms latency, 3000
+requests/min, a simulated audit query taking 1 s on the server), SSO org: 907 requests (minimum
+903; users 20 pages + 1 page re-read + 3 dormant suspects; audit results 457, subject grants 308,
+one status poll per audit query), 0 x 429, 30.5 s, peak RSS 177 MiB; password org: 907
+requests, 33.9 s, 178 MiB (ratio 1.000). Before audit queries were polled at growing intervals
+from the first second (and the simulator answered Running for two polls whatever the time):
+997 requests (minimum 993), 26.2 s, peak RSS 175 MiB. Earlier
 (before identity providers and group members were collected) gcevidence made 987 requests
 (minimum 984), 0 x 429, 27.8 s, peak RSS 149 MiB;
 naive 10,453 requests, 0 x 429, 682.6 s, peak RSS 123 MiB. At the real default of
@@ -36,6 +46,7 @@ from pathlib import Path
 import requests
 from gcevidence.collect import collect
 from gcevidence.config import DEFAULT_AUDIT_SERVICES, load_params
+from gcevidence.endpoints import requests_by_endpoint
 from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.genesys.audits import plan_queries
 from gcevidence.simulator import FaultConfig, SimConfig, Simulator
@@ -43,7 +54,7 @@ from gcevidence.simulator import FaultConfig, SimConfig, Simulator
 SERVICES = DEFAULT_AUDIT_SERVICES  # what a run queries by default
 PERIOD_DAYS = 90
 RETENTION_DAYS = 365
-AUDIT_POLLS = 2
+DEMO_PARAMS = Path(__file__).resolve().parents[1] / "params" / "demo.yaml"
 
 
 def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> int:
@@ -72,7 +83,8 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
         q["transaction_id"]: int(q["result_count"])
         for q in _csv(snapshot_dir / "evidence/audit_queries.csv")
     }
-    audit = sum(1 + (AUDIT_POLLS + 1) + max(1, math.ceil(n / 500)) for n in audit_rows.values())
+    # Submit, one status poll (a query the server has finished by the first poll), result pages.
+    audit = sum(1 + 1 + max(1, math.ceil(n / 500)) for n in audit_rows.values())
     assert len(audit_rows) == queries + probe_queries
     # One realtime count per service reconciles the recent part of the period.
     reconcile = len(SERVICES) if status["audit_events"]["extra"]["reconciled_window"] else 0
@@ -121,7 +133,46 @@ def bench_gcevidence(sim: SimHandle, work: Path, max_workers: int) -> dict:
         "users": snap.status("users").rows,
         "events": snap.status("audit_events").rows,
         "paced_wait_s": client.pacer.waited_seconds,
+        "by_endpoint": by_endpoint(run_dir / "requests.jsonl"),
     }
+
+
+def by_endpoint(request_log: Path) -> dict[str, int]:
+    """Requests per declared endpoint, from a run's requests.jsonl."""
+    lines = [json.loads(line) for line in request_log.read_text(encoding="utf-8").splitlines()]
+    return requests_by_endpoint((e["method"], e["path"]) for e in lines)
+
+
+def breakdown(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def bench_demo() -> None:
+    """Collect the demo's org with params/demo.yaml and print its requests per endpoint."""
+    cfg = SimConfig()
+    with Simulator(cfg) as sim, tempfile.TemporaryDirectory() as tmp:
+        base = load_params(DEMO_PARAMS)
+        params = dataclasses.replace(
+            base,
+            org=dataclasses.replace(base.org, api_base_url=sim.base_url),
+            hr_roster=sim.write_roster(Path(tmp) / "roster.csv"),
+        )
+        run_dir = Path(tmp) / "run"
+        with GenesysClient(
+            Credentials(sim.client_id, sim.client_secret),
+            api_base_url=sim.base_url,
+            request_log=run_dir / "requests.jsonl",
+        ) as client:
+            started = time.perf_counter()
+            collect(params, client, run_dir)
+            wall = time.perf_counter() - started
+            requests_made = client.stats.requests
+        counts = by_endpoint(run_dir / "requests.jsonl")
+    print(
+        f"demo org: {requests_made} API requests (+1 token) of {cfg.rate_limit_per_minute} "
+        f"a minute, collection {wall:.1f} s"
+    )
+    print(f"  per endpoint: {breakdown(counts)}")
 
 
 class NaiveClient:
@@ -280,12 +331,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument(
+        "--demo", action="store_true", help="collect the demo org only: requests per endpoint"
+    )
+    parser.add_argument(
         "--sign-in",
         choices=("both", "sso", "password"),
         default="both",
         help="which simulated org(s) to collect (default both)",
     )
     args = parser.parse_args()
+    if args.demo:
+        bench_demo()
+        return
     # ~93-95% of the simulated background events belong to the default services; the period
     # spans PERIOD_DAYS + 1 days (its end day is inclusive).
     per_day = max(1, round(args.events / (PERIOD_DAYS + 1) / 0.93))
@@ -294,7 +351,7 @@ def main() -> None:
         users=args.users,
         audit_events_per_day=per_day,
         rate_limit_per_minute=args.rate_limit,
-        faults=FaultConfig(latency_ms=args.latency_ms, audit_polls=AUDIT_POLLS),
+        faults=FaultConfig(latency_ms=args.latency_ms),
     )
     orgs = ("sso", "password") if args.sign_in == "both" else (args.sign_in,)
     results = {}
@@ -335,6 +392,7 @@ def _bench_org(cfg: SimConfig, args, naive: bool) -> dict:
                 f"peak RSS {ours['peak_mib']:.0f} MiB; worker threads waited "
                 f"{ours['paced_wait_s']:.0f} thread-s for the rate window"
             )
+            print(f"  per endpoint: {breakdown(ours['by_endpoint'])}")
             if naive and not args.skip_naive:
                 naive_result = _in_child(bench_naive, sim, work, args.workers)
                 print(

@@ -1,8 +1,9 @@
-"""The least-privilege permission list: README = what the datasets need = what the API asks.
+"""The least-privilege permission list: README = what the declared datasets need = what preflight
+probes.
 
-The simulator's route table carries each endpoint's permission as the "Requires ANY/ALL
-permissions" lines of the SDK API docs (platform-client-sdk-python) state it; the datasets
-must declare the same, and the README must list exactly those.
+A dataset's permission is the one its declared endpoints require (endpoints.py, each as the SDK's
+API docs state it, compared with the simulator's route table in tests/test_endpoints.py); the
+README must list exactly those, and preflight must probe each one.
 """
 
 from __future__ import annotations
@@ -10,13 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from gcevidence.datasets import SPECS
-from gcevidence.preflight import permission_dependents
-from gcevidence.simulator.api import Api
+from gcevidence.endpoints import Paging
+from gcevidence.preflight import permission_dependents, permission_probes
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-ENDPOINT = re.compile(r"\b(GET|POST) (/api/v2/[^\s?+]+)")
 
 
 def readme_table() -> dict[str, str]:
@@ -44,13 +43,17 @@ def test_readme_names_the_checks_each_permission_guards():
         assert [c.strip() for c in listed.split(",")] == checks, permission
 
 
-@pytest.mark.parametrize("name", [n for n, s in SPECS.items() if ENDPOINT.search(s.source)])
-def test_each_dataset_permission_is_what_its_endpoints_require(name):
-    api = Api.__new__(Api)
-    table = [(m, re.compile("^" + pattern + "$"), perm) for m, pattern, _f, perm in api._table()]
-    spec = SPECS[name]
-    for method, path in ENDPOINT.findall(spec.source):
-        concrete = re.sub(r"\{[^}]+\}", "x", path)
-        perms = [perm for m, rx, perm in table if m == method and rx.match(concrete)]
-        assert perms, f"{method} {path}: no such simulated endpoint"
-        assert perms[0] == spec.permission, (name, method, path)
+def test_preflight_probes_every_permission_with_an_endpoint_that_requires_it():
+    probes = permission_probes()
+    needed = {s.permission for s in SPECS.values() if s.permission}
+    assert set(probes) == needed == set(readme_table())
+    for permission, endpoint in probes.items():
+        assert endpoint.permission == permission, endpoint
+        # Read-only: a GET, or the audit query preflight submits for a one-day look.
+        assert endpoint.method == "GET" or endpoint.paging is Paging.ASYNC, endpoint
+
+
+def test_a_dataset_needs_the_permission_of_every_endpoint_it_reads():
+    for spec in SPECS.values():
+        required = {e.permission for e in spec.reads if e.permission}
+        assert required == ({spec.permission} if spec.permission else set()), spec.name

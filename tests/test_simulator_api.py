@@ -443,6 +443,24 @@ def test_audit_query_states_and_cursor_paging(make_simulator):
     assert get(s, f"/api/v2/audits/query/{tx}/results", pageSize=501).status_code == 400
 
 
+def test_audit_query_runs_for_its_server_time_however_often_it_is_polled(make_simulator):
+    sim = make_simulator()
+    sim.faults.audit_seconds = 1.5
+    s = session_for(sim)
+    started = time.monotonic()
+    tx = submit(s, sim, serviceName="Directory").json()["id"]
+    early = [get(s, f"/api/v2/audits/query/{tx}") for _ in range(5)]
+    assert time.monotonic() - started < 1.5  # five quick polls, all before the server is done
+    assert [p.json()["state"] for p in early] == ["Running"] * 5
+    assert {p.status_code for p in early} == {202}
+    time.sleep(1.5 - (time.monotonic() - started) + 0.05)
+    done = get(s, f"/api/v2/audits/query/{tx}")
+    assert done.status_code == 200 and done.json()["state"] == "Succeeded"
+    # A second query submitted now still needs its own server time.
+    other = submit(s, sim, serviceName="Directory").json()["id"]
+    assert get(s, f"/api/v2/audits/query/{other}").json()["state"] == "Running"
+
+
 def test_audit_last_page_at_exact_multiple_has_no_cursor(make_simulator):
     sim = make_simulator()
     sim.faults.audit_polls = 0

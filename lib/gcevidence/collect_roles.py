@@ -1,14 +1,10 @@
 """Roles, who each role is granted to, and the members of every group that holds a role.
 
-Subject grants name users (PC_USER), groups (PC_GROUP), OAuth clients (PC_OAUTH_CLIENT) and
-partner organisations' users or groups (PC_TRUSTEE_USER, PC_TRUSTEE_GROUP). A group's members
-hold its roles, so every granted group's members are read too (GET /api/v2/groups/{id}/members,
-paged and reconciled against its `total`). Clients and trustees are not users of the org and
-are never looked up as users.
-
-The roles listing is read with userCount=false: the SDK docs warn that counting members "can
-lead to slower load times or timeouts for role queries with large member counts", and each
-role's grant listing is reconciled against its own `total` instead.
+A group's members hold its roles, so every granted group's members are read too (paged and
+reconciled against the listing's own `total`). Clients and trustees are not users of the org
+and are never looked up as users. The roles listing does not ask Genesys to count members
+(userCount=false, see endpoints.py); each role's grant listing is reconciled against
+its own `total` instead.
 """
 
 from __future__ import annotations
@@ -16,34 +12,33 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from gcevidence.datasets.directory import GROUP_MEMBERS, ROLE_GRANTS, ROLES
 from gcevidence.errors import ApiError
-from gcevidence.genesys.paging import list_all
+from gcevidence.genesys.paging import list_endpoint
 from gcevidence.snapshot import SnapshotWriter
 
 log = logging.getLogger(__name__)
 
-GROUP_MEMBERS_PAGE_SIZE = 100  # largest page size known to work (Genesys' own tools use 100)
+ROLES_LISTING, SUBJECT_GRANTS = ROLE_GRANTS.reads
+(MEMBERS,) = GROUP_MEMBERS.reads
 
 
 def collect_roles(client: Any, writer: SnapshotWriter) -> list[dict]:
     """Write `roles` and `role_grants`; returns the raw subject grants (with their role)."""
-    listing = list_all(client, "/api/v2/authorization/roles", {"userCount": False})
+    listing = list_endpoint(client, ROLES_LISTING, dict(ROLES.params))
     roles = listing.entities
     writer.write_table(
-        "roles",
-        (_role_row(r) for r in roles),
+        ROLES.name,
+        (ROLES.row(r) for r in roles),
         roles,
         expected_rows=listing.total,
         requests=listing.requests,
     )
 
     def grants_of(role: dict) -> tuple[dict, list[dict], int]:
-        grants = list_all(
-            client, f"/api/v2/authorization/roles/{role['id']}/subjectgrants", page_size=100
-        )
+        grants = list_endpoint(client, SUBJECT_GRANTS, ids={"roleId": role["id"]})
         return role, grants.entities, grants.requests
 
-    rows: list[dict] = []
     raw: list[dict] = []
     requests = 0
     types: dict[str, int] = {}
@@ -53,21 +48,9 @@ def collect_roles(client: Any, writer: SnapshotWriter) -> list[dict]:
             kind = str(subject.get("type", ""))
             types[kind] = types.get(kind, 0) + 1
             raw.append({"role": {"id": role.get("id"), "name": role.get("name")}, **subject})
-            for division in subject.get("divisions") or [{}]:
-                rows.append(
-                    {
-                        "role_id": role.get("id", ""),
-                        "role_name": role.get("name", ""),
-                        "subject_id": subject.get("id", ""),
-                        "subject_name": subject.get("name", ""),
-                        "subject_type": kind,
-                        "division_id": division.get("id", ""),
-                        "division_name": division.get("name", ""),
-                    }
-                )
     writer.write_table(
-        "role_grants",
-        rows,
+        ROLE_GRANTS.name,
+        [row for grant in raw for row in ROLE_GRANTS.normalise(grant)],
         raw,
         requests=requests,
         roles=len(roles),
@@ -86,13 +69,10 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
             groups.setdefault(str(g["id"]), str(g.get("name", "")))
 
     def members_of(group_id: str) -> tuple[str, list[dict], int, str]:
-        # The group itself (GET /api/v2/groups/{id}, memberCount) is not read: the members
-        # listing is reconciled against its own total, and a run stays within one minute's
-        # rate budget for longer.
+        # The group itself (its memberCount) is not read: the members listing is reconciled
+        # against its own total, and a run stays within one minute's rate budget for longer.
         try:
-            members = list_all(
-                client, f"/api/v2/groups/{group_id}/members", page_size=GROUP_MEMBERS_PAGE_SIZE
-            )
+            members = list_endpoint(client, MEMBERS, ids={"groupId": group_id})
         except ApiError as exc:
             if exc.status != 404:
                 raise
@@ -113,18 +93,10 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
         name = groups[group_id]
         counts[group_id] = {"name": name, "listed": len(members)}
         raw.append({"id": group_id, "name": name, "members": [m.get("id") for m in members]})
-        for m in members:
-            rows.append(
-                {
-                    "group_id": group_id,
-                    "group_name": name,
-                    "user_id": m.get("id", ""),
-                    "user_name": m.get("name", ""),
-                    "user_state": m.get("state", ""),
-                }
-            )
+        group = {"id": group_id, "name": name}
+        rows += [GROUP_MEMBERS.row({**m, "group": group}) for m in members]
     status = writer.write_table(
-        "group_members",
+        GROUP_MEMBERS.name,
         rows,
         raw,
         requests=requests,
@@ -134,22 +106,3 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
     )
     if problems:
         status.reason = "members unknown for " + "; ".join(problems[:5])
-
-
-def _bool(value: Any) -> str:
-    return "" if value is None else ("true" if value else "false")
-
-
-def _role_row(role: dict) -> dict:
-    return {
-        "id": role.get("id", ""),
-        "name": role.get("name", ""),
-        "description": role.get("description", ""),
-        "default_role_id": role.get("defaultRoleId", ""),
-        "base": _bool(role.get("base")),
-        "default": _bool(role.get("default")),
-        # Not requested (userCount=false, see the module docstring): empty unless the API
-        # sends it anyway, in which case it is Genesys' own count of users holding the role.
-        "user_count": role.get("userCount", ""),
-        "permission_count": len(role.get("permissions") or []),
-    }

@@ -1,6 +1,6 @@
 """The users dataset: one state=any listing, then a single GET only for whom it must be sure of.
 
-Expansions on GET /api/v2/users are best effort: the API may silently leave one out of a page.
+Expansions on the users listing are best effort: the API may silently leave one out of a page.
 - `authorization` (roles, unusedRoles) is present for everyone whenever it is honoured, so a
   page missing it for anyone is read again, and users still without it are read one by one.
 - `lastTokenIssued` is set for anyone who ever signed in, by any method: a page where nobody
@@ -20,19 +20,14 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from gcevidence.genesys.paging import list_all
+from gcevidence.datasets.directory import UNUSED_ROLES, USER_EXPANSIONS, USERS
+from gcevidence.genesys.paging import list_endpoint
 from gcevidence.signin import is_dormant, last_sign_in
 from gcevidence.snapshot import SnapshotWriter
 
 log = logging.getLogger(__name__)
 
-USER_EXPANSIONS = (
-    "authorization",
-    "authorization.unusedRoles",
-    "dateLastLogin",
-    "dateWelcomeSent",
-    "lasttokenissued",
-)
+LISTING, SINGLE = USERS.reads
 EXPANDED_KEYS = ("authorization", "dateLastLogin", "dateWelcomeSent", "lastTokenIssued")
 PAGE_TRIES = 3
 SINGLE_TRIES = 3
@@ -43,14 +38,8 @@ def collect_users(
 ) -> list[dict]:
     """Write `users` and `unused_roles`; returns the users as the API gave them."""
     check = _PageCheck()
-    # state=any: the default (active) hides inactive and deleted users, and state=inactive
-    # alone stops at 10,000 results (genesys-api.md §2.3), so one state=any listing it is.
-    listing = list_all(
-        client,
-        "/api/v2/users",
-        {"state": "any", "expand": list(USER_EXPANSIONS)},
-        page_ok=check,
-        page_tries=PAGE_TRIES,
+    listing = list_endpoint(
+        client, LISTING, dict(USERS.params), page_ok=check, page_tries=PAGE_TRIES
     )
     users = listing.entities
     incomplete = [i for i, u in enumerate(users) if not _authorization_complete(u)]
@@ -78,13 +67,13 @@ def collect_users(
     reason = ""
     if unrecovered:
         reason = (
-            f"GET /api/v2/users: expansion 'authorization' still missing for "
+            f"{LISTING}: expansion 'authorization' still missing for "
             f"{len(unrecovered)} users after re-reading them one by one "
             f"(e.g. {', '.join(unrecovered[:3])})"
         )
     status = writer.write_table(
-        "users",
-        (user_row(u) for u in users),
+        USERS.name,
+        (USERS.row(u) for u in users),
         users,
         complete=not unrecovered and listing.total in (None, len(users)),
         expected_rows=listing.total,
@@ -98,13 +87,14 @@ def collect_users(
         dormant_days=dormant_days,
         last_token_absent=sum(1 for u in users if "lastTokenIssued" not in u),
     )
-    unused = [
-        {"user_id": u.get("id", ""), "role_id": r.get("id", ""), "role_name": r.get("name", "")}
-        for u in users
-        for r in (u.get("authorization") or {}).get("unusedRoles") or []
-    ]
+    unused = [row for u in users for row in UNUSED_ROLES.normalise(u)]
     unused_status = writer.write_table(
-        "unused_roles", unused, unused, complete=not unrecovered, requests=0, derived_from="users"
+        UNUSED_ROLES.name,
+        unused,
+        unused,
+        complete=not unrecovered,
+        requests=0,
+        derived_from=USERS.name,
     )
     if reason:
         status.reason = unused_status.reason = reason
@@ -144,7 +134,7 @@ class _PageCheck:
 
 
 class _Rereader:
-    """GET /api/v2/users/{id} with the same expansions; the single GET is the truth."""
+    """The single-user read with the same expansions; the single GET is the truth."""
 
     def __init__(self, client: Any, users: list[dict]):
         self.client, self.users = client, users
@@ -153,11 +143,11 @@ class _Rereader:
 
     def __call__(self, index: int) -> None:
         user = self.users[index]
-        params: dict[str, Any] = {"expand": list(USER_EXPANSIONS)}
+        params: dict[str, Any] = {"expand": USER_EXPANSIONS}
         if user.get("state") == "deleted":
             params["state"] = "deleted"
         for _ in range(SINGLE_TRIES):
-            fresh = self.client.get(f"/api/v2/users/{user['id']}", params) or {}
+            fresh = self.client.get(SINGLE.url(userId=user["id"]), params) or {}
             with self.lock:
                 self.requests += 1
             if _authorization_complete(fresh):
@@ -181,23 +171,3 @@ def _authorization_complete(user: dict) -> bool:
     """Both authorization expansions came back (`roles`, and `unusedRoles` even when [])."""
     auth = user.get("authorization")
     return isinstance(auth, dict) and "roles" in auth and "unusedRoles" in auth
-
-
-def user_row(user: dict) -> dict:
-    """One users row, columns as datasets.SPECS["users"]."""
-    division = user.get("division") or {}
-    return {
-        "id": user.get("id", ""),
-        "name": user.get("name", ""),
-        "email": user.get("email", ""),
-        "username": user.get("username", ""),
-        "state": user.get("state", ""),
-        "department": user.get("department", ""),
-        "title": user.get("title", ""),
-        "division_id": division.get("id", ""),
-        "division_name": division.get("name", ""),
-        "manager_id": (user.get("manager") or {}).get("id", ""),
-        "date_last_login": user.get("dateLastLogin", ""),
-        "date_welcome_sent": user.get("dateWelcomeSent", ""),
-        "last_token_issued": (user.get("lastTokenIssued") or {}).get("dateIssued", ""),
-    }

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from gcevidence.audit_events import role_member_change, took_out_of_service
-from gcevidence.collect import audit_row
 from gcevidence.config import load_params
 from gcevidence.datasets import SPECS
+from gcevidence.datasets.audit import audit_row
+from gcevidence.endpoints import ENDPOINTS, Endpoint, Paging
 from gcevidence.errors import ApiError, AuthenticationError, PermissionDenied
-from gcevidence.genesys.audits import QUERY_PATH, iso_z
+from gcevidence.genesys.audits import RESULTS, STATUS, SUBMIT, iso_z
 from gcevidence.genesys.http import ApiResponse, GenesysClient
 
 AUDIT_SERVICES = ("PeoplePermissions", "Directory")
@@ -35,23 +36,11 @@ AUDIT_RESULT_PAGES = 2  # at most 1,000 events of the day are read for their sha
 USER_SAMPLE = 100
 RATE_HEADERS = ("inin-ratelimit-allowed", "inin-ratelimit-count", "inin-ratelimit-reset")
 
-# The endpoint probed for each permission the toolkit uses (datasets.SPECS), read-only.
-PROBES: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "authorization:role:view": (
-        "GET",
-        "/api/v2/authorization/roles",
-        {"pageSize": 100, "pageNumber": 1, "userCount": False},
-    ),
-    "directory:organization:admin": ("GET", "/api/v2/organizations/authentication/settings", {}),
-    "recording:encryptionKey:view": ("GET", "/api/v2/recording/keyconfigurations", {}),
-    "telephony:plugin:all": (
-        "GET",
-        "/api/v2/telephony/providers/edges/trunkbasesettings",
-        {"pageSize": 100, "pageNumber": 1},
-    ),
-    "sso:provider:view": ("GET", "/api/v2/identityproviders/purecloud", {}),
-    "audits:audit:view": ("POST", QUERY_PATH, {}),  # the one-day query below
-}
+ROLES, ROLE, ROLE_USERS, SUBJECT_GRANTS = (
+    ENDPOINTS[name] for name in ("roles", "role", "role_users", "role_subject_grants")
+)
+TRUNKS = ENDPOINTS["trunk_base_settings"]
+GENESYS_LOGIN, PROVIDERS = ENDPOINTS["genesys_login"], ENDPOINTS["identity_providers"]
 # Checks a missing permission makes not_evaluable beyond those needing its datasets.
 EXTRA_DEPENDENTS = {
     # unless password logins in the period show that Genesys login is on
@@ -80,6 +69,27 @@ class Report:
     def fix(self, text: str) -> None:
         if text not in self.fixes:
             self.fixes.append(text)
+
+
+def permission_probes() -> dict[str, Endpoint]:
+    """permission -> the endpoint probed for it: the first a dataset reads that requires it.
+
+    Every probe is read-only but the audit one, which submits the one-day query of the audit
+    section (it only reads, too).
+    """
+    probes: dict[str, Endpoint] = {}
+    for spec in SPECS.values():
+        for endpoint in spec.reads:
+            if endpoint.permission:
+                probes.setdefault(endpoint.permission, endpoint)
+    return probes
+
+
+def probe_query(endpoint: Endpoint) -> dict[str, Any]:
+    """A probe reads one page of a listing (at the declared page size), else the whole answer."""
+    if endpoint.paging is Paging.PAGES:
+        return {"pageSize": endpoint.page_size, "pageNumber": 1, **endpoint.defaults}
+    return dict(endpoint.defaults)
 
 
 def permission_dependents() -> dict[str, list[str]]:
@@ -152,7 +162,7 @@ class Preflight:
             None,
             "renewed before expiry during a run",
         )
-        org = self.get("/api/v2/organizations/me") or {}
+        org = self.get(ENDPOINTS["organization"].path) or {}
         r.add("connection", "organisation", f"{org.get('name', '')} ({org.get('id', '')})")
         return True
 
@@ -168,20 +178,22 @@ class Preflight:
 
     def permissions(self) -> None:
         dependents = permission_dependents()
+        probes = permission_probes()
         trunks: dict | None = None
         for permission in dependents:
-            method, path, query = PROBES.get(permission, ("", "", {}))
-            if not path:
+            endpoint = probes.get(permission)
+            if endpoint is None:
                 continue
-            if permission == "audits:audit:view":
+            method, path = endpoint.method, endpoint.path
+            if endpoint.paging is Paging.ASYNC:
                 granted = self._submit_audits()
             else:
                 try:
-                    body = self.get(path, query)
+                    body = self.get(path, probe_query(endpoint))
                     granted = True
-                    if permission == "authorization:role:view":
+                    if endpoint is ROLES:
                         self.roles_page = body if isinstance(body, dict) else {}
-                    if permission == "telephony:plugin:all":
+                    if endpoint is TRUNKS:
                         trunks = body if isinstance(body, dict) else {}
                 except PermissionDenied:
                     granted = False
@@ -219,15 +231,15 @@ class Preflight:
     def sign_in(self) -> None:
         r = self.report
         if self.granted.get("sso:provider:view"):
-            login = self.get("/api/v2/identityproviders/purecloud") or {}
-            providers = (self.get("/api/v2/identityproviders") or {}).get("entities") or []
+            login = self.get(GENESYS_LOGIN.path) or {}
+            providers = (self.get(PROVIDERS.path) or {}).get("entities") or []
             disabled = login.get("disabled")
             r.add(
                 "sign-in",
                 "Genesys login",
                 "off (SSO only)" if disabled is True else "on" if disabled is False else "unknown",
                 None,
-                "GET /api/v2/identityproviders/purecloud: disabled "
+                f"{GENESYS_LOGIN}: disabled "
                 f"{str(disabled).lower() if isinstance(disabled, bool) else 'not given'}",
             )
             on = sorted(p.get("name", "") for p in providers if p.get("disabled") is not True)
@@ -241,7 +253,7 @@ class Preflight:
             )
         page = (
             self.get(
-                "/api/v2/users",
+                ENDPOINTS["users"].path,
                 {
                     "pageSize": USER_SAMPLE,
                     "pageNumber": 1,
@@ -282,13 +294,8 @@ class Preflight:
         for name in names:
             role = roles.get(name)
             if role is None and (self.roles_page or {}).get("pageCount", 1) > 1:
-                found = (
-                    self.get(
-                        "/api/v2/authorization/roles",
-                        {"name": name, "userCount": False, "pageSize": 100},
-                    )
-                    or {}
-                )
+                query = {"name": name, **ROLES.defaults, "pageSize": ROLES.page_size}
+                found = self.get(ROLES.path, query) or {}
                 role = next((x for x in found.get("entities") or [] if x.get("name") == name), None)
             if role is None:
                 r.add("roles", name, "NOT FOUND", False, "no role of that exact name in the org")
@@ -298,11 +305,12 @@ class Preflight:
 
     def _role(self, role: dict) -> None:
         rid, name = role["id"], role.get("name", "")
-        base = f"/api/v2/authorization/roles/{rid}"
-        grants = self.get(f"{base}/subjectgrants", {"pageSize": 100, "pageNumber": 1}) or {}
+        first_page = {"pageSize": SUBJECT_GRANTS.page_size, "pageNumber": 1}
+        grants = self.get(SUBJECT_GRANTS.url(roleId=rid), first_page) or {}
         kinds = Counter(str(g.get("type", "")) for g in grants.get("entities") or [])
-        users = self.get(f"{base}/users", {"pageSize": 1, "pageNumber": 1}) or {}
-        counted = (self.get(base, {"userCount": True}) or {}).get("userCount")
+        # One holder a page: only the listing's `total` is compared.
+        users = self.get(ROLE_USERS.url(roleId=rid), {"pageSize": 1, "pageNumber": 1}) or {}
+        counted = (self.get(ROLE.url(roleId=rid), {"userCount": True}) or {}).get("userCount")
         total = grants.get("total")
         shown = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) or "no subjects"
         partial = "" if grants.get("pageCount", 1) <= 1 else " (first page)"
@@ -333,7 +341,7 @@ class Preflight:
         for service in AUDIT_SERVICES:
             body = {"interval": interval, "serviceName": service}
             try:
-                doc = self.call("POST", QUERY_PATH, None, body).body or {}
+                doc = self.call(SUBMIT.method, SUBMIT.path, None, body).body or {}
             except PermissionDenied:
                 return False
             self.audit_submits[service] = {
@@ -349,7 +357,7 @@ class Preflight:
         pending = dict(self.audit_submits)
         for _ in range(AUDIT_MAX_POLLS):
             for service, q in list(pending.items()):
-                doc = self.get(f"{QUERY_PATH}/{q['id']}") or {}
+                doc = self.get(STATUS.url(transactionId=q["id"])) or {}
                 state = str(doc.get("state", ""))
                 if state != q["states"][-1]:
                     q["states"].append(state)
@@ -376,8 +384,8 @@ class Preflight:
         events: list[dict] = []
         cursor = None
         for _ in range(AUDIT_RESULT_PAGES):
-            query = {"pageSize": 500, **({"cursor": cursor} if cursor else {})}
-            page = self.get(f"{QUERY_PATH}/{transaction}/results", query) or {}
+            query = {"pageSize": RESULTS.page_size, **({"cursor": cursor} if cursor else {})}
+            page = self.get(RESULTS.url(transactionId=transaction), query) or {}
             events += [audit_row(e) for e in page.get("entities") or []]
             cursor = page.get("cursor")
             if not cursor:
@@ -492,4 +500,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_preflight)
 
 
-__all__ = ["Preflight", "Report", "permission_dependents", "register", "render", "run_preflight"]
+__all__ = [
+    "Preflight",
+    "Report",
+    "permission_dependents",
+    "permission_probes",
+    "register",
+    "render",
+    "run_preflight",
+]

@@ -1,9 +1,9 @@
 """The ways into the org: is Genesys login on, and which identity providers are enabled.
 
-Read from genesys_login (GET /api/v2/identityproviders/purecloud, `disabled`) and
-identity_providers. Without those (permission sso:provider:view missing), Genesys login is
-still known to be on when someone logged in with a Genesys password during the period
-(`dateLastLogin` is set by password logins only).
+Read from genesys_login (Genesys Cloud's own login, `disabled`) and identity_providers.
+Without those (permission sso:provider:view missing), Genesys login is still known to be on
+when someone logged in with a Genesys password during the period (`dateLastLogin` is set by
+password logins only).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from typing import Any
 
 from gcevidence.checks.common import join_names, parse_time, records
 from gcevidence.checks.registry import CheckContext, missing_reason
+from gcevidence.endpoints import ENDPOINTS
+
+GENESYS_LOGIN, PROVIDERS = ENDPOINTS["genesys_login"], ENDPOINTS["identity_providers"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class SignInPaths:
             return f"the identity provider {join_names(self.providers)}"
         if self.providers is None:
             return "the identity provider(s) (not readable in this run)"
-        return "the identity provider (none is enabled in GET /api/v2/identityproviders)"
+        return f"the identity provider (none is enabled in {PROVIDERS})"
 
     def off_text(self) -> str:
         """Why Genesys' own settings do not apply, for a not_evaluable reason."""
@@ -79,7 +82,7 @@ def sign_in_paths(ctx: CheckContext) -> SignInPaths:
         state = "true" if login["disabled"] else "false"
         return SignInPaths(
             not login["disabled"],
-            f"GET /api/v2/identityproviders/purecloud: disabled {state}",
+            f"{GENESYS_LOGIN}: disabled {state}",
             providers,
             disabled,
             evidence=evidence,
@@ -90,7 +93,7 @@ def sign_in_paths(ctx: CheckContext) -> SignInPaths:
             for n in ("genesys_login", "identity_providers")
             if not snap.has(n)
         )
-        or "GET /api/v2/identityproviders/purecloud did not say whether Genesys login is disabled"
+        or f"{GENESYS_LOGIN} did not say whether Genesys login is disabled"
     )
     logins = _password_logins_in_period(ctx)
     if logins:

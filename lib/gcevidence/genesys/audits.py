@@ -18,13 +18,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from gcevidence.endpoints import ENDPOINTS
 from gcevidence.errors import ApiError, AuditQueryFailed
 from gcevidence.genesys.paging import cursor_pages
 
 log = logging.getLogger(__name__)
 
-QUERY_PATH = "/api/v2/audits/query"
-RESULTS_PAGE_SIZE = 500  # documented maximum (docs/genesys-api.md §8.3)
+SUBMIT = ENDPOINTS["audit_query"]
+STATUS = ENDPOINTS["audit_query_status"]
+RESULTS = ENDPOINTS["audit_query_results"]
+REALTIME = ENDPOINTS["audit_realtime"]
+QUERY_PATH = SUBMIT.path
+# A query takes the server seconds: the first poll waits this long, and each pause is longer
+# than the one before, so a query that takes T seconds is polled about log(T) times.
+POLL_FIRST_SECONDS = 1.0
+POLL_GROWTH = 1.5
+POLL_MAX_SECONDS = 10.0
 TERMINAL_FAILURES = ("Failed", "Cancelled")
 # A query is only declared unfinished after this many answers saying so: time our own polls
 # spent waiting for the rate window must not count against the server.
@@ -88,8 +97,8 @@ def run_audit_queries(
     on_page: PageSink,
     *,
     timeout_seconds: float,
-    poll_initial: float = 0.25,
-    poll_max: float = 5.0,
+    poll_initial: float = POLL_FIRST_SECONDS,
+    poll_max: float = POLL_MAX_SECONDS,
     stop: threading.Event | None = None,
 ) -> list[AuditQueryOutcome]:
     """Run every query to the end and stream its results to on_page (called thread-safely).
@@ -123,8 +132,9 @@ def run_audit_queries(
         rounds = 0
         while pending:
             _raise_failed_reader(readers)
-            delay = min(poll_max, poll_initial * 1.6**rounds)
-            if stop.wait(delay / 2 + random.uniform(0, delay / 2)):
+            delay = min(poll_max, poll_initial * POLL_GROWTH**rounds)
+            # Jitter only lengthens a pause: polling sooner than planned finds nothing new.
+            if stop.wait(delay * random.uniform(1.0, 1.2)):
                 raise AuditQueryFailed(
                     pending[0].transaction_id, "abandoned", "the collection failed"
                 )
@@ -178,7 +188,7 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
     }
     # Not idempotent: each accepted POST starts a query, so the client repeats it blindly only
     # when the server cannot have acted on it (429, connection never made).
-    resp = client.post(QUERY_PATH, body)
+    resp = client.post(SUBMIT.path, body)
     doc = resp.body if isinstance(resp.body, dict) else {}
     outcome = AuditQueryOutcome(
         spec, str(doc.get("id", "")), str(doc.get("state", "")), submitted_at=time.monotonic()
@@ -202,21 +212,21 @@ def _submit(client: Any, spec: AuditQuerySpec) -> AuditQueryOutcome:
 
 
 def _poll(client: Any, outcome: AuditQueryOutcome) -> None:
-    doc = client.get(f"{QUERY_PATH}/{outcome.transaction_id}") or {}
+    doc = client.get(STATUS.url(transactionId=outcome.transaction_id)) or {}
     outcome.polls += 1
     outcome.state = str(doc.get("state", outcome.state))
 
 
 def _read_results(client: Any, outcome: AuditQueryOutcome, sink: PageSink) -> None:
-    path = f"{QUERY_PATH}/{outcome.transaction_id}/results"
-    for page in cursor_pages(client, path, {"pageSize": RESULTS_PAGE_SIZE, "expand": "user"}):
+    path = RESULTS.url(transactionId=outcome.transaction_id)
+    for page in cursor_pages(client, path, {"pageSize": RESULTS.page_size, **RESULTS.defaults}):
         entities = page.get("entities") or []
         outcome.pages += 1
         outcome.result_count += len(entities)
         sink(outcome, entities)
 
 
-REALTIME_PATH = "/api/v2/audits/query/realtime"
+REALTIME_PATH = REALTIME.path
 # The realtime endpoint only reaches this far back (docs/genesys-api.md §8.5).
 REALTIME_MAX_DAYS = 14
 
@@ -231,11 +241,11 @@ def realtime_total(client: Any, service: str, start: dt.datetime, end: dt.dateti
         "interval": f"{iso_z(start)}/{iso_z(end)}",
         "serviceName": service,
         "pageNumber": 1,
-        "pageSize": 1,
+        "pageSize": 1,  # only `total` is read
     }
     try:
         # A synchronous read: repeating it starts nothing, so it is retried like a GET.
-        doc = client.post(REALTIME_PATH, body, idempotent=True).body or {}
+        doc = client.post(REALTIME.path, body, idempotent=True).body or {}
     except ApiError as exc:
         if exc.status in (400, 403, 404):
             log.info("realtime audit count unavailable for %s: %s", service, exc)

@@ -13,23 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gcevidence.endpoints import Endpoint
 from gcevidence.errors import IncompletePagination
 
 log = logging.getLogger(__name__)
 
-# The largest page each listing accepts (docs/genesys-api.md §2.3): users 500 as the official
-# Terraform provider uses, 100 where Genesys' own tools use 100 and nothing larger is known.
-PAGE_SIZES: dict[str, int] = {
-    "/api/v2/users": 500,
-    "/api/v2/authorization/roles": 100,
-    "/api/v2/authorization/divisions": 100,
-    "/api/v2/recording/recordingkeys": 100,
-    "/api/v2/telephony/providers/edges/trunkbasesettings": 100,
-    "roles/{roleId}/users": 100,
-    "roles/{roleId}/subjectgrants": 100,
-    "divisions/{divisionId}/grants": 500,
-    "audits/query/{id}/results": 500,
-}
+# For a listing called by path alone; declared endpoints carry their own (endpoints.py).
 DEFAULT_PAGE_SIZE = 100
 
 
@@ -62,7 +51,7 @@ def list_all(
     a last resort pages are read until an empty one. A page failing `page_ok` (e.g. a
     best-effort expansion silently dropped) is read again, up to `page_tries` times.
     """
-    size = page_size or PAGE_SIZES.get(path, DEFAULT_PAGE_SIZE)
+    size = page_size or DEFAULT_PAGE_SIZE
     base = dict(params or {})
 
     lock = threading.Lock()
@@ -111,6 +100,23 @@ def list_all(
         reconcile_ids(path, entities, total, id_key)
     log.debug("%s: %d entities in %d pages", path, len(entities), len(pages))
     return Listing(path, entities, total, len(pages), requests + extra_reads)
+
+
+def list_endpoint(
+    client: Any,
+    endpoint: Endpoint,
+    params: dict[str, Any] | None = None,
+    ids: dict[str, str] | None = None,
+    **options: Any,
+) -> Listing:
+    """Every entity of a declared page-number listing, at its declared page size."""
+    return list_all(
+        client,
+        endpoint.url(**(ids or {})),
+        endpoint.query(params),
+        page_size=endpoint.page_size,
+        **options,
+    )
 
 
 def reconcile_ids(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,99 +145,84 @@ def compact(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None and v != "" and v != [] and v != {}}
 
 
-# -- users ---------------------------------------------------------------------------------------
+# -- the route table -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Route:
+    """One simulated endpoint: method, path with the SDK's {placeholder}, handler, permission.
+
+    The permission is what the SDK's API docs state for the endpoint ("Requires ANY/ALL
+    permissions"; "" for "Requires no permissions").
+    """
+
+    method: str
+    path: str
+    handler: str  # the Api method answering it
+    permission: str = ""
+
+    def pattern(self) -> re.Pattern:
+        # Every simulated path has at most one placeholder; handlers read it as match["id"].
+        literal = re.split(r"\{[A-Za-z]+\}", self.path)
+        if len(literal) > 2:
+            raise ValueError(f"{self.path}: more than one placeholder")
+        return re.compile("^" + "(?P<id>[^/]+)".join(re.escape(p) for p in literal) + "$")
+
+
+_U, _A, _R, _Q = "/api/v2/users", "/api/v2/authorization", "/api/v2/recording", "/api/v2/audits"
+_TRUNKS = "/api/v2/telephony/providers/edges/trunkbasesettings"
+_KEY_VIEW, _AUDIT_VIEW = "recording:encryptionKey:view", "audits:audit:view"
+# First match wins: a literal segment is listed before the placeholder it would also match.
+ROUTES = (
+    Route("GET", _U, "users"),
+    Route("GET", _U + "/{userId}", "user"),
+    Route("GET", _U + "/{subjectId}/roles", "user_roles", "authorization:grant:view"),
+    Route("GET", _A + "/roles", "roles", "authorization:role:view"),
+    Route("GET", _A + "/roles/{roleId}", "role", "authorization:role:view"),
+    Route("GET", _A + "/roles/{roleId}/users", "role_users"),
+    Route("GET", _A + "/roles/{roleId}/subjectgrants", "subject_grants", "authorization:role:view"),
+    Route("GET", _A + "/subjects/{subjectId}", "subject", "authorization:grant:view"),
+    Route("GET", _A + "/divisions", "divisions"),
+    Route("GET", _A + "/divisions/home", "home_division"),
+    Route("GET", "/api/v2/identityproviders", "identity_providers", "sso:provider:view"),
+    Route("GET", "/api/v2/identityproviders/purecloud", "genesys_login", "sso:provider:view"),
+    Route("GET", "/api/v2/groups/{groupId}", "group", "directory:group:view"),
+    Route("GET", "/api/v2/groups/{groupId}/members", "group_members"),
+    Route("GET", "/api/v2/organizations/me", "organization"),
+    Route(
+        "GET",
+        "/api/v2/organizations/authentication/settings",
+        "auth_settings",
+        "directory:organization:admin",
+    ),
+    Route("GET", "/api/v2/tokens/timeout", "token_timeout"),
+    Route("GET", _R + "/keyconfigurations", "key_configs", _KEY_VIEW),
+    Route("GET", _R + "/keyconfigurations/{keyConfigurationId}", "key_config", _KEY_VIEW),
+    Route("GET", _R + "/recordingkeys", "recording_keys", _KEY_VIEW),
+    Route("GET", _R + "/recordingkeys/rotationschedule", "rotation", _KEY_VIEW),
+    Route("GET", _R + "/settings", "recording_settings"),
+    Route("GET", _TRUNKS, "trunks", "telephony:plugin:all"),
+    Route("GET", _TRUNKS + "/{trunkBaseSettingsId}", "trunk", "telephony:plugin:all"),
+    Route("POST", _Q + "/query", "audit_submit", _AUDIT_VIEW),
+    Route("GET", _Q + "/query/servicemapping", "audit_mapping", _AUDIT_VIEW),
+    Route("GET", _Q + "/query/realtime/servicemapping", "audit_mapping", _AUDIT_VIEW),
+    Route("POST", _Q + "/query/realtime", "audit_realtime", _AUDIT_VIEW),
+    Route("GET", _Q + "/query/{transactionId}", "audit_status", _AUDIT_VIEW),
+    Route("GET", _Q + "/query/{transactionId}/results", "audit_results", _AUDIT_VIEW),
+)
+
+
+# -- endpoints -----------------------------------------------------------------------------------
 class Api:
     """Endpoint implementations over one Org; `sim` gives access to faults and the RNG."""
 
     def __init__(self, sim):
         self.sim = sim
-        self.routes: list[tuple[str, re.Pattern, Callable, str]] = []
-        for method, pattern, func, perm in self._table():
-            self.routes.append((method, re.compile("^" + pattern + "$"), func, perm))
+        self.routes: list[tuple[str, re.Pattern, Callable, str]] = [
+            (r.method, r.pattern(), getattr(self, r.handler), r.permission) for r in ROUTES
+        ]
 
     @property
     def org(self):
         return self.sim.org
-
-    def _table(self):
-        u, a, r = "/api/v2/users", "/api/v2/authorization", "/api/v2/recording"
-        return (
-            ("GET", u, self.users, ""),
-            ("GET", u + r"/(?P<id>[^/]+)", self.user, ""),
-            ("GET", u + r"/(?P<id>[^/]+)/roles", self.user_roles, "authorization:grant:view"),
-            ("GET", a + "/roles", self.roles, "authorization:role:view"),
-            ("GET", a + r"/roles/(?P<id>[^/]+)", self.role, "authorization:role:view"),
-            ("GET", a + r"/roles/(?P<id>[^/]+)/users", self.role_users, ""),
-            (
-                "GET",
-                a + r"/roles/(?P<id>[^/]+)/subjectgrants",
-                self.subject_grants,
-                "authorization:role:view",
-            ),
-            ("GET", a + r"/subjects/(?P<id>[^/]+)", self.subject, "authorization:grant:view"),
-            ("GET", a + "/divisions", self.divisions, ""),
-            ("GET", "/api/v2/identityproviders", self.identity_providers, "sso:provider:view"),
-            (
-                "GET",
-                "/api/v2/identityproviders/purecloud",
-                self.genesys_login,
-                "sso:provider:view",
-            ),
-            ("GET", r"/api/v2/groups/(?P<id>[^/]+)", self.group, ""),
-            ("GET", r"/api/v2/groups/(?P<id>[^/]+)/members", self.group_members, ""),
-            ("GET", a + "/divisions/home", self.home_division, ""),
-            ("GET", "/api/v2/organizations/me", self.organization, ""),
-            (
-                "GET",
-                "/api/v2/organizations/authentication/settings",
-                self.auth_settings,
-                "directory:organization:admin",
-            ),
-            ("GET", "/api/v2/tokens/timeout", self.token_timeout, ""),
-            ("GET", r + "/keyconfigurations", self.key_configs, "recording:encryptionKey:view"),
-            (
-                "GET",
-                r + r"/keyconfigurations/(?P<id>[^/]+)",
-                self.key_config,
-                "recording:encryptionKey:view",
-            ),
-            ("GET", r + "/recordingkeys", self.recording_keys, "recording:encryptionKey:view"),
-            (
-                "GET",
-                r + "/recordingkeys/rotationschedule",
-                self.rotation,
-                "recording:encryptionKey:view",
-            ),
-            ("GET", r + "/settings", self.recording_settings, ""),
-            (
-                "GET",
-                "/api/v2/telephony/providers/edges/trunkbasesettings",
-                self.trunks,
-                "telephony:plugin:all",
-            ),
-            (
-                "GET",
-                r"/api/v2/telephony/providers/edges/trunkbasesettings/(?P<id>[^/]+)",
-                self.trunk,
-                "telephony:plugin:all",
-            ),
-            ("POST", "/api/v2/audits/query", self.audit_submit, "audits:audit:view"),
-            ("GET", "/api/v2/audits/query/servicemapping", self.audit_mapping, "audits:audit:view"),
-            (
-                "GET",
-                "/api/v2/audits/query/realtime/servicemapping",
-                self.audit_mapping,
-                "audits:audit:view",
-            ),
-            ("POST", "/api/v2/audits/query/realtime", self.audit_realtime, "audits:audit:view"),
-            ("GET", r"/api/v2/audits/query/(?P<id>[^/]+)", self.audit_status, "audits:audit:view"),
-            (
-                "GET",
-                r"/api/v2/audits/query/(?P<id>[^/]+)/results",
-                self.audit_results,
-                "audits:audit:view",
-            ),
-        )
 
     def resolve(self, method: str, path: str) -> tuple[Callable, str, dict] | None:
         for m, rx, func, perm in self.routes:
@@ -693,7 +679,12 @@ class Api:
         query, echo = self.parse_audit_body(req.body)
         tx = str(uuid.UUID(int=self.sim.rng_bits(128), version=4))
         status = {"id": tx, "state": "Queued", "startDate": iso(dt.datetime.now(dt.UTC)), **echo}
-        self.sim.audit_queries[tx] = {"query": query, "status": status, "polls": 0}
+        self.sim.audit_queries[tx] = {
+            "query": query,
+            "status": status,
+            "polls": 0,
+            "submitted": time.monotonic(),
+        }
         while len(self.sim.audit_queries) > 2000:
             self.sim.audit_queries.pop(next(iter(self.sim.audit_queries)))
         return Reply(202, dict(status))
@@ -714,10 +705,14 @@ class Api:
             entry["polls"] += 1
             if faults.audit_fail:
                 status["state"] = "Failed"
-            elif faults.audit_never_finish or entry["polls"] <= faults.audit_polls:
+            elif faults.audit_never_finish:
                 status["state"] = "Running"
+            elif faults.audit_polls is not None:
+                running = entry["polls"] <= faults.audit_polls
+                status["state"] = "Running" if running else "Succeeded"
             else:
-                status["state"] = "Succeeded"
+                running = time.monotonic() - entry["submitted"] < faults.audit_seconds
+                status["state"] = "Running" if running else "Succeeded"
         code = 200 if status["state"] in ("Succeeded", "Failed", "Cancelled") else 202
         return Reply(code, dict(status))
 

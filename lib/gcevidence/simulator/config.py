@@ -22,7 +22,12 @@ class FaultConfig:
     token_drop_rate: float = 0.05
     short_page_rate: float = 0.0  # share of listing pages silently missing their last
     # entity while `total` still counts it
-    audit_polls: int = 2  # status polls answered 202 before Succeeded
+    # An audit query runs this long on the server: status polls before then answer 202
+    # Running, like a real query that takes seconds (longer for busy orgs and long intervals).
+    audit_seconds: float = 1.0
+    # When set, instead: exactly this many status polls answer 202 Running, then Succeeded,
+    # whatever the time (deterministic, for tests of the client's polling).
+    audit_polls: int | None = None
     audit_fail: bool = False  # audit queries end Failed
     audit_never_finish: bool = False  # audit queries stay Running forever
     fail_after_requests: int | None = None  # API outage (503) after this many API requests

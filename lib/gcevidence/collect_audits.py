@@ -1,0 +1,213 @@
+"""The audit trail: one batch of asynchronous queries for the period and the retention probe.
+
+Every query must end Succeeded with its cursor exhausted. Results stream to the raw JSON-lines
+file as they arrive, de-duplicated by id; the recent part of the period (what the realtime
+endpoint can count, the last 14 days) is reconciled against the realtime endpoint's `total`.
+A window of queries at the retention boundary shows whether the trail reaches back as far
+as the baseline requires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from gcevidence.config import Params
+from gcevidence.datasets.audit import audit_row
+from gcevidence.genesys.audits import (
+    REALTIME_MAX_DAYS,
+    AuditQueryOutcome,
+    AuditQuerySpec,
+    iso_z,
+    plan_queries,
+    realtime_total,
+    run_audit_queries,
+)
+from gcevidence.snapshot import SnapshotWriter
+
+RETENTION_PROBE_DAYS = 7
+
+
+def collect_audits(
+    client: Any,
+    writer: SnapshotWriter,
+    params: Params,
+    retention_days: int,
+    stop: threading.Event,
+    on_events: Callable[[int], Any] = lambda count: None,
+) -> None:
+    """audit_events, audit_queries and audit_retention_probe from one batch of queries.
+
+    `stop` abandons the queries (the rest of the collection failed); `on_events` is told how
+    many events of the period each results page brought (a progress bar).
+    """
+    period, audit = params.period, params.audit
+    services = list(audit.services)
+    main = plan_queries(services, period.start_utc, period.end_utc, audit.max_interval_days)
+    probe_start = period.end_utc - dt.timedelta(days=retention_days)
+    probe_end = probe_start + dt.timedelta(days=RETENTION_PROBE_DAYS)
+    probe = [AuditQuerySpec(s, probe_start, probe_end) for s in services]
+    probe_specs = set(probe)
+    # Reconciliation window: the recent part of the period that the realtime endpoint
+    # can count, closed before any query was submitted so that both see the same events.
+    rt_end = min(period.end_utc, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    rt_start = max(
+        period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS) + dt.timedelta(hours=1)
+    )
+    window = (rt_start, rt_end) if rt_end - rt_start >= dt.timedelta(hours=1) else None
+    spool = AuditSpool(writer.root / "evidence" / "raw" / "audit_events.jsonl", window)
+    probe_stats = {"events": 0, "earliest": ""}
+
+    def on_page(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
+        if outcome.spec in probe_specs:
+            probe_stats["events"] += len(entities)
+            dates = [e.get("eventDate", "") for e in entities if e.get("eventDate")]
+            if dates:
+                first = min(dates)
+                if not probe_stats["earliest"] or first < probe_stats["earliest"]:
+                    probe_stats["earliest"] = first
+            return
+        spool.add(entities)
+        on_events(len(entities))
+
+    try:
+        outcomes = run_audit_queries(
+            client,
+            main + probe,
+            on_page,
+            timeout_seconds=audit.query_timeout_seconds,
+            stop=stop,
+        )
+    except BaseException:
+        spool.discard()
+        raise
+    spool.close()
+    mismatches = []
+    if window is not None:
+        totals = client.map(lambda s: realtime_total(client, s, *window), services)
+        for service, total in zip(services, totals, strict=True):
+            got = spool.in_window.get(service, 0)
+            if total is not None and total != got:
+                mismatches.append(
+                    f"{service} {iso_z(window[0])}/{iso_z(window[1])}: "
+                    f"realtime count {total}, query results {got}"
+                )
+    main_outcomes = [o for o in outcomes if o.spec not in probe_specs]
+    probe_outcomes = [o for o in outcomes if o.spec in probe_specs]
+    read = sum(o.result_count for o in main_outcomes)
+    status = writer.write_table(
+        "audit_events",
+        spool.rows(),
+        None,
+        expected_rows=read - spool.duplicates,
+        requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
+        complete=not mismatches and spool.count == read - spool.duplicates,
+        queries=len(main_outcomes),
+        events_read=read,
+        duplicates_skipped=spool.duplicates,
+        reconciled_window=[iso_z(w) for w in window] if window else [],
+        reconciled_counts=dict(spool.in_window),
+        count_mismatches=mismatches,
+        services=services,
+        interval_start=iso_z(period.start_utc),
+        interval_end=iso_z(period.end_utc),
+    )
+    status.raw_path = spool.rel_path(writer.root)
+    if mismatches:
+        status.reason = "audit results disagree with the API's count: " + "; ".join(mismatches[:5])
+    query_rows = [
+        {
+            "transaction_id": o.transaction_id,
+            "service_name": o.spec.service,
+            "interval_start": iso_z(o.spec.start),
+            "interval_end": iso_z(o.spec.end),
+            "state": o.state,
+            "result_count": o.result_count,
+            "pages": o.pages,
+        }
+        for o in outcomes
+    ]
+    writer.write_table(
+        "audit_queries",
+        query_rows,
+        None,
+        expected_rows=len(main) + len(probe),
+        complete=all(o.state == "Succeeded" for o in outcomes),
+    )
+    writer.write_object(
+        "audit_retention_probe",
+        {
+            "required_days": retention_days,
+            "probe_start": iso_z(probe_start),
+            "probe_end": iso_z(probe_end),
+            "events_found": probe_stats["events"],
+            "earliest_event": probe_stats["earliest"],
+            "transaction_id": probe_outcomes[0].transaction_id if probe_outcomes else "",
+            "transaction_ids": [o.transaction_id for o in probe_outcomes],
+            "services": services,
+        },
+        requests=sum(o.pages + o.polls + 1 for o in probe_outcomes),
+    )
+
+
+class AuditSpool:
+    """Audit events streamed to the raw JSON-lines file as they arrive, de-duplicated by id.
+
+    Adjacent windows may both return an event stamped exactly on their shared boundary, so
+    ids are remembered (as 8-byte digests, not dicts) to keep each event once.
+    """
+
+    def __init__(self, path: Path, window: tuple[dt.datetime, dt.datetime] | None = None):
+        self.path = path
+        self.window = window
+        self.in_window: dict[str, int] = {}  # per service, events inside `window`
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = path.open("w", encoding="utf-8")
+        self._seen: set[int] = set()
+        self.count = 0
+        self.duplicates = 0
+
+    def add(self, entities: list[dict]) -> None:
+        for event in entities:
+            key = int.from_bytes(
+                hashlib.blake2b(str(event.get("id", "")).encode(), digest_size=8).digest(), "big"
+            )
+            if key in self._seen:
+                self.duplicates += 1
+                continue
+            self._seen.add(key)
+            self._fh.write(json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n")
+            self.count += 1
+            if self.window is not None and _within(event.get("eventDate"), self.window):
+                service = str(event.get("serviceName", ""))
+                self.in_window[service] = self.in_window.get(service, 0) + 1
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._seen = set()
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    def rel_path(self, root: Path) -> str:
+        return self.path.relative_to(root).as_posix()
+
+    def rows(self) -> Iterator[dict]:
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                yield audit_row(json.loads(line))
+
+
+def _within(stamp: Any, window: tuple[dt.datetime, dt.datetime]) -> bool:
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return window[0] <= moment < window[1]

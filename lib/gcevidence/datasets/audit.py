@@ -1,0 +1,57 @@
+"""The audit trail: events of the period, the queries that read them, and the retention probe."""
+
+from __future__ import annotations
+
+from gcevidence.datasets.model import Entity, compact, document, table
+from gcevidence.endpoints import ENDPOINTS
+
+QUERY_READS = (
+    ENDPOINTS["audit_query"],
+    ENDPOINTS["audit_query_status"],
+    ENDPOINTS["audit_query_results"],
+)
+
+
+def audit_row(event: Entity) -> Entity:
+    """One audit_events row (an AuditLogMessage)."""
+    entity = event.get("entity") or {}
+    user = event.get("user") or {}
+    remote = event.get("remoteIp") or []
+    return {
+        "id": event.get("id", ""),
+        "event_date": event.get("eventDate", ""),
+        "service_name": event.get("serviceName", ""),
+        "level": event.get("level", ""),
+        "action": event.get("action", ""),
+        "entity_type": event.get("entityType", ""),
+        "entity_id": entity.get("id", ""),
+        "entity_name": entity.get("name", ""),
+        "user_id": user.get("id", ""),
+        "user_name": user.get("name", ""),
+        "client_id": (event.get("client") or {}).get("id", ""),
+        "status": event.get("status", ""),
+        "remote_ip": ";".join(remote) if isinstance(remote, list) else str(remote),
+        "property_changes": compact(event.get("propertyChanges")),
+        "context": compact(event.get("context")),
+    }
+
+
+# Reconciled against the realtime endpoint's `total` for the part of the period it can count.
+AUDIT_EVENTS = table(
+    "audit_events",
+    "id event_date service_name level action entity_type entity_id entity_name user_id "
+    "user_name client_id status remote_ip property_changes context",
+    (*QUERY_READS, ENDPOINTS["audit_realtime"]),
+    row=audit_row,
+    collector="audits",
+)
+# One row per asynchronous audit query the run submitted (provenance of audit_events).
+AUDIT_QUERIES = table(
+    "audit_queries",
+    "transaction_id service_name interval_start interval_end state result_count pages",
+    (ENDPOINTS["audit_query"],),
+    collector="audits",
+)
+# Did the audit trail reach back as far as the baseline's retention requires? (A window of
+# queries at the retention boundary.)
+AUDIT_RETENTION_PROBE = document("audit_retention_probe", QUERY_READS, collector="audits")
