@@ -40,7 +40,7 @@ def test_fault_values_take_the_type_of_their_field(text, expected):
         ("audit_fail", "expected NAME=VALUE"),
         ("audit_fail=maybe", "audit_fail takes true or false"),
         ("rate_429=often", "rate_429 takes a float"),
-        ("audit_polls=none", "audit_polls takes a int"),
+        ("latency_ms=soon", "latency_ms takes a int"),
     ],
 )
 def test_bad_faults_are_refused_naming_the_problem(text, message):
@@ -95,7 +95,8 @@ def _audit_state(base: str) -> str:
     submitted = requests.post(
         f"{base}/api/v2/audits/query", json=body, headers=headers, timeout=10
     ).json()
-    for _ in range(10):
+    for _ in range(40):  # a simulated query runs for about a second of server time
+        time.sleep(0.25)
         status = requests.get(
             f"{base}/api/v2/audits/query/{submitted['id']}", headers=headers, timeout=10
         ).json()
