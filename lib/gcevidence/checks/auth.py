@@ -329,13 +329,15 @@ def idle_timeout(ctx: CheckContext) -> Outcome:
         "inactivity_timeout_exclusions": exempt,
         "note": API_ACTIVITY_NOTE,
     }
+    org_wide = _duration(seconds) if enabled is True and seconds is not None else "none"
+    scope = f"(org-wide: {org_wide}; {judged - 1} group timeout(s) in force)"
     if exceptions:
         reason = (
-            f"{len(exceptions)} idle timeout(s) missing or above the baseline's {limit} minutes"
+            f"{len(exceptions)} idle timeout(s) missing or above the baseline's {limit} "
+            f"minutes {scope}"
         )
     else:
-        reason = f"idle sessions end within {limit} minutes (org-wide: {_duration(seconds or 0)}"
-        reason += f"; {judged - 1} group timeout(s) in force)"
+        reason = f"idle sessions end within {limit} minutes {scope}"
     if bundles and not groups_on:
         reason += f"; {len(bundles)} group timeout(s) listed, not in force (groups disabled)"
     if exempt:
