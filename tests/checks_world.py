@@ -180,7 +180,20 @@ def base_data() -> dict:
                 "expirationDays": 90,
             },
         },
-        "token_timeout": {"idleTokenTimeoutSeconds": 900},
+        "token_timeout": {"idleTokenTimeoutSeconds": 900, "enableIdleTokenTimeout": True},
+        "groups": [],
+        "integrations": [
+            {
+                "id": "int-siem",
+                "name": "Audit events to the SIEM",
+                "integration_type": "amazon-eventbridge-source",
+                "integration_type_name": "Amazon EventBridge Source",
+                "intended_state": "ENABLED",
+                "reported_state": "ACTIVE",
+                "reported_detail": "",
+                "reported_at": "2026-11-01T08:00:00.000Z",
+            }
+        ],
         "recording_key_configs": [
             {
                 "id": "kc-1",

@@ -4,6 +4,7 @@ check, and find exactly the simulator's planted cases (sim.planted) — each one
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 
@@ -170,6 +171,31 @@ def test_mfa_and_password_name_the_idp_when_genesys_login_is_off(e2e):
             assert f.status == "fail" and "Okta" not in f.reason
 
 
+def test_sessions_identity_providers_allowlist_and_export_name_their_subjects(e2e):
+    _, _, findings, org = e2e
+    idle = {e.subject_id: e for e in findings["auth.idle_timeout"].exceptions}
+    wallboards = idle[org.named["long_idle_group"]]
+    assert wallboards.subject_name == "Wallboard Displays"
+    assert "2 member(s) of Wallboard Displays" in wallboards.detail
+    assert "240 minutes (4 hours)" in wallboards.detail
+    assert org.named["short_idle_group"] not in idle  # its 10 minutes are within the baseline
+    assert "/api/v2/analytics/queues/observations/query" in findings["auth.idle_timeout"].reason
+    sso = findings["auth.sso_providers"]
+    assert "ADFS" in sso.reason and all("ADFS" not in e.detail for e in sso.exceptions)
+    if org.sign_in == "sso":
+        (okta,) = sso.exceptions
+        expiry = org.now.date() + dt.timedelta(days=12)
+        assert "identity provider Okta: signing certificate CN=acme-cc.okta.example" in (
+            okta.detail
+        )
+        assert f"expires on {expiry}, 11 day(s) after the period end" in okta.detail
+    allow = findings["network.ip_allowlist"]
+    assert allow.population == 3 and "every IPv4 address" in allow.exceptions[0].detail
+    export = findings["logging.siem_export"]
+    assert "Audit events to Splunk (EventBridge)" in export.reason
+    assert "EventBridge sandbox (old)" in export.reason  # disabled: listed, not an exception
+
+
 def test_every_exception_names_its_subject_in_plain_words(e2e):
     _, _, findings, _ = e2e
     for finding in findings.values():
@@ -178,17 +204,31 @@ def test_every_exception_names_its_subject_in_plain_words(e2e):
 
 
 def test_planted_cases_still_found_after_a_month_moves_on(make_simulator, tmp_path):
-    sim = make_simulator(seed=3, users=60, audit_events_per_day=30)
+    # This org's audit export reports ERROR, and Okta's certificate expired meanwhile.
+    sim = make_simulator(seed=3, users=60, audit_events_per_day=30, siem_export="error")
     sim.advance_month()
     findings = _collect_and_check(sim, tmp_path)
     assert not _mismatches(sim.planted, findings)
+    export = findings["logging.siem_export"]
+    assert export.status == "fail" and [e.subject_id for e in export.exceptions] == [
+        sim.org.named["siem_export"]
+    ]
+    assert "ERROR (The partner event source could not be created" in export.exceptions[0].detail
+    (okta,) = findings["auth.sso_providers"].exceptions
+    assert "before the period end" in okta.detail
 
 
 # Checks that read only what the withheld permissions guard, and the permission named.
 WITHHELD = {
     "telephony:plugin:all": {"network.trunk_tls", "network.trunk_srtp"},
-    "directory:organization:admin": {"auth.password_policy", "auth.mfa_required"},
+    "directory:organization:admin": {
+        "auth.password_policy",
+        "auth.mfa_required",
+        "auth.idle_timeout",
+        "network.ip_allowlist",
+    },
     "recording:encryptionKey:view": {"crypto.recording_keys", "crypto.key_rotation"},
+    "integrations:integration:view": {"logging.siem_export"},
 }
 
 
@@ -206,8 +246,12 @@ def test_missing_permissions_make_exactly_their_checks_not_evaluable(make_simula
 
 
 def test_without_a_roster_hr_checks_say_so_and_the_rest_still_run(make_simulator, tmp_path):
-    sim = make_simulator(seed=9, users=60, audit_events_per_day=30)
+    # This org has no audit export either: the check asks for the manual procedure.
+    sim = make_simulator(seed=9, users=60, audit_events_per_day=30, siem_export="none")
     findings = _collect_and_check(sim, tmp_path, roster=False)
+    export = findings["logging.siem_export"]
+    assert export.status == sim.planted_status["logging.siem_export"] == "not_evaluable"
+    assert "how Genesys Cloud audit events reach it" in export.reason
     hr_checks = {
         "access.terminated_active",
         "access.deprovision_latency",
@@ -247,5 +291,7 @@ def test_without_sso_permission_auth_checks_say_so_unless_password_logins_decide
             assert f.status == "not_evaluable"
         else:  # password logins in the period prove Genesys login is on: the verdict stands
             assert f.status == "fail" and "this verdict stands" in f.reason
-    skip = {"auth.mfa_required", "auth.password_policy"}
+    certificates = findings["auth.sso_providers"]
+    assert certificates.status == "not_evaluable" and "sso:provider:view" in certificates.reason
+    skip = {"auth.mfa_required", "auth.password_policy", "auth.sso_providers"}
     assert not _mismatches(sim.planted, findings, skip=skip)

@@ -120,9 +120,19 @@ def test_organization_and_tokens(sdk_sim):
     assert_current(settings)
     assert settings.multifactor_authentication_required is False
     assert settings.password_requirements.minimum_length == 8
+    assert settings.ip_address_allowlist == ["203.0.113.0/24", "198.51.100.16/28", "0.0.0.0/0"]
+    assert settings.inactivity_timeout_exclusions
     timeout = sdk.TokensApi(client).get_tokens_timeout()
     assert_current(timeout)
-    assert timeout.idle_token_timeout_seconds == 1800
+    assert timeout.idle_token_timeout_seconds == 600 and timeout.enable_idle_token_timeout
+    assert timeout.inactivity_timeout_unit == "Minutes"
+    assert timeout.inactivity_timeout_groups_enabled is True
+    bundles = timeout.inactivity_timeout_group_bundles
+    assert [(b.priority, b.timeout_seconds, b.inactivity_timeout_unit) for b in bundles] == [
+        (1, 14400, "Hours"),
+        (2, 600, "Minutes"),
+    ]
+    assert bundles[0].groups == [sim.org.named["long_idle_group"]]
 
 
 def test_recording(sdk_sim):
@@ -242,3 +252,40 @@ def test_groups(sdk_sim):
         sim.org.groups[0].member_ids
     )
     assert all(m.authorization.roles for m in members.entities)
+
+
+def test_group_listing(sdk_sim):
+    sim, client = sdk_sim
+    listing = sdk.GroupsApi(client).get_groups(page_size=100)
+    assert_current(listing)
+    assert listing.total == len(sim.org.groups) == len(listing.entities)
+    wallboards = next(g for g in listing.entities if g.id == sim.org.named["long_idle_group"])
+    assert wallboards.name == "Wallboard Displays" and wallboards.member_count == 2
+    assert wallboards.state == "active" and wallboards.type == "official"
+
+
+def test_integrations(sdk_sim):
+    sim, client = sdk_sim
+    api = sdk.IntegrationsApi(client)
+    listing = api.get_integrations(page_size=100)
+    assert_current(listing)
+    assert listing.total == 4 and listing.page_count == 1
+    export = next(i for i in listing.entities if i.id == sim.org.named["siem_export"])
+    assert export.integration_type.id == "amazon-eventbridge-source"
+    assert export.intended_state == "ENABLED" and export.reported_state.code == "ACTIVE"
+    assert isinstance(export.reported_state.last_updated, dt.datetime)
+    only = api.get_integrations(integration_type="amazon-eventbridge-source", page_size=100)
+    assert {i.intended_state for i in only.entities} == {"ENABLED", "DISABLED"}
+    inactive = api.get_integrations(reported_state="INACTIVE", page_size=100)
+    assert [i.id for i in inactive.entities] == [sim.org.named["siem_export_disabled"]]
+
+
+def test_an_integration_in_error_carries_its_detail(make_simulator):
+    sim = make_simulator(siem_export="error")
+    client = sdk.api_client.ApiClient(host=sim.base_url).get_client_credentials_token(
+        sim.client_id, sim.client_secret
+    )
+    listing = sdk.IntegrationsApi(client).get_integrations(page_size=100)
+    assert_current(listing)
+    export = next(i for i in listing.entities if i.id == sim.org.named["siem_export"])
+    assert export.reported_state.code == "ERROR" and export.reported_state.detail.message

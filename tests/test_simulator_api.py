@@ -271,6 +271,65 @@ def test_group_and_its_members(api, simulator):
     assert get(api, "/api/v2/groups/no-such-group/members").status_code == 404
 
 
+def test_group_listing_pages_and_names_every_group(api, simulator):
+    org = simulator.org
+    body = get(api, "/api/v2/groups", pageSize=2).json()
+    assert body["total"] == len(org.groups) == 4 and body["pageCount"] == 2 and body["nextUri"]
+    second = get(api, "/api/v2/groups", pageSize=2, pageNumber=2).json()
+    names = [g["name"] for g in body["entities"] + second["entities"]]
+    assert names == sorted(names, key=str.casefold) and "Wallboard Displays" in names
+    one = get(api, "/api/v2/groups", id=org.named["long_idle_group"]).json()["entities"]
+    assert [(g["name"], g["memberCount"]) for g in one] == [("Wallboard Displays", 2)]
+
+
+def test_idle_token_timeout_carries_its_group_bundles(api, simulator):
+    body = get(api, "/api/v2/tokens/timeout").json()
+    assert body["enableIdleTokenTimeout"] is True and body["idleTokenTimeoutSeconds"] == 600
+    assert body["inactivityTimeoutUnit"] == "Minutes" and body["inactivityTimeoutGroupsEnabled"]
+    long_bundle = body["inactivityTimeoutGroupBundles"][0]
+    assert long_bundle == {
+        "priority": 1,
+        "timeoutSeconds": 14400,
+        "inactivityTimeoutUnit": "Hours",
+        "groups": [simulator.org.named["long_idle_group"]],
+    }
+    settings = get(api, "/api/v2/organizations/authentication/settings").json()
+    assert "0.0.0.0/0" in settings["ipAddressAllowlist"]
+    assert settings["inactivityTimeoutExclusions"]
+
+
+@pytest.mark.parametrize("mode", ["active", "error", "none"])
+def test_integrations_of_each_audit_export_mode(make_simulator, mode):
+    sim = make_simulator(siem_export=mode)
+    s = session_for(sim)
+    body = get(s, "/api/v2/integrations", pageSize=100).json()
+    states = {
+        i["name"]: (i["intendedState"], i["reportedState"]["code"])
+        for i in body["entities"]
+        if i["integrationType"]["id"] == "amazon-eventbridge-source"
+    }
+    expected = {
+        "active": {"Audit events to Splunk (EventBridge)": ("ENABLED", "ACTIVE")},
+        "error": {"Audit events to Splunk (EventBridge)": ("ENABLED", "ERROR")},
+        "none": {},
+    }[mode]
+    if mode != "none":
+        expected["EventBridge sandbox (old)"] = ("DISABLED", "INACTIVE")
+    assert states == expected and body["total"] == 2 + len(expected)
+    exports = get(s, "/api/v2/integrations", integrationType="amazon-eventbridge-source").json()
+    assert exports["total"] == len(expected)
+    active = get(s, "/api/v2/integrations", reportedState="active").json()["entities"]
+    assert all(i["reportedState"]["code"] == "ACTIVE" for i in active)
+    assert get(s, "/api/v2/integrations", reportedState="BROKEN").status_code == 400
+
+
+def test_a_bad_audit_export_mode_is_refused():
+    from gcevidence.simulator import SimConfig
+
+    with pytest.raises(ValueError, match="siem_export='broken'"):
+        SimConfig(siem_export="broken")
+
+
 @pytest.mark.parametrize("sign_in", ["sso", "password"])
 def test_sign_in_shapes_of_each_org(make_simulator, sign_in):
     sim = make_simulator(sign_in=sign_in)
@@ -357,6 +416,11 @@ def test_403_names_the_missing_permission(make_simulator):
     assert body["code"] == "missing.any.permissions"
     assert "[directory:organization:admin]" in body["message"]
     assert get(s, "/api/v2/users").status_code == 200  # needs no permission
+    assert get(s, "/api/v2/groups").status_code == 200  # neither does the group listing
+    denied = get(s, "/api/v2/integrations")
+    assert (
+        denied.status_code == 403 and "[integrations:integration:view]" in denied.json()["message"]
+    )
 
 
 def test_rate_limit_429_with_retry_after_and_headers(make_simulator):

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from gcevidence.config import load_params
 from gcevidence.simulator import SimConfig, Simulator
 from gcevidence.simulator.planted import CHECK_IDS, DEMO_POLICY
@@ -55,8 +57,12 @@ def test_planted_cases_cover_every_check_as_documented(make_simulator, sign_in):
     assert "access.role_drift" not in planted
     # Genesys login off: the password policy and MFA are the identity provider's.
     judged_elsewhere = {"auth.password_policy", "auth.mfa_required"} if sso else set()
+    # The default org's audit export is active; only the SSO org has an enabled provider.
+    clean = {"logging.audit_completeness", "logging.retention", "logging.siem_export"}
+    if not sso:
+        clean.add("auth.sso_providers")
     for check in CHECK_IDS:
-        if check not in {"logging.audit_completeness", "logging.retention", *judged_elsewhere}:
+        if check not in clean | judged_elsewhere:
             assert planted[check], check
         assert planted[check] == sorted(planted[check])
     status = simulator.planted_status
@@ -112,6 +118,18 @@ def test_planted_cases_cover_every_check_as_documented(make_simulator, sign_in):
         [named["bad_grant_master_admin"], named["bad_grant_quality_evaluator"]]
     )
     assert planted["logging.activity_gaps"] == [(NOW.date() - dt.timedelta(37)).isoformat()]
+    assert planted["auth.idle_timeout"] == [named["long_idle_group"]]
+    assert named["short_idle_group"] not in planted["auth.idle_timeout"]
+    okta = [p for p in simulator.org.identity_providers if p["name"] == "Okta"]
+    fingerprints = [
+        x509.load_pem_x509_certificate(p["certificates"][0].encode())
+        .fingerprint(hashes.SHA256())
+        .hex()
+        for p in okta
+    ]
+    assert planted["auth.sso_providers"] == fingerprints and len(fingerprints) == int(sso)
+    assert planted["network.ip_allowlist"] == ["0.0.0.0/0"]
+    assert planted["logging.siem_export"] == [] and status["logging.siem_export"] == "pass"
 
 
 @pytest.mark.parametrize("seed, users, sign_in", [(1, 45, "sso"), (99, 250, "password")])
@@ -140,6 +158,10 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "logging.privileged_grants": 2,
         "logging.retention": 0,
         "logging.activity_gaps": 1,
+        "auth.idle_timeout": 1,
+        "auth.sso_providers": 0 if password else 1,
+        "network.ip_allowlist": 1,
+        "logging.siem_export": 0,
     }
     assert len(sim.org.users) == users
 

@@ -97,6 +97,8 @@ class Params:
     audit: AuditConfig = field(default_factory=AuditConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     exceptions_register: Path | None = None
+    # network.ip_allowlist: an empty IP allowlist fails instead of passing with a note.
+    ip_allowlist_required: bool = False
 
 
 class _NoDatesLoader(yaml.SafeLoader):
@@ -120,6 +122,7 @@ _TOP_KEYS = {
     "audit",
     "signing",
     "exceptions",
+    "ip_allowlist_required",
 }
 
 
@@ -310,6 +313,15 @@ def load_params(
     exc = r.mapping(doc.get("exceptions"), "exceptions", {"register"})
     register = r.file_path(exc["register"], "exceptions.register") if exc.get("register") else None
 
+    allowlist_required = doc.get("ip_allowlist_required", False)
+    if not isinstance(allowlist_required, bool):
+        raise r.fail(
+            "ip_allowlist_required",
+            allowlist_required,
+            "must be true or false",
+            "write true or false",
+        )
+
     return Params(
         path=path.resolve(),
         digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
@@ -325,4 +337,5 @@ def load_params(
         audit=audit,
         signing=signing,
         exceptions_register=register,
+        ip_allowlist_required=allowlist_required,
     )

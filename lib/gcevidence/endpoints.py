@@ -121,6 +121,9 @@ _ALL = (
     _endpoint("divisions", "GET", "/api/v2/authorization/divisions", "", Paging.PAGES, 100),
     # Page size 100: the largest known to work (Genesys' own tools use 100).
     _endpoint("group_members", "GET", "/api/v2/groups/{groupId}/members", "", Paging.PAGES, 100),
+    # Every group with its name: the idle-timeout group bundles name groups by id only. No
+    # documented maximum page size; 100, as for the members.
+    _endpoint("groups", "GET", "/api/v2/groups", "", Paging.PAGES, 100),
     # Genesys Cloud's own login: `disabled: true` is "Disable Genesys Cloud Login" (SSO only).
     _endpoint(
         "genesys_login",
@@ -141,6 +144,17 @@ _ALL = (
         Paging.NONE,
     ),
     _endpoint("token_timeout", "GET", "/api/v2/tokens/timeout", "", Paging.NONE),
+    # Installed integrations, among them the Amazon EventBridge source that exports audit
+    # events to the customer's SIEM. No documented maximum page size; 100, as the other
+    # listings.
+    _endpoint(
+        "integrations",
+        "GET",
+        "/api/v2/integrations",
+        "integrations:integration:view",
+        Paging.PAGES,
+        100,
+    ),
     # Not paged: `entities` and `total` in one answer.
     _endpoint(
         "key_configurations",

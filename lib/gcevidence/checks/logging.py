@@ -1,4 +1,5 @@
-"""Logging and monitoring checks: audit trail completeness, privileged grants, retention, gaps."""
+"""Logging and monitoring checks: audit trail completeness, privileged grants, retention, gaps,
+and the export of audit events to the organisation's own log store."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from gcevidence.checks.common import (
     user_label,
 )
 from gcevidence.checks.registry import CheckContext, Outcome, missing_reason, register_check
+from gcevidence.datasets.integrations import EVENTBRIDGE_SOURCE
 from gcevidence.findings import ExceptionItem
 
 
@@ -225,4 +227,80 @@ def activity_gaps(ctx: CheckContext) -> Outcome:
                 s: {d: c[d] for d in days} for s, c in sorted(per_service.items())
             },
         },
+    )
+
+
+# -- the audit export to the SIEM ------------------------------------------------------------------
+
+SIEM_MANUAL = (
+    "obtain from the owner of the organisation's log platform how Genesys Cloud audit events "
+    "reach it (another export, or a scheduled job reading the audit query API), and a sample of "
+    "audit events of the period found there, to compare with evidence/audit_events.csv"
+)
+
+
+def _export_problem(row: dict[str, str]) -> str:
+    """Why an EventBridge integration fails the check, or "" when it does not."""
+    code = row["reported_state"]
+    if row["intended_state"] == "ENABLED" and code != "ACTIVE":
+        what = f"enabled, but Genesys reports it {code or 'without a state'}"
+    elif code == "ERROR":
+        what = f"{(row['intended_state'] or 'in no intended state').lower()}, and in ERROR"
+    else:
+        return ""
+    if row["reported_detail"]:
+        what += f" ({row['reported_detail']})"
+    if row["reported_at"]:
+        what += f" since {row['reported_at']}"
+    return what + ": audit events may not reach the log store"
+
+
+@register_check("logging.siem_export")
+def siem_export(ctx: CheckContext) -> Outcome:
+    installed = records(ctx.snapshot.table("integrations"))
+    exports = sorted(
+        (
+            r
+            for r in installed
+            if r["integration_type"] == EVENTBRIDGE_SOURCE and r["intended_state"] != "DELETED"
+        ),
+        key=lambda r: (r["name"].casefold(), r["id"]),
+    )
+    exceptions = [
+        ExceptionItem("integration", r["id"], r["name"], _export_problem(r))
+        for r in exports
+        if _export_problem(r)
+    ]
+    active = [
+        r for r in exports if r["intended_state"] == "ENABLED" and r["reported_state"] == "ACTIVE"
+    ]
+    others = [r["name"] for r in exports if r not in active and not _export_problem(r)]
+    extra = {
+        "exports": [
+            {k: r[k] for k in ("id", "name", "intended_state", "reported_state", "reported_at")}
+            for r in exports
+        ],
+        "integrations_installed": len(installed),
+    }
+    listed = f"; listed, not in use: {'; '.join(others)}" if others else ""
+    if exceptions:
+        reason = (
+            f"{len(exceptions)} of {len(exports)} Amazon EventBridge audit export(s) not active"
+        )
+        if active:
+            reason += f"; active: {join_names(r['name'] for r in active)}"
+        return Outcome(exceptions, population=len(exports), reason=reason + listed, extra=extra)
+    if active:
+        return Outcome(
+            population=len(exports),
+            reason=f"audit events are exported through {join_names(r['name'] for r in active)} "
+            f"(Amazon EventBridge, enabled and ACTIVE){listed}",
+            extra=extra,
+        )
+    return Outcome(
+        status="not_evaluable",
+        population=len(exports),
+        reason=f"no Amazon EventBridge source integration is enabled and active among the "
+        f"{len(installed)} installed integrations{listed}: {SIEM_MANUAL}",
+        extra=extra,
     )

@@ -1,4 +1,5 @@
-"""Communications checks: SIP signalling (TLS) and media (SRTP) on external trunks.
+"""Communications checks: SIP signalling (TLS) and media (SRTP) on external trunks, and the
+IP allowlist for sign-in.
 
 A managed trunk (`managed: true`, e.g. Genesys Cloud Voice) is operated by Genesys: its
 transport and SRTP properties are not returned to customers, and its protection is Genesys'
@@ -6,6 +7,8 @@ responsibility. Such trunks are listed as covered by Genesys' attestation, never
 """
 
 from __future__ import annotations
+
+import ipaddress
 
 from gcevidence.checks.common import records, split_list
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
@@ -98,3 +101,86 @@ def trunk_srtp(ctx: CheckContext) -> Outcome:
         f"organisation without SRTP" + _managed_note(managed),
         extra=_managed_extra(managed),
     )
+
+
+# -- the sign-in IP allowlist --------------------------------------------------------------------
+
+_FAMILY = {4: "IPv4", 6: "IPv6"}
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(entry: str) -> IpNetwork | None:
+    """An allowlist entry as a network (an address alone is a /32 or /128), else None."""
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None
+
+
+@register_check("network.ip_allowlist")
+def ip_allowlist(ctx: CheckContext) -> Outcome:
+    settings = ctx.snapshot.object("auth_settings") or {}
+    raw = settings.get("ipAddressAllowlist") or []
+    entries = list(dict.fromkeys(str(e).strip() for e in (raw if isinstance(raw, list) else [raw])))
+    entries = [e for e in entries if e]
+    required = bool(getattr(ctx.params, "ip_allowlist_required", False))
+    extra = {"ip_address_allowlist": entries, "ip_allowlist_required": required}
+    if not entries:
+        if required:
+            exception = ExceptionItem(
+                "setting",
+                "ipAddressAllowlist",
+                "ipAddressAllowlist",
+                "no IP allowlist is set: sign-in is allowed from any address, and the params "
+                "require an allowlist (ip_allowlist_required: true)",
+            )
+            return Outcome([exception], population=0, reason="no IP allowlist is set", extra=extra)
+        return Outcome(
+            population=0,
+            reason="no IP allowlist is set: sign-in is not restricted by address (an optional "
+            "setting; the params do not require it, ip_allowlist_required: false)",
+            extra=extra,
+        )
+    networks = {e: _network(e) for e in entries}
+    exceptions = [
+        ExceptionItem(
+            "allowlist_entry",
+            e,
+            e,
+            "not an IP address or network (CIDR): what it admits cannot be judged",
+        )
+        for e, net in networks.items()
+        if net is None
+    ]
+    for version, family in _FAMILY.items():
+        members = {e: n for e, n in networks.items() if n is not None and n.version == version}
+        whole = [e for e, n in members.items() if n.prefixlen == 0]
+        for e in whole:
+            exceptions.append(
+                ExceptionItem(
+                    "allowlist_entry",
+                    e,
+                    e,
+                    f"admits every {family} address: the allowlist restricts nothing for {family}",
+                )
+            )
+        collapsed = list(ipaddress.collapse_addresses(members.values()))
+        if not whole and len(collapsed) == 1 and collapsed[0].prefixlen == 0:
+            together = "; ".join(members)
+            exceptions.extend(
+                ExceptionItem(
+                    "allowlist_entry",
+                    e,
+                    e,
+                    f"together, the entries {together} admit every {family} address",
+                )
+                for e in members
+            )
+    if exceptions:
+        reason = (
+            f"{len(exceptions)} of the {len(entries)} allowlist entries admit every address or "
+            "cannot be read"
+        )
+    else:
+        reason = f"the IP allowlist restricts sign-in to {len(entries)} address range(s)"
+    return Outcome(exceptions, population=len(entries), reason=reason, extra=extra)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from gcevidence.datasets import audit, directory, hr, recording, sign_in, telephony
+from gcevidence.datasets import audit, directory, hr, integrations, recording, sign_in, telephony
 from gcevidence.datasets.model import DatasetSpec
 
 _ORDER = (
@@ -28,11 +28,13 @@ _ORDER = (
     directory.DIVISIONS,
     sign_in.AUTH_SETTINGS,
     sign_in.TOKEN_TIMEOUT,
+    directory.GROUPS,
     recording.RECORDING_KEY_CONFIGS,
     recording.RECORDING_KEYS,
     recording.KEY_ROTATION_SCHEDULE,
     recording.RECORDING_SETTINGS,
     telephony.TRUNKS,
+    integrations.INTEGRATIONS,
     audit.AUDIT_EVENTS,
     audit.AUDIT_QUERIES,
     audit.AUDIT_RETENTION_PROBE,

@@ -158,3 +158,24 @@ GROUP_MEMBERS = table(
     collector="group_members",
     about="one row per (group, member) for every group that holds a role (PC_GROUP grants)",
 )
+
+
+def group_row(group: Entity) -> Entity:
+    """One groups row (a Group)."""
+    return {
+        "id": group.get("id", ""),
+        "name": group.get("name", ""),
+        "member_count": str(group.get("memberCount", "")),
+        "state": group.get("state", ""),
+        "type": group.get("type", ""),
+    }
+
+
+# Read for the names of the groups that idle-timeout group bundles list by id.
+GROUPS = table(
+    "groups",
+    "id name member_count state type",
+    (ENDPOINTS["groups"],),
+    row=group_row,
+    about="every directory group, with its member count",
+)

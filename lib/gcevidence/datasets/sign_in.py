@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
-from gcevidence.datasets.model import Entity, document, flag, table
+from gcevidence.datasets.model import Entity, compact, document, flag, table
 from gcevidence.endpoints import ENDPOINTS
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,8 @@ GENESYS_LOGIN = document("genesys_login", (ENDPOINTS["genesys_login"],))
 
 def provider_row(provider: Entity) -> Entity:
     """One identity_providers row (a SAMLProvider)."""
+    certificates = signing_certificates(provider)
+    ends = [c["not_after"] for c in certificates if c.get("not_after")]
     return {
         "id": provider.get("id", ""),
         "name": provider.get("name", ""),
@@ -30,24 +34,43 @@ def provider_row(provider: Entity) -> Entity:
         "issuer_uri": provider.get("issuerURI", ""),
         "sso_target_uri": provider.get("ssoTargetURI", ""),
         "display_on_login": flag(provider.get("displayOnLogin")),
-        "certificate_not_after": _earliest_expiry(provider),
+        "certificate_not_after": min(ends) if ends else "",
+        "certificates": compact(certificates) or "[]",
     }
 
 
-def _earliest_expiry(provider: Entity) -> str:
-    """When the first of the provider's signing certificates expires (ISO-8601 UTC)."""
+def signing_certificates(provider: Entity) -> list[Entity]:
+    """Each PEM signing certificate of a provider, parsed: fingerprint, subject, validity.
+
+    `certificates[]` is the list; the older single `certificate` is read when the list is
+    empty. A certificate that cannot be parsed is kept as `{"index", "error"}`.
+    """
     pems = list(provider.get("certificates") or []) or (
         [provider["certificate"]] if provider.get("certificate") else []
     )
-    ends = []
-    for pem in pems:
+    out: list[Entity] = []
+    for index, pem in enumerate(pems):
         try:
             cert = x509.load_pem_x509_certificate(str(pem).encode("ascii"))
         except (ValueError, UnicodeEncodeError):
             log.info("identity provider %s: a certificate is not PEM", provider.get("name", ""))
+            out.append({"index": index, "error": "not a PEM X.509 certificate"})
             continue
-        ends.append(cert.not_valid_after_utc)
-    return min(ends).strftime("%Y-%m-%dT%H:%M:%SZ") if ends else ""
+        out.append(
+            {
+                "index": index,
+                "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+                "subject": cert.subject.rfc4514_string(),
+                "issuer": cert.issuer.rfc4514_string(),
+                "not_before": _iso(cert.not_valid_before_utc),
+                "not_after": _iso(cert.not_valid_after_utc),
+            }
+        )
+    return out
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _enabled(providers: list[Entity]) -> dict:
@@ -59,7 +82,7 @@ def _enabled(providers: list[Entity]) -> dict:
 IDENTITY_PROVIDERS = table(
     "identity_providers",
     "id name provider_name disabled issuer_uri sso_target_uri display_on_login "
-    "certificate_not_after",
+    "certificate_not_after certificates",
     (ENDPOINTS["identity_providers"],),
     row=provider_row,
     summary=_enabled,

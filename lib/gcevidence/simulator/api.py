@@ -21,6 +21,8 @@ from gcevidence.simulator.model import SimUser, TrunkBase, iso
 MAX_PAGE_SIZE = 500
 INACTIVE_DEPTH_LIMIT = 10_000
 REALTIME_DAYS = 14
+# IntegrationStatusInfo.code (SDK models/integration_status_info.py).
+INTEGRATION_STATES = ("ACTIVE", "ACTIVATING", "INACTIVE", "DEACTIVATING", "ERROR")
 USER_EXPANSIONS = (
     "authorization",
     "authorization.unusedRoles",
@@ -184,7 +186,8 @@ ROUTES = (
     Route("GET", _A + "/divisions/home", "home_division"),
     Route("GET", "/api/v2/identityproviders", "identity_providers", "sso:provider:view"),
     Route("GET", "/api/v2/identityproviders/purecloud", "genesys_login", "sso:provider:view"),
-    Route("GET", "/api/v2/groups/{groupId}", "group", "directory:group:view"),
+    Route("GET", "/api/v2/groups", "groups"),
+    Route("GET", "/api/v2/groups/{groupId}", "group"),
     Route("GET", "/api/v2/groups/{groupId}/members", "group_members"),
     Route("GET", "/api/v2/organizations/me", "organization"),
     Route(
@@ -194,6 +197,7 @@ ROUTES = (
         "directory:organization:admin",
     ),
     Route("GET", "/api/v2/tokens/timeout", "token_timeout"),
+    Route("GET", "/api/v2/integrations", "integrations", "integrations:integration:view"),
     Route("GET", _R + "/keyconfigurations", "key_configs", _KEY_VIEW),
     Route("GET", _R + "/keyconfigurations/{keyConfigurationId}", "key_config", _KEY_VIEW),
     Route("GET", _R + "/recordingkeys", "recording_keys", _KEY_VIEW),
@@ -448,24 +452,32 @@ class Api:
             raise not_found()
         return group
 
+    def group_wire(self, g) -> dict:
+        return {
+            "id": g.id,
+            "name": g.name,
+            "dateModified": iso(self.org.at(90, 10)),
+            "memberCount": len(self._members(g)),
+            "state": "active",
+            "version": 2,
+            "type": "official",
+            "rulesVisible": True,
+            "visibility": "public",
+            "rolesEnabled": True,
+            "selfUri": f"/api/v2/groups/{g.id}",
+        }
+
     def group(self, req: Request) -> Reply:
-        g = self._group(req)
-        return Reply(
-            200,
-            {
-                "id": g.id,
-                "name": g.name,
-                "dateModified": iso(self.org.at(90, 10)),
-                "memberCount": len(self._members(g)),
-                "state": "active",
-                "version": 2,
-                "type": "official",
-                "rulesVisible": True,
-                "visibility": "public",
-                "rolesEnabled": True,
-                "selfUri": f"/api/v2/groups/{g.id}",
-            },
-        )
+        return Reply(200, self.group_wire(self._group(req)))
+
+    def groups(self, req: Request) -> Reply:
+        items = sorted(self.org.groups, key=lambda g: (g.name.casefold(), g.id))
+        ids = set(req.values("id"))
+        if ids:
+            items = [g for g in items if g.id in ids]
+        if req.first("sortOrder", "ASC").lower() in ("desc", "descending"):
+            items.reverse()
+        return paged(req, items, self.group_wire)
 
     def _members(self, group) -> list[SimUser]:
         users = self.org.users
@@ -518,7 +530,41 @@ class Api:
         return Reply(200, compact(dict(self.org.auth_settings)))
 
     def token_timeout(self, req: Request) -> Reply:
-        return Reply(200, dict(self.org.token_timeout))
+        return Reply(200, compact(dict(self.org.token_timeout)))
+
+    # integrations -------------------------------------------------------------------------
+    def integration_wire(self, i: dict) -> dict:
+        state = dict(i["reportedState"])
+        state["lastUpdated"] = iso(state["lastUpdated"])
+        kind = i["integrationType"]
+        return compact(
+            {
+                **i,
+                "integrationType": {
+                    **kind,
+                    "selfUri": f"/api/v2/integrations/types/{kind['id']}",
+                },
+                "reportedState": state,
+                "selfUri": f"/api/v2/integrations/{i['id']}",
+            }
+        )
+
+    def integrations(self, req: Request) -> Reply:
+        items = sorted(self.org.integrations, key=lambda i: (i["name"].casefold(), i["id"]))
+        kind = req.first("integrationType")
+        if kind:
+            items = [i for i in items if i["integrationType"]["id"] == kind]
+        state = req.first("reportedState")
+        if state:
+            if state.upper() not in INTEGRATION_STATES:
+                raise bad_request(
+                    f"The value [{state}] is not valid for reportedState.", "invalid.value"
+                )
+            items = [i for i in items if i["reportedState"]["code"] == state.upper()]
+        ids = set(req.values("ids"))
+        if ids:
+            items = [i for i in items if i["id"] in ids]
+        return paged(req, items, self.integration_wire)
 
     # recording ------------------------------------------------------------------------------
     def key_config_wire(self, c: dict) -> dict:

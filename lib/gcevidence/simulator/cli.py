@@ -9,7 +9,7 @@ import types
 import typing
 from pathlib import Path
 
-from gcevidence.simulator.config import FaultConfig, SimConfig
+from gcevidence.simulator.config import SIEM_EXPORT_MODES, FaultConfig, SimConfig
 from gcevidence.simulator.sim import Simulator
 
 
@@ -30,6 +30,13 @@ def register(subparsers) -> None:
         default="sso",
         help="sso (default): Genesys login off, users sign in through a SAML provider; "
         "password: Genesys login only",
+    )
+    p.add_argument(
+        "--siem-export",
+        choices=SIEM_EXPORT_MODES,
+        default="active",
+        help="the Amazon EventBridge audit export: active (default), error (reports ERROR) or "
+        "none (not set up)",
     )
     p.add_argument("--client-id", default="gcevidence-sim")
     p.add_argument("--client-secret", default="sim-secret")
@@ -79,6 +86,7 @@ def run_simulate(args: argparse.Namespace, stop: threading.Event | None = None) 
         seed=args.seed,
         users=args.users,
         sign_in=args.sign_in,
+        siem_export=args.siem_export,
         client_id=args.client_id,
         client_secret=args.client_secret,
         host=args.host,

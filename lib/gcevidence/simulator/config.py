@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 SIGN_IN_MODES = ("sso", "password")
+# The audit export to the customer's SIEM (an Amazon EventBridge source integration): active,
+# reporting an error, or not set up at all.
+SIEM_EXPORT_MODES = ("active", "error", "none")
 
 
 @dataclass
@@ -44,6 +47,9 @@ class SimConfig:
     # How people sign in: "sso" (Genesys login disabled, an enabled SAML provider, users carry
     # lastTokenIssued and no or an old dateLastLogin) or "password" (Genesys login only).
     sign_in: str = "sso"
+    # The Amazon EventBridge integration that exports audit events: "active" (the default),
+    # "error" (enabled, reporting ERROR) or "none" (no such integration).
+    siem_export: str = "active"
     now: dt.datetime | None = None  # aware UTC; None = the wall clock at start
     audit_events_per_day: int = 200
     audit_history_days: int = 400
@@ -60,6 +66,11 @@ class SimConfig:
         if self.sign_in not in SIGN_IN_MODES:
             raise ValueError(
                 f"SimConfig.sign_in={self.sign_in!r}: must be one of {', '.join(SIGN_IN_MODES)}"
+            )
+        if self.siem_export not in SIEM_EXPORT_MODES:
+            raise ValueError(
+                f"SimConfig.siem_export={self.siem_export!r}: must be one of "
+                f"{', '.join(SIEM_EXPORT_MODES)}"
             )
 
     def resolved_now(self) -> dt.datetime:

@@ -29,6 +29,14 @@ DOMAIN = "acme-cc.example"
 GAP_DAY_OFFSET = 37  # the one day without audit events: today - 37 days
 # The SSO org switched Genesys login off this many days ago: password logins are older.
 SSO_SINCE_DAYS = 240
+# Okta's SAML signing certificate expires this many days after today: inside the 30-day warning
+# window of auth.sso_providers, whether the period ends today or yesterday.
+OKTA_CERT_EXPIRES_IN_DAYS = 12
+# The authentication settings' IP allowlist: two narrow ranges (documentation addresses) and the
+# planted entry that lets everyone in.
+OFFICE_RANGE, VPN_RANGE = "203.0.113.0/24", "198.51.100.16/28"
+WALLBOARD_API = "/api/v2/analytics/queues/observations/query"
+EVENTBRIDGE = "amazon-eventbridge-source"
 
 # Built-in and custom roles: (name, defaultRoleId, description, permissions).
 ROLE_SPECS = (
@@ -180,11 +188,15 @@ class Org:
         audit_events_per_day: int,
         audit_history_days: int,
         sign_in: str = "sso",
+        siem_export: str = "active",
     ):
         if users < 45:
             raise ValueError("the simulated org needs at least 45 users for its planted cases")
-        self.seed, self.now, self.sign_in = seed, now, sign_in
+        self.seed, self.now, self.sign_in, self.siem_export = seed, now, sign_in, siem_export
         self.rng = random.Random(seed)
+        # Ids of what was added for the session, allowlist and log-export checks come from
+        # their own generator, so that every id drawn before them stays what it was.
+        self.aux_rng = random.Random(f"{seed}:sessions")
         rng = self.rng
         self.id = new_id(rng)
         self.name = "Acme Contact Center (simulated)"
@@ -644,7 +656,10 @@ class Org:
             "multifactorAuthenticationRequired": False,
             "domainAllowlistEnabled": False,
             "domainAllowlist": [],
-            "ipAddressAllowlist": [],
+            # Someone opened the allowlist to everyone next to the office and VPN ranges.
+            "ipAddressAllowlist": [OFFICE_RANGE, VPN_RANGE, "0.0.0.0/0"],
+            # The SDK calls these "exempt apis from inactivity timeout"; listed, not judged.
+            "inactivityTimeoutExclusions": [WALLBOARD_API],
             "passwordRequirements": {
                 "minimumLength": 8,
                 "minimumDigits": 0,
@@ -656,8 +671,9 @@ class Org:
                 "expirationDays": 90,
             },
         }
-        self.token_timeout = {"idleTokenTimeoutSeconds": 1800, "enableIdleTokenTimeout": True}
+        self._build_sessions()
         self._build_sign_in()
+        self._build_integrations()
         kms = new_id(rng)
         self.key_configs = [
             {
@@ -777,11 +793,11 @@ class Org:
         # answers disabled: true.
         self.genesys_login = {"id": new_id(rng), "name": "PureCloud", "disabled": sso}
 
-        def saml(name: str, host: str, disabled: bool, issued_days: int) -> dict:
+        def saml(name: str, host: str, disabled: bool, expires_in_days: int) -> dict:
+            # Three-year signing certificates, expiring `expires_in_days` after today.
+            not_after = today + dt.timedelta(days=expires_in_days)
             pem = saml_certificate(
-                f"{host} SAML signing",
-                today - dt.timedelta(days=issued_days),
-                today - dt.timedelta(days=issued_days) + dt.timedelta(days=3 * 365),
+                f"{host} SAML signing", not_after - dt.timedelta(days=3 * 365), not_after
             )
             return {
                 "id": new_id(rng),
@@ -798,12 +814,110 @@ class Org:
                 "forceAuthn": False,
             }
 
-        okta = saml("Okta", "acme-cc.okta.example", False, 300)
-        adfs = saml("ADFS", "adfs.acme-cc.example", True, 900)  # a trial, switched off
+        # Okta's certificate expires well inside the 30-day warning window (PLANTED.md); the
+        # disabled ADFS trial's expired long ago, which is no exception for a disabled provider.
+        okta = saml("Okta", "acme-cc.okta.example", False, OKTA_CERT_EXPIRES_IN_DAYS)
+        adfs = saml("ADFS", "adfs.acme-cc.example", True, -105)  # a trial, switched off
         self.identity_providers = [okta, adfs] if sso else [adfs]
         if sso:
             self.named["identity_provider"] = okta["id"]
         self.named["identity_provider_disabled"] = adfs["id"]
+
+    def _build_sessions(self) -> None:
+        """The idle token timeout: 10 minutes org-wide, 4 hours for wallboards (PLANTED.md)."""
+        rng = self.aux_rng
+        supervisors = [u.id for u in self.users.values() if u.kind == "supervisor"]
+        wallboards = SimGroup(new_id(rng), "Wallboard Displays", supervisors[-2:])
+        self.groups.append(wallboards)
+        overflow = next(g for g in self.groups if g.name == "Overflow Agents")
+        self.named.update(long_idle_group=wallboards.id, short_idle_group=overflow.id)
+        self.token_timeout = {
+            "idleTokenTimeoutSeconds": 600,
+            "enableIdleTokenTimeout": True,
+            "inactivityTimeoutUnit": "Minutes",
+            "inactivityTimeoutGroupsEnabled": True,
+            "inactivityTimeoutGroupBundles": [
+                # Wallboards stay signed in for a shift: far above the 15 minutes of PCI 8.2.8.
+                {
+                    "priority": 1,
+                    "timeoutSeconds": 4 * 3600,
+                    "inactivityTimeoutUnit": "Hours",
+                    "groups": [wallboards.id],
+                },
+                {
+                    "priority": 2,
+                    "timeoutSeconds": 600,
+                    "inactivityTimeoutUnit": "Minutes",
+                    "groups": [overflow.id],
+                },
+            ],
+        }
+
+    def _build_integrations(self) -> None:
+        """Installed integrations, among them the audit export to the SIEM (PLANTED.md)."""
+        rng = self.aux_rng
+        updated = self.at(40, 8)
+
+        def integration(name: str, type_id: str, type_name: str, intended: str, code: str):
+            return {
+                "id": new_id(rng),
+                "name": name,
+                "integrationType": {
+                    "id": type_id,
+                    "name": type_name,
+                    "description": f"{type_name} integration",
+                    "provider": "clientapps" if type_id == "embedded-client-app" else type_id,
+                    "category": "Genesys Cloud",
+                },
+                "notes": "",
+                "intendedState": intended,
+                "reportedState": {
+                    "code": code,
+                    "effective": code.title(),
+                    "lastUpdated": updated,
+                },
+            }
+
+        export = integration(
+            "Audit events to Splunk (EventBridge)",
+            EVENTBRIDGE,
+            "Amazon EventBridge Source",
+            "ENABLED",
+            "ACTIVE" if self.siem_export == "active" else "ERROR",
+        )
+        if self.siem_export == "error":
+            export["reportedState"]["detail"] = {
+                "localizableMessageCode": "integration.eventbridge.error",
+                "message": "The partner event source could not be created in AWS account "
+                "000000000000: the account did not accept it",
+            }
+        # A sandbox export, switched off: listed, never an exception.
+        sandbox = integration(
+            "EventBridge sandbox (old)",
+            EVENTBRIDGE,
+            "Amazon EventBridge Source",
+            "DISABLED",
+            "INACTIVE",
+        )
+        others = [
+            integration(
+                "CRM data actions",
+                "custom-rest-actions",
+                "Web Services Data Actions",
+                "ENABLED",
+                "ACTIVE",
+            ),
+            integration(
+                "Agent knowledge panel",
+                "embedded-client-app",
+                "Interaction Widget",
+                "ENABLED",
+                "ACTIVE",
+            ),
+        ]
+        self.integrations = others + ([export, sandbox] if self.siem_export != "none" else [])
+        if self.siem_export != "none":
+            self.named.update(siem_export=export["id"], siem_export_disabled=sandbox["id"])
 
     # -- audit events ----------------------------------------------------------------------------
     def _actor_pools(self) -> dict[str, list[str]]:

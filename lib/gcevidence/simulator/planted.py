@@ -7,9 +7,13 @@ checks package, so the two can be compared.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from gcevidence.simulator.audit import AuditQuery
-from gcevidence.simulator.org import Org
+from gcevidence.simulator.org import EVENTBRIDGE, Org
 
 # Mirrors params/demo.yaml (a test keeps them in step).
 DEMO_POLICY = {
@@ -32,6 +36,8 @@ DEPROVISION_HOURS = 24
 CRYPTOPERIOD_DAYS = 365
 PASSWORD_MIN_LENGTH = 12
 USABLE_KEY_TYPES = ("KmsSymmetric", "LocalKeyManager")
+IDLE_TIMEOUT_MINUTES = 15
+IDP_CERTIFICATE_WARNING_DAYS = 30
 
 CHECK_IDS = (
     "access.terminated_active",
@@ -52,6 +58,10 @@ CHECK_IDS = (
     "logging.privileged_grants",
     "logging.retention",
     "logging.activity_gaps",
+    "auth.idle_timeout",
+    "auth.sso_providers",
+    "network.ip_allowlist",
+    "logging.siem_export",
 )
 
 
@@ -183,7 +193,56 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["network.trunk_tls"].add(t.id)
         if not t.srtp:
             out["network.trunk_srtp"].add(t.id)
+    _plant_sessions_and_exports(org, out)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def _plant_sessions_and_exports(org: Org, out: dict[str, set[str]]) -> None:
+    """The idle timeouts, identity-provider certificates, IP allowlist and audit export."""
+    today = org.now.date()
+    limit = IDLE_TIMEOUT_MINUTES * 60
+    timeout = org.token_timeout
+    if timeout.get("enableIdleTokenTimeout") is not True:
+        out["auth.idle_timeout"].add("enableIdleTokenTimeout")
+    elif timeout.get("idleTokenTimeoutSeconds", limit + 1) > limit:
+        out["auth.idle_timeout"].add("idleTokenTimeoutSeconds")
+    if timeout.get("inactivityTimeoutGroupsEnabled"):
+        for bundle in timeout.get("inactivityTimeoutGroupBundles", ()):
+            if bundle["timeoutSeconds"] > limit:
+                out["auth.idle_timeout"].update(bundle["groups"])
+
+    # The period ends with today; a certificate expiring by then or within the window after it.
+    window_end = dt.datetime.combine(
+        today + dt.timedelta(days=1 + IDP_CERTIFICATE_WARNING_DAYS), dt.time.min, tzinfo=dt.UTC
+    )
+    for provider in org.identity_providers:
+        if provider["disabled"]:
+            continue
+        for pem in provider.get("certificates") or [provider["certificate"]]:
+            cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+            if cert.not_valid_after_utc <= window_end:
+                out["auth.sso_providers"].add(cert.fingerprint(hashes.SHA256()).hex())
+
+    for entry in org.auth_settings.get("ipAddressAllowlist", ()):
+        if ipaddress.ip_network(entry, strict=False).prefixlen == 0:
+            out["network.ip_allowlist"].add(entry)
+
+    for integration in org.integrations:
+        code = integration["reportedState"]["code"]
+        if integration["integrationType"]["id"] != EVENTBRIDGE:
+            continue
+        if (integration["intendedState"] == "ENABLED" and code != "ACTIVE") or code == "ERROR":
+            out["logging.siem_export"].add(integration["id"])
+
+
+def siem_export_active(org: Org) -> bool:
+    """Whether an Amazon EventBridge integration is enabled and reports ACTIVE."""
+    return any(
+        i["integrationType"]["id"] == EVENTBRIDGE
+        and i["intendedState"] == "ENABLED"
+        and i["reportedState"]["code"] == "ACTIVE"
+        for i in org.integrations
+    )
 
 
 def native_login(org: Org) -> bool:
@@ -199,8 +258,11 @@ def enabled_providers(org: Org) -> list[str]:
 def compute_statuses(org: Org, planted: dict[str, list[str]]) -> dict[str, str]:
     """check id -> the status a correct check reports: fail with exceptions, else pass, except
     the password policy and MFA, which cannot be judged when sign-in goes through an identity
-    provider and Genesys login is off (not_evaluable naming the provider)."""
+    provider and Genesys login is off (not_evaluable naming the provider), and the audit export,
+    which without an active export asks for the manual procedure (not_evaluable)."""
     out = {c: "fail" if planted[c] else "pass" for c in CHECK_IDS}
     if not native_login(org) and enabled_providers(org):
         out["auth.password_policy"] = out["auth.mfa_required"] = "not_evaluable"
+    if not planted["logging.siem_export"] and not siem_export_active(org):
+        out["logging.siem_export"] = "not_evaluable"
     return out

@@ -33,6 +33,7 @@ class Simulator:
             self.cfg.audit_events_per_day,
             self.cfg.audit_history_days,
             self.cfg.sign_in,
+            self.cfg.siem_export,
         )
         log.info(
             "generated org with %d users in %.2fs", self.cfg.users, time.perf_counter() - started
