@@ -157,18 +157,15 @@ class _Collector:
         self._step(*steps.pop(FIRST))
         # Audit queries take longest (server-side work plus polling): run them alongside.
         background = steps.pop(IN_BACKGROUND)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits") as bg:
-            audits = bg.submit(self._step, *background)
-            try:
-                for names, fn in steps.values():
-                    self._step(names, fn)
-            except BaseException as exc:
-                error = exc
-                self.stop.set()  # no point finishing the audit queries
-            try:
-                audits.result()
-            except BaseException as exc:
-                error = error or exc
+        bg = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits")
+        audits = bg.submit(self._step, *background)
+        try:
+            for names, fn in steps.values():
+                self._step(names, fn)
+            audits.result()
+        except BaseException as exc:
+            error = exc
+        error = self._join_background(bg, error)
         self.bar.close()
         self.audit_bar.close()
         meta = self._meta(started)
@@ -210,6 +207,18 @@ class _Collector:
                 self.org = result or {}
 
         return declared
+
+    def _join_background(self, bg: ThreadPoolExecutor, error: BaseException | None):
+        """Wait for the audit thread, even through a signal, so that it never writes into a
+        folder the pack builder is removing; after any error it is told to stop first."""
+        while True:
+            if error is not None:
+                self.stop.set()  # no point finishing the audit queries
+            try:
+                bg.shutdown(wait=True)
+                return error
+            except BaseException as exc:  # a signal while waiting: keep waiting, then re-raise
+                error = error or exc
 
     def _step(self, names: tuple[str, ...], fn: Callable[[], Any]) -> None:
         """Run one collection step; a 403 or short pagination is recorded, not raised."""

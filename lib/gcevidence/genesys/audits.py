@@ -109,7 +109,13 @@ def run_audit_queries(
     stop = stop or threading.Event()
     if not specs:
         return []
-    outcomes = client.map(lambda spec: _submit(client, spec), specs)
+
+    def submit(spec: AuditQuerySpec) -> AuditQueryOutcome:
+        if stop.is_set():  # the collection failed: start no further query
+            raise AuditQueryFailed("", "abandoned", "the collection failed")
+        return _submit(client, spec)
+
+    outcomes = client.map(submit, specs)
     sink_lock = threading.Lock()
 
     def locked_sink(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
