@@ -566,7 +566,7 @@ def test_activity_gaps_lists_every_empty_day(world):
     ]
     f = world.run("logging.activity_gaps")
     assert f.status == "fail" and ids(f) == ["2026-11-21", "2026-11-27"]
-    assert f.population == 11
+    assert f.population == 10  # period.days: 10 is exactly ten days, 2026-11-21..30
     assert f.extra["events_per_day"]["2026-11-21"] == 0
     assert f.extra["events_per_day"]["2026-11-22"] >= 1
     world.data["audit_events"] = DENIED

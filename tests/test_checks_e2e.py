@@ -4,6 +4,7 @@ check, and find exactly the simulator's planted cases (sim.planted) — each one
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def _params_for(sim, tmp_path: Path, roster: bool = True):
 
     doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     doc["org"] = {"api_base_url": sim.base_url}
-    doc.setdefault("period", {})["end"] = sim.now.date().isoformat()
+    # The simulator's `now` is today: the period ends on the last complete day before it.
+    doc.setdefault("period", {})["end"] = (sim.now.date() - dt.timedelta(days=1)).isoformat()
     doc.pop("hr", None)
     if roster:
         doc["hr"] = {"roster": str(sim.write_roster(tmp_path / "roster.csv"))}
@@ -45,7 +47,7 @@ def _params_for(sim, tmp_path: Path, roster: bool = True):
     doc.pop("exceptions", None)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return load_params(path)
+    return load_params(path, today=sim.now.date())
 
 
 def _collect_and_check(sim, tmp_path: Path, roster: bool = True):

@@ -122,6 +122,27 @@ def test_findings_json_schema(demo_pack):
         assert set(subjects) <= listed, check
 
 
+def test_the_exact_period_is_stated_alike_in_every_file(demo_pack):
+    result, _, _, _, params = demo_pack
+    pack = result.pack_dir
+    period = json.loads((pack / "findings.json").read_text(encoding="utf-8"))["run"]["period"]
+    start, end = params.period.start.isoformat(), params.period.end.isoformat()
+    assert period == {"start": f"{start}T00:00:00Z", "end": f"{end}T23:59:59Z"}
+    # The demo's period ends the day before the simulator's today and holds exactly 90 days.
+    assert (params.period.end - params.period.start).days + 1 == params.period.days == 90
+    snapshot = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    assert snapshot["period"] == {**period, "days": 90}
+    assert params.period.end.isoformat() < snapshot["collected_at"][:10]
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["period"] == period
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert f"{period['start']} to {period['end']}" in index
+    oscal = (pack / "findings.oscal.json").read_text(encoding="utf-8")
+    assert period["start"] in oscal and f"{end}T23:59:59" in oscal
+    for paper in ("A09_access_control", "summary"):
+        assert f"{period['start']} to {period['end']}" in (pack / f"{paper}.html").read_text()
+
+
 def test_findings_csv_guarded(demo_pack):
     result = demo_pack[0]
     with (result.pack_dir / "findings.csv").open(encoding="utf-8", newline="") as fh:

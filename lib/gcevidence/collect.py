@@ -194,10 +194,7 @@ class _Collector:
             "region": self.client.region or "",
             "api_base_url": self.client.api_base_url,
             "client_id": self.client.creds.client_id,
-            "period": {
-                "start": self.params.period.start.isoformat(),
-                "end": self.params.period.end.isoformat(),
-            },
+            "period": {**self.params.period.stamps(), "days": self.params.period.days},
             "collected_at": iso_z(started),
             "tool_version": __version__,
             "retention_days": self.retention_days,

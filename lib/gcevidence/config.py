@@ -43,13 +43,15 @@ class OrgConfig:
 
 @dataclass(frozen=True)
 class PeriodConfig:
+    """The audit period: exactly `days` whole UTC days, the last of them `end`."""
+
     end: dt.date
     days: int
 
     @property
     def start(self) -> dt.date:
-        """First day, inclusive: `days` before the end date (docs/evidence-pack.md §5 example)."""
-        return self.end - dt.timedelta(days=self.days)
+        """First day, inclusive: with `end` the period holds exactly `days` days."""
+        return self.end - dt.timedelta(days=self.days - 1)
 
     @property
     def start_utc(self) -> dt.datetime:
@@ -59,6 +61,23 @@ class PeriodConfig:
     def end_utc(self) -> dt.datetime:
         """Exclusive end: midnight after the inclusive end date."""
         return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+    @property
+    def as_of(self) -> dt.datetime:
+        """The moment "as of" measurements (dormancy, key age, leavers due) are taken at."""
+        return self.end_utc
+
+    def stamps(self) -> dict[str, str]:
+        """The period as every file of a pack states it: first second to last second, UTC."""
+        return {
+            "start": f"{self.start.isoformat()}T00:00:00Z",
+            "end": f"{self.end.isoformat()}T23:59:59Z",
+        }
+
+
+def last_complete_day(today: dt.date | None = None) -> dt.date:
+    """The default period end: the last whole UTC day before `today` (default: the clock)."""
+    return (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -182,10 +201,48 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return text
 
 
+def _period_end(
+    r: _Reader, in_file: object, from_flag: dt.date | None, today: dt.date | None
+) -> dt.date:
+    """The last day of the period: --period-end, else period.end, else the last whole day.
+
+    A day that has not ended yet (today or later, UTC) is refused: its audit trail and the
+    measurements taken "as of" the period end would be partial or in the future.
+    """
+    clock = today or dt.datetime.now(dt.UTC).date()
+    if from_flag is not None:
+        end, source, name = from_flag, "command line", "--period-end"
+    elif in_file not in (None, ""):
+        end, source, name = in_file, str(r.path), "period.end"
+    else:
+        return last_complete_day(clock)
+    if isinstance(end, str):
+        try:
+            end = dt.date.fromisoformat(end)
+        except ValueError as exc:
+            raise r.fail("period.end", end, "must be a date YYYY-MM-DD") from exc
+    if isinstance(end, dt.datetime) or not isinstance(end, dt.date):
+        raise r.fail("period.end", end, "must be a date YYYY-MM-DD")
+    if end >= clock:
+        raise InputError(
+            source,
+            name,
+            end.isoformat(),
+            f"is not a complete day yet (today is {clock.isoformat()} UTC)",
+            f"give {last_complete_day(clock).isoformat()} or an earlier day, or leave it out "
+            "(default: the last complete UTC day)",
+        )
+    return end
+
+
 def load_params(
     path: str | Path, period_end: dt.date | None = None, today: dt.date | None = None
 ) -> Params:
-    """Parse and validate a params file; paths inside it are relative to the file."""
+    """Parse and validate a params file; paths inside it are relative to the file.
+
+    `today` is the UTC date the collection runs on (default: the clock); the period ends at
+    the latest on the day before it.
+    """
     path = Path(path)
     try:
         raw_bytes = path.read_bytes()
@@ -229,14 +286,7 @@ def load_params(
     )
 
     per = r.mapping(doc.get("period"), "period", {"end", "days"})
-    end = period_end or per.get("end") or today or dt.datetime.now(dt.UTC).date()
-    if isinstance(end, str):
-        try:
-            end = dt.date.fromisoformat(end)
-        except ValueError as exc:
-            raise r.fail("period.end", end, "must be a date YYYY-MM-DD") from exc
-    if isinstance(end, dt.datetime) or not isinstance(end, dt.date):
-        raise r.fail("period.end", end, "must be a date YYYY-MM-DD")
+    end = _period_end(r, per.get("end"), period_end, today)
     days = r.positive_int(per.get("days", 90), "period.days")
     if days > 366:
         raise r.fail("period.days", days, "must be at most 366")

@@ -34,7 +34,8 @@ def demo_params(
         roster = sim.write_roster(Path(tmp) / "hr_roster.csv")
         env["GENESYSCLOUD_OAUTHCLIENT_ID"] = sim.client_id
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
-        base = load_params(DEMO_PARAMS, period_end=cfg.now.date() if cfg.now else None)
+        # The simulator's `now` is today: the period ends on the day before it.
+        base = load_params(DEMO_PARAMS, today=sim.now.date())
         params = dataclasses.replace(
             base,
             org=dataclasses.replace(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,6 @@ CSV_TAIL = (
 )
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def run_block(
     params: Params, snapshot: Snapshot, run_id: str, generated_at: str, client_id: str
 ) -> dict[str, Any]:
@@ -42,10 +37,7 @@ def run_block(
     return {
         "id": run_id,
         "generated_at": generated_at,
-        "period": {
-            "start": _iso(params.period.start_utc),
-            "end": _iso(params.period.end_utc - dt.timedelta(seconds=1)),
-        },
+        "period": params.period.stamps(),
         "org": {
             "id": (meta.get("org") or {}).get("id", ""),
             "name": (meta.get("org") or {}).get("name", ""),

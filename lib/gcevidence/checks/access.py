@@ -200,7 +200,8 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
             detail = "no sign-in, token or invitation date recorded"
         else:
             detail = (
-                f"{_sign_in_words(last)}, {days} days before {ctx.today} (limit {dormant_days})"
+                f"{_sign_in_words(last)}, {days} days before the end of {ctx.today} "
+                f"(limit {dormant_days})"
             )
         exceptions.append(ExceptionItem("user", u["id"], name, detail))
     counts = Counter(basis.values())

@@ -56,10 +56,14 @@ CHECK_IDS = (
 
 
 def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]]:
-    """check id -> sorted subject ids a correct check lists under `policy` at `org.now`."""
-    now, today = org.now, org.now.date()
-    period_start = today - dt.timedelta(days=policy["period_days"])
-    period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), now)
+    """check id -> sorted subject ids a correct check lists under `policy`, for the period
+    that ends on the day before `org.now`."""
+    # The period ends on the last complete day before `now`; it holds exactly period_days
+    # days, and "as of" measurements are taken at its end (the midnight starting today).
+    period_end = org.now.date() - dt.timedelta(days=1)
+    period_start = period_end - dt.timedelta(days=policy["period_days"] - 1)
+    as_of = dt.datetime.combine(org.now.date(), dt.time.min, tzinfo=dt.UTC)
+    period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), as_of)
     active = [u for u in org.users.values() if u.state == "active"]
     roster = org.roster
     groups_of = {
@@ -85,7 +89,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["access.terminated_active"].add(u.id)
         # Last sign-in by any method: a password login or a token (SSO never sets the login).
         last = u.last_activity() or u.date_welcome_sent
-        if last is not None and now - last > dt.timedelta(days=DORMANT_DAYS):
+        if last is not None and (as_of - last).days > DORMANT_DAYS:
             out["access.dormant_accounts"].add(u.id)
         if org.unused.get(u.id):
             out["access.unused_roles"].add(u.id)
@@ -144,7 +148,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
                 out["logging.privileged_grants"].add(e.id)
 
     day = period_start
-    while day <= today:
+    while day <= period_end:
         if org.audit.count(day) == 0:
             out["logging.activity_gaps"].add(day.isoformat())
         day += dt.timedelta(days=1)
@@ -173,7 +177,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         out["crypto.key_rotation"].add("rotationschedule.period")
     if org.recording_keys:
         newest = max(org.recording_keys, key=lambda k: k["createDate"])
-        if now - newest["createDate"] > dt.timedelta(days=CRYPTOPERIOD_DAYS):
+        if (period_end - newest["createDate"].date()).days > CRYPTOPERIOD_DAYS:
             out["crypto.key_rotation"].add(newest["id"])
 
     for t in org.trunks:
