@@ -202,6 +202,9 @@ def test_dormant_threshold_follows_baseline_and_override(world):
         "value": 60,
         "source": "params",
         "overridden": True,
+        "origin": "params",
+        "note": "",
+        "baseline_value": 45,
     }
 
 

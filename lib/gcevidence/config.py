@@ -16,7 +16,6 @@ import yaml
 
 from gcevidence.errors import InputError
 
-BASELINES = ("pci-dss-4.0.1", "iso27001-2022", "nist-800-63b-4", "cis-v8")
 FORMATS = ("html", "pdf")
 
 # The audit services queried by default: where identity, role, auth, recording-key and
@@ -116,6 +115,20 @@ class Params:
     audit: AuditConfig = field(default_factory=AuditConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     exceptions_register: Path | None = None
+
+
+def baseline_ids() -> tuple[str, ...]:
+    """The baselines a params file may choose: those of the catalog's baselines.yaml."""
+    from gcevidence.catalog import load_catalog  # read on first use, like the catalog itself
+
+    return tuple(load_catalog().baselines)
+
+
+def __getattr__(name: str) -> Any:
+    # BASELINES is derived from the catalog when first asked for (importing stays cheap).
+    if name == "BASELINES":
+        return baseline_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _NoDatesLoader(yaml.SafeLoader):
@@ -292,8 +305,9 @@ def load_params(
         raise r.fail("period.days", days, "must be at most 366")
 
     baseline = doc.get("baseline", "pci-dss-4.0.1")
-    if baseline not in BASELINES:
-        raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(BASELINES)}")
+    baselines = baseline_ids()
+    if baseline not in baselines:
+        raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(baselines)}")
 
     hr = r.mapping(doc.get("hr"), "hr", {"roster"})
     roster = r.file_path(hr["roster"], "hr.roster") if hr.get("roster") else None

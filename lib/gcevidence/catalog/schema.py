@@ -179,7 +179,10 @@ def baselines_schema(thresholds: dict[str, Any], baseline_ids: Iterable[str]):
         )
         if isinstance(spec, dict) and spec.get("nullable") is True:
             value = {"anyOf": [value, {"type": "null"}], "x-problem": "must be a number or null"}
-        values[name] = _object(("value", "source"), {"value": value, "source": _TEXT})
+        values[name] = _object(
+            ("value", "source"),
+            {"value": value, "source": _TEXT, "tool_default": {"type": "boolean"}},
+        )
     baseline = _object(
         ("name", "thresholds"),
         {"name": _TEXT, "thresholds": _object(sorted(values), values)},

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from IPython.display import HTML
 
-from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up
+from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up, threshold_basis
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report.context import RunContext
@@ -87,15 +87,8 @@ def show_thresholds(ctx: RunContext, *names: str) -> HTML:
         if entry is None:
             rows.append((name, "unknown", "", ""))
             continue
-        rows.append(
-            (
-                name,
-                entry.get("value"),
-                entry.get("source", ""),
-                "yes (params)" if entry.get("overridden") else "no",
-            )
-        )
-    return _display(table(("threshold", "value", "source", "overridden"), rows))
+        rows.append((name, entry.get("value"), entry.get("source", ""), threshold_basis(entry)))
+    return _display(table(("threshold", "value", "source", "set by"), rows))
 
 
 def finding_html(f: Finding) -> str:
