@@ -132,6 +132,39 @@ def test_deprovision_latency_lists_late_deactivations_and_records_delays(world):
     assert f.extra["thresholds"]["deprovision_hours"]["value"] == 24
 
 
+def test_deprovision_delay_runs_from_the_start_of_the_termination_day_in_the_hr_timezone(world):
+    # carol: terminated 2026-11-25 (HR), deactivated 2026-11-25T10:00Z.
+    assert world.run("access.deprovision_latency").extra["delays"][0]["hours"] == 10.0
+    world.params_text += "hr: {timezone: Europe/Paris}\n"
+    f = world.run("access.deprovision_latency")
+    # Paris' 25 November began at 24 November 23:00 UTC (CET, UTC+1): one hour more.
+    assert f.extra["delays"][0]["hours"] == 11.0
+    assert f.extra["termination_timezone"] == "Europe/Paris"
+    world.params_text = world.params_text.replace("Europe/Paris", "Pacific/Kiritimati")
+    # UTC+14: the day began at 24 November 10:00 UTC, 24 hours before the deactivation.
+    assert world.run("access.deprovision_latency").extra["delays"][0]["hours"] == 24.0
+
+
+def test_a_leaver_is_due_once_the_termination_day_has_begun_in_the_hr_timezone(world):
+    world.data["users"].append(user("u-dan", "Dan", "dan@example.com"))
+    world.data["hr_roster"].append(
+        {
+            "employee_id": "E9",
+            "email": "dan@example.com",
+            "status": "terminated",
+            "termination_date": "2026-12-01",  # the day after the period
+            "department": "",
+            "groups": "",
+        }
+    )
+    f = world.run("access.terminated_active")
+    assert "u-dan" not in ids(f) and f.extra["termination_not_yet_due"] == 1
+    # In Paris, 1 December began at 30 November 23:00 UTC, inside the period.
+    world.params_text += "hr: {timezone: Europe/Paris}\n"
+    f = world.run("access.terminated_active")
+    assert "u-dan" in ids(f) and f.extra["termination_not_yet_due"] == 0
+
+
 def test_deprovision_latency_not_evaluable_without_audit_permission(world):
     world.data["audit_events"] = DENIED
     f = world.run("access.deprovision_latency")

@@ -39,9 +39,9 @@ def _params_for(sim, tmp_path: Path, roster: bool = True):
     doc["org"] = {"api_base_url": sim.base_url}
     # The simulator's `now` is today: the period ends on the last complete day before it.
     doc.setdefault("period", {})["end"] = (sim.now.date() - dt.timedelta(days=1)).isoformat()
-    doc.pop("hr", None)
-    if roster:
-        doc["hr"] = {"roster": str(sim.write_roster(tmp_path / "roster.csv"))}
+    hr = doc.pop("hr", None) or {}
+    if roster:  # the demo's policy keeps its timezone and groups' source
+        doc["hr"] = {**hr, "roster": str(sim.write_roster(tmp_path / "roster.csv"))}
     doc["output"] = {"dir": str(tmp_path / "out"), "formats": ["html"]}
     doc.pop("signing", None)
     doc.pop("exceptions", None)

@@ -111,3 +111,48 @@ def test_cli_refuses_period_end_today_with_exit_2_and_writes_nothing(tmp_path, c
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"gcevidence: error: command line: --period-end='{today}': is not a")
     assert len(err.splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_hr_provenance_is_read_and_validated(tmp_path):
+    text = (
+        "hr:\n"
+        "  roster: roster.csv\n"
+        "  source: {system: Workday, report: Leavers, extracted_at: 2026-11-30,\n"
+        "           extracted_by: J. Doe}\n"
+        "  timezone: Europe/Paris\n"
+        "  groups_source: Okta groups\n"
+    )
+    p = load_params(write(tmp_path, text), today=dt.date(2026, 12, 1))
+    assert p.hr.source.system == "Workday" and p.hr.source.report == "Leavers"
+    assert p.hr.source.extracted_at == "2026-11-30" and p.hr.source.extracted_by == "J. Doe"
+    assert p.hr.timezone == "Europe/Paris" and p.hr.groups_source == "Okta groups"
+    plain = load_params(write(tmp_path, "hr: {roster: r.csv}\n"), today=dt.date(2026, 12, 1))
+    assert plain.hr.source is None and plain.hr.timezone == "UTC" and plain.hr.groups_source == ""
+
+
+@pytest.mark.parametrize(
+    "hr, field",
+    [
+        ("{timezone: Europe/Pariss}", "hr.timezone"),
+        ("{timezone: Europe}", "hr.timezone"),
+        ("{timezone: 5}", "hr.timezone"),
+        ("{timezone: ''}", "hr.timezone"),
+        ("{tz: UTC}", "hr.tz"),
+        ("{source: {system: W, report: R, extracted_at: 2026-11-30}}", "hr.source.extracted_by"),
+        (
+            "{source: {system: W, report: R, extracted_at: 2026-11-30, extracted_by: J, when: x}}",
+            "hr.source.when",
+        ),
+        (
+            "{source: {system: W, report: R, extracted_at: last week, extracted_by: J}}",
+            "hr.source.extracted_at",
+        ),
+        ("{source: Workday}", "hr.source"),
+        ("{groups_source: [Okta]}", "hr.groups_source"),
+    ],
+)
+def test_bad_hr_provenance_names_the_field(tmp_path, hr, field):
+    with pytest.raises(InputError) as err:
+        load_params(write(tmp_path, f"hr: {hr}\n"), today=dt.date(2026, 12, 1))
+    assert err.value.field == field and err.value.exit_status == 2
+    assert str(tmp_path / "p.yaml") in str(err.value)

@@ -95,6 +95,7 @@ def test_findings_json_schema(demo_pack):
         "client_id",
         "baseline",
         "tool_version",
+        "inputs",
     }
     assert run["id"] == result.pack_dir.name and run["client_id"] == "gcevidence-sim"
     assert set(run["org"]) == {"id", "name"} and set(run["period"]) == {"start", "end"}
@@ -141,6 +142,32 @@ def test_the_exact_period_is_stated_alike_in_every_file(demo_pack):
     assert period["start"] in oscal and f"{end}T23:59:59" in oscal
     for paper in ("A09_access_control", "summary"):
         assert f"{period['start']} to {period['end']}" in (pack / f"{paper}.html").read_text()
+
+
+def test_the_pack_records_where_its_inputs_not_from_the_api_come_from(demo_pack):
+    result, _, _, _, params = demo_pack
+    pack = result.pack_dir
+    inputs = json.loads((pack / "findings.json").read_text(encoding="utf-8"))["run"]["inputs"]
+    roster = inputs["hr_roster"]
+    assert roster["source"]["system"] == "gcevidence simulator"
+    assert roster["source"]["extracted_by"] == "gcevidence demo"
+    assert roster["timezone"] == "Europe/Paris" and roster["groups_source"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", roster["sha256"])
+    snapshot = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    [status] = [d for d in snapshot["datasets"] if d["name"] == "hr_roster"]
+    assert status["extra"]["sha256"] == roster["sha256"] and roster["rows"] == status["rows"]
+    assert inputs["exceptions_register"] is None and inputs["review_decisions"] is None
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["inputs"] == inputs
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert "Inputs not from the API" in index
+    assert "gcevidence simulator report &#x27;HR roster of the simulated org&#x27;" in index
+    assert "termination dates read as days in Europe/Paris" in index
+    # PCI leaves the cryptoperiod to the entity: the toolkit's year is flagged for confirmation.
+    assert "tool default — confirm against your policy" in index
+    thresholds = json.loads((pack / "thresholds.json").read_text(encoding="utf-8"))
+    assert thresholds["key_cryptoperiod_days"]["origin"] == "tool_default"
+    assert thresholds["password_min_length"]["origin"] == "baseline"
 
 
 def test_findings_csv_guarded(demo_pack):

@@ -308,6 +308,7 @@ def test_demo_params_match_the_simulators_policy():
     assert [list(p) for p in params.sod_conflicts] == DEMO_POLICY["sod_conflicts"]
     raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     assert raw["period"]["days"] == DEMO_POLICY["period_days"]
+    assert params.hr.timezone == raw["hr"]["timezone"] == DEMO_POLICY["hr_timezone"]
 
 
 def test_advance_month(make_simulator):

@@ -215,11 +215,16 @@ class _Collector:
         if self.params.hr_roster is None:
             self.writer.mark_unavailable("hr_roster", "no HR roster configured (params hr.roster)")
             return
-        from gcevidence.hr import load_roster
+        from gcevidence.hr import file_digest, load_roster
 
         rows = load_roster(self.params.hr_roster)
         self.writer.write_table(
-            "hr_roster", rows, expected_rows=len(rows), source_file=self.params.hr_roster.name
+            "hr_roster",
+            rows,
+            expected_rows=len(rows),
+            source_file=self.params.hr_roster.name,
+            sha256=file_digest(self.params.hr_roster),
+            timezone=self.params.hr.timezone,
         )
 
     # -- users, roles, sign-in --------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,25 @@ def last_complete_day(today: dt.date | None = None) -> dt.date:
 
 
 @dataclass(frozen=True)
+class RosterSource:
+    """Where the HR roster came from: the system, its report, when and by whom it was pulled."""
+
+    system: str
+    report: str
+    extracted_at: str  # YYYY-MM-DD or an ISO-8601 time, as declared
+    extracted_by: str
+
+
+@dataclass(frozen=True)
+class HrConfig:
+    """The roster's declared provenance and how to read it (params `hr`, besides `roster`)."""
+
+    source: RosterSource | None = None
+    timezone: str = "UTC"  # IANA name: termination dates are days in this zone
+    groups_source: str = ""  # where the `groups` column comes from (directory, IdP)
+
+
+@dataclass(frozen=True)
 class PrivilegedRolePolicy:
     allowed_groups: tuple[str, ...] = ()
     max_holders: int | None = None
@@ -115,6 +135,7 @@ class Params:
     audit: AuditConfig = field(default_factory=AuditConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     exceptions_register: Path | None = None
+    hr: HrConfig = field(default_factory=HrConfig)
 
 
 def baseline_ids() -> tuple[str, ...]:
@@ -214,6 +235,60 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return text
 
 
+_SOURCE_KEYS = ("system", "report", "extracted_at", "extracted_by")
+
+
+def _hr_config(r: _Reader, hr: dict) -> HrConfig:
+    """hr.source, hr.timezone and hr.groups_source, each validated."""
+    source = None
+    if hr.get("source") is not None:
+        raw = r.mapping(hr["source"], "hr.source", set(_SOURCE_KEYS))
+        for key in _SOURCE_KEYS:
+            value = raw.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise r.fail(
+                    f"hr.source.{key}",
+                    value,
+                    "is required and must be non-empty text",
+                    f"declare the roster's {', '.join(_SOURCE_KEYS)}",
+                )
+        when = raw["extracted_at"].strip()
+        try:
+            moment = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or len(when) < 10:
+            raise r.fail(
+                "hr.source.extracted_at",
+                when,
+                "must be a date YYYY-MM-DD or an ISO-8601 time",
+                "write when the report was run, e.g. 2026-11-30 or 2026-11-30T07:15:00Z",
+            )
+        source = RosterSource(
+            raw["system"].strip(), raw["report"].strip(), when, raw["extracted_by"].strip()
+        )
+    timezone = hr.get("timezone", "UTC")
+    if not isinstance(timezone, str) or not _is_zone(timezone):
+        raise r.fail(
+            "hr.timezone",
+            timezone,
+            "is not an IANA time zone name",
+            "use a name such as UTC, Europe/Paris or America/New_York",
+        )
+    groups_source = hr.get("groups_source", "")
+    if not isinstance(groups_source, str):
+        raise r.fail("hr.groups_source", groups_source, 'must be text, e.g. "Okta groups"')
+    return HrConfig(source, timezone, groups_source.strip())
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return bool(name)
+
+
 def _period_end(
     r: _Reader, in_file: object, from_flag: dt.date | None, today: dt.date | None
 ) -> dt.date:
@@ -309,8 +384,9 @@ def load_params(
     if baseline not in baselines:
         raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(baselines)}")
 
-    hr = r.mapping(doc.get("hr"), "hr", {"roster"})
+    hr = r.mapping(doc.get("hr"), "hr", {"roster", "source", "timezone", "groups_source"})
     roster = r.file_path(hr["roster"], "hr.roster") if hr.get("roster") else None
+    hr_config = _hr_config(r, hr)
 
     roles_raw = doc.get("privileged_roles") or {}
     if not isinstance(roles_raw, dict):
@@ -381,6 +457,7 @@ def load_params(
         period=PeriodConfig(end, days),
         baseline=baseline,
         hr_roster=roster,
+        hr=hr_config,
         privileged_roles=roles,
         sod_conflicts=tuple(sod),
         thresholds=dict(thresholds),

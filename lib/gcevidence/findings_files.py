@@ -30,11 +30,17 @@ CSV_TAIL = (
 
 
 def run_block(
-    params: Params, snapshot: Snapshot, run_id: str, generated_at: str, client_id: str
+    params: Params,
+    snapshot: Snapshot,
+    run_id: str,
+    generated_at: str,
+    client_id: str,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `run` object of findings.json: which org, period, client and tool made the pack."""
+    """The `run` object of findings.json: which org, period, client and tool made the pack,
+    and (`inputs`) the provenance of what did not come from the API (gcevidence.inputs)."""
     meta = snapshot.meta
-    return {
+    block = {
         "id": run_id,
         "generated_at": generated_at,
         "period": params.period.stamps(),
@@ -48,6 +54,9 @@ def run_block(
         "baseline": params.baseline,
         "tool_version": __version__,
     }
+    if inputs is not None:
+        block["inputs"] = inputs
+    return block
 
 
 def findings_document(

@@ -35,6 +35,7 @@ from gcevidence.findings_files import CSV_FILE, findings_document, run_block, wr
 from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.history import previous_snapshot
 from gcevidence.hr import load_roster
+from gcevidence.inputs import input_provenance
 from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
@@ -164,15 +165,28 @@ def evaluate_checks(state: RunState) -> None:
     if state.inputs.register is not None:
         findings = apply_register(findings, state.inputs.register, params.period.end)
     state.findings = findings
+    review = write_review_workbooks(snapshot, findings, state.dir / "review")
+    decisions = next((p for p in review if p.name.startswith("previous-decisions-")), None)
+    inputs = input_provenance(
+        params,
+        state.inputs.register,
+        decisions,
+        state.dir,
+        roster_rows=snapshot.status("hr_roster").rows if snapshot.has("hr_roster") else None,
+    )
     state.run = run_block(
-        params, snapshot, state.pack.run_id, state.generated_at, state.inputs.creds.client_id
+        params,
+        snapshot,
+        state.pack.run_id,
+        state.generated_at,
+        state.inputs.creds.client_id,
+        inputs=inputs,
     )
     doc = findings_document(state.run, snapshot, findings)
     (state.dir / FINDINGS_FILE).write_text(dumps(doc), encoding="utf-8")
     write_findings_csv(state.dir / CSV_FILE, findings)
     (state.dir / THRESHOLDS_FILE).write_text(dumps(state.inputs.thresholds), encoding="utf-8")
     shutil.copyfile(params.path, state.dir / PARAMS_COPY)
-    write_review_workbooks(snapshot, findings, state.dir / "review")
     write_assessment_results(doc, state.dir)
 
 
@@ -201,6 +215,7 @@ def seal_pack(state: RunState) -> None:
         params_digest=params.digest,
         content_digest=state.pack.content_digest(),
         findings=state.findings,
+        thresholds=state.inputs.thresholds,
         datasets=[
             dataclasses.asdict(s) for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)
         ],
@@ -218,6 +233,7 @@ def seal_pack(state: RunState) -> None:
         thresholds=state.inputs.thresholds,
         period=run["period"],
         run_id=run["id"],
+        inputs=run.get("inputs") or {},
     )
     state.pack_dir = state.pack.seal(
         metadata,

@@ -12,6 +12,7 @@ from gcevidence.report.charts import (
     chart_role_grants,
 )
 from gcevidence.report.context import RunContext, open_run
+from gcevidence.report.provenance import show_inputs
 from gcevidence.report.sections import (
     show_datasets,
     show_finding,
@@ -27,6 +28,7 @@ __all__ = [
     "RunContext",
     "open_run",
     "show_scope",
+    "show_inputs",
     "show_population",
     "show_thresholds",
     "show_finding",

@@ -7,6 +7,7 @@ checks package, so the two can be compared.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from gcevidence.simulator.audit import AuditQuery
 from gcevidence.simulator.org import Org
@@ -26,6 +27,7 @@ DEMO_POLICY = {
     },
     "sod_conflicts": [["Quality Evaluator", "Quality Administrator"]],
     "period_days": 90,
+    "hr_timezone": "Europe/Paris",
 }
 DORMANT_DAYS = 90
 DEPROVISION_HOURS = 24
@@ -127,7 +129,9 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         user = by_email_user.get(email)
         if row.status != "terminated" or user is None or user.id not in removed:
             continue
-        start = dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=dt.UTC)
+        # The termination date is a day in the roster's timezone; the delay runs from its start.
+        zone = zoneinfo.ZoneInfo(policy.get("hr_timezone", "UTC"))
+        start = dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=zone)
         if removed[user.id] - start > dt.timedelta(hours=DEPROVISION_HOURS):
             out["access.deprovision_latency"].add(user.id)
 
