@@ -128,6 +128,12 @@ def test_deprovision_latency_lists_late_deactivations_and_records_delays(world):
     assert "terminated 2026-11-21" in late.detail and "49 h" in late.detail
     hours = {d["user_id"]: d["hours"] for d in f.extra["delays"]}
     assert hours == {"u-carol": 10.0, "u-late": 49.0, "u-del": 72.0}
+    # Each late de-provisioning cites the audit event that took the user out.
+    assert {e.subject_id: e.event_ids for e in f.exceptions} == {
+        "u-late": ("e-late",),
+        "u-del": ("e-del",),
+    }
+    assert {d["user_id"]: d["event_id"] for d in f.extra["delays"]}["u-carol"] == "e-carol-off"
     assert "access.terminated_active" in f.reason  # u-still is counted there
     assert f.extra["thresholds"]["deprovision_hours"]["value"] == 24
 
@@ -576,6 +582,7 @@ def test_privileged_grants_lists_grants_by_people_outside_granter_groups(world):
     assert f.population == 5  # e-grant-ok, e-bad, e-ok-qa, e-bad-qa, e-client
     bad = f.exceptions[0]
     assert bad.subject_type == "grant" and "by Bob Agent" in bad.detail and "Sales" in bad.detail
+    assert [e.event_ids for e in f.exceptions] == [("e-bad",), ("e-bad-qa",), ("e-client",)]
 
 
 def test_privileged_grants_not_evaluable_without_roster_or_permission(world):

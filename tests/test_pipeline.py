@@ -183,6 +183,29 @@ def test_findings_csv_guarded(demo_pack):
     assert len(rows) - 1 == expected
 
 
+def test_exceptions_resting_on_an_audit_event_cite_it_in_json_and_csv(demo_pack):
+    pack = demo_pack[0].pack_dir
+    doc = json.loads((pack / "findings.json").read_text(encoding="utf-8"))
+    checks = {f["check"]: f for f in doc["findings"]}
+    with (pack / "evidence" / "audit_events.csv").open(encoding="utf-8", newline="") as fh:
+        event_ids = {row["id"] for row in csv.DictReader(fh)}
+    for check in ("access.deprovision_latency", "logging.privileged_grants"):
+        exceptions = checks[check]["exceptions"]
+        assert exceptions, check
+        for e in exceptions:
+            assert e["event_ids"] and set(e["event_ids"]) <= event_ids, (check, e)
+    assert all(e["event_ids"] == [] for e in checks["access.orphan_accounts"]["exceptions"])
+    with (pack / "findings.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cited = {
+        (r["check"], r["subject_id"]): r["event_ids"]
+        for r in rows
+        if r["check"] == "access.deprovision_latency"
+    }
+    for e in checks["access.deprovision_latency"]["exceptions"]:
+        assert cited[("access.deprovision_latency", e["subject_id"])] == "; ".join(e["event_ids"])
+
+
 def test_html_fetches_nothing_and_escapes(demo_pack):
     pack = demo_pack[0].pack_dir
     for page in pack.glob("*.html"):

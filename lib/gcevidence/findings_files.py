@@ -23,6 +23,7 @@ CSV_TAIL = (
     "subject_id",
     "subject_name",
     "detail",
+    "event_ids",
     "accepted",
     "reason",
     "evidence",
@@ -107,13 +108,14 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
             items = f.exceptions or (None,)
             for e in items:
                 middle = (
-                    ["", "", "", "", ""]
+                    ["", "", "", "", "", ""]
                     if e is None
                     else [
                         e.subject_type,
                         e.subject_id,
                         e.subject_name,
                         e.detail,
+                        "; ".join(e.event_ids),
                         json.dumps(e.accepted, ensure_ascii=False, sort_keys=True)
                         if e.accepted
                         else "",

@@ -118,12 +118,14 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
     limit_h = ctx.threshold("deprovision_hours")
     start, end = period_bounds(ctx)
     first_off: dict[str, dt.datetime] = {}
+    off_event: dict[str, str] = {}  # user id -> the audit event that took the user out
     for event in records(ctx.snapshot.table("audit_events")):
         when = _deactivation_time(event)
         if when is None or not start <= when.date() <= end:
             continue  # leavers deactivated before the period are out of scope
         if event["entity_id"] not in first_off or when < first_off[event["entity_id"]]:
             first_off[event["entity_id"]] = when
+            off_event[event["entity_id"]] = event["id"]
     by_email = _users_by_email(records(ctx.snapshot.table("users")))
     leavers, _ = _leavers(ctx)
     exceptions, delays, unmeasured, still_active = [], [], [], 0
@@ -145,6 +147,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
                     "termination_date": person["termination_date"],
                     "deactivated_at": off.isoformat().replace("+00:00", "Z"),
                     "hours": round(hours, 1),
+                    "event_id": off_event[user["id"]],
                 }
             )
             if hours > limit_h:
@@ -156,6 +159,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
                         f"terminated {person['termination_date']} (HR), deactivated "
                         f"{fmt_time(off)}: {hours:.0f} h after the start of {_day_words(ctx)} "
                         f"(limit {limit_h} h)",
+                        event_ids=(off_event[user["id"]],),
                     )
                 )
     notes = [f"{len(exceptions)} of {len(delays)} measured de-provisionings exceeded {limit_h} h"]

@@ -108,12 +108,17 @@ def finding_html(f: Finding) -> str:
     ]
     fact_rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in facts)
     has_accepted = any(e.accepted for e in f.exceptions)
+    has_events = any(e.event_ids for e in f.exceptions)
     columns = ["#", "type", "subject id", "subject name", "detail"]
+    if has_events:
+        columns.append("audit event ids")
     if has_accepted:
         columns.append("accepted risk")
     rows = []
     for i, e in enumerate(f.exceptions, 1):
         row = [i, e.subject_type, e.subject_id, e.subject_name, e.detail]
+        if has_events:
+            row.append("; ".join(e.event_ids))
         if has_accepted:
             row.append("; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items())))
         rows.append(row)
