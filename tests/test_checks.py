@@ -308,6 +308,90 @@ def test_privileged_count_not_evaluable_on_403(world):
     assert f.status == "not_evaluable" and "authorization:role:view" in f.reason
 
 
+# --- access.undeclared_privileged_roles ---------------------------------------------------
+
+
+def _admin_world(world):
+    world.data["roles"] = [
+        {"id": "r-ma", "name": "Master Admin", "permissions": "*:*:*;admin"},
+        {"id": "r-emp", "name": "employee", "permissions": "directory:user:view"},
+        {
+            "id": "r-pa",
+            "name": "People Admin",
+            "permissions": "directory:user:add;routing:queue:view",
+        },
+        {"id": "r-tel", "name": "Telephony Admin", "permissions": "telephony:trunk:edit"},
+        {"id": "r-arch", "name": "Flow Wildcard", "permissions": "architect:flow:*"},
+        {
+            "id": "r-ro",
+            "name": "Auditor",
+            "permissions": "authorization:role:view;audits:audit:view",
+        },
+    ]
+    world.data["users"].append(user("u-old", "Gone", "gone@example.com", state="inactive"))
+    world.data["role_grants"] += [
+        grant("r-pa", "People Admin", "u-bob", "Bob Agent"),
+        grant("r-pa", "People Admin", "c-1", "HR sync", subject_type="PC_OAUTH_CLIENT"),
+        grant("r-arch", "Flow Wildcard", "g-2", "Flow builders", subject_type="PC_GROUP"),
+        grant("r-tel", "Telephony Admin", "u-old", "Gone"),  # inactive: holds nothing
+        grant("r-ro", "Auditor", "u-bob", "Bob Agent"),
+    ]
+    world.data["group_members"] = [
+        {
+            "group_id": "g-2",
+            "group_name": "Flow builders",
+            "user_id": "u-alice",
+            "user_name": "Alice Admin",
+            "user_state": "active",
+        },
+    ]
+
+
+def test_undeclared_privileged_roles_are_listed_with_every_holder(world):
+    _admin_world(world)
+    f = world.run("access.undeclared_privileged_roles")
+    assert f.status == "fail" and ids(f) == ["Flow Wildcard", "People Admin"]
+    # Master Admin is declared; Telephony Admin is administrative but held by nobody active;
+    # view permissions (the Auditor role) are not administrative.
+    assert f.population == 3
+    people = next(e for e in f.exceptions if e.subject_id == "People Admin")
+    assert people.subject_type == "role"
+    assert "directory:user:add" in people.detail and "held by 2:" in people.detail
+    assert (
+        "person Bob Agent (directly)" in people.detail and "OAuth client HR sync" in people.detail
+    )
+    flows = next(e for e in f.exceptions if e.subject_id == "Flow Wildcard")
+    assert "person Alice Admin (via group Flow builders)" in flows.detail
+    assert "architect:flow:*" in flows.detail and "wildcard" in flows.detail
+    found = {r["role_name"]: r for r in f.extra["undeclared_roles"]}
+    assert found["Telephony Admin"]["holders"] == [] and "Telephony Admin" in f.reason
+    assert found["People Admin"]["admin_permissions"] == [
+        {
+            "permission": "directory:user:add",
+            "pattern": "directory:user:add",
+            "means": "users and groups (and so who holds a group's roles) can be created, "
+            "changed or deleted",
+        }
+    ]
+
+
+def test_declaring_a_role_privileged_takes_it_out_and_nothing_left_passes(world):
+    _admin_world(world)
+    world.params_text = world.params_text.replace(
+        "sod_conflicts:",
+        "  People Admin: {max_holders: 2}\n  Flow Wildcard: {max_holders: 1}\nsod_conflicts:",
+        1,
+    )
+    f = world.run("access.undeclared_privileged_roles")
+    assert f.status == "pass" and f.population == 1 and f.exceptions == ()
+
+
+def test_undeclared_privileged_roles_not_evaluable_without_roles(world):
+    world.data["roles"] = DENIED
+    f = world.run("access.undeclared_privileged_roles")
+    assert f.status == "not_evaluable" and "authorization:role:view" in f.reason
+
+
 # --- access.unused_roles / sod_conflicts -------------------------------------------------
 
 

@@ -128,6 +128,7 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "access.dormant_accounts": 3,
         "access.privileged_outside_group": 6,
         "access.privileged_count": 1,
+        "access.undeclared_privileged_roles": 4,
         "access.unused_roles": 3,
         "access.sod_conflicts": 2,
         "auth.password_policy": 2 if password else 0,

@@ -41,9 +41,12 @@ SPECS: dict[str, DatasetSpec] = {
             "GET /api/v2/users?state=any&expand=authorization,authorization.unusedRoles,"
             "dateLastLogin,dateWelcomeSent,lasttokenissued",
         ),
+        # permissions: the role's `permissions` and each domain:entityName:action of its
+        # permissionPolicies, `;`-separated (what access.undeclared_privileged_roles reads).
         _t(
             "roles",
-            "id name description default_role_id base default user_count permission_count",
+            "id name description default_role_id base default user_count permission_count "
+            "permissions",
             "GET /api/v2/authorization/roles?userCount=false",
             "authorization:role:view",
         ),

@@ -7,8 +7,10 @@ checks package, so the two can be compared.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import zoneinfo
 
+from gcevidence.catalog.permissions import admin_patterns
 from gcevidence.simulator.audit import AuditQuery
 from gcevidence.simulator.org import Org
 
@@ -42,6 +44,7 @@ CHECK_IDS = (
     "access.dormant_accounts",
     "access.privileged_outside_group",
     "access.privileged_count",
+    "access.undeclared_privileged_roles",
     "access.unused_roles",
     "access.sod_conflicts",
     "auth.password_policy",
@@ -114,6 +117,21 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["access.privileged_outside_group"].update(others)
         if pol.get("max_holders") is not None and len(holders) + len(others) > pol["max_holders"]:
             out["access.privileged_count"].add(name)
+
+    # Roles with an administrative permission (the catalog's patterns) that the policy leaves
+    # out, held by an active person (directly or through a group), a client or a trustee.
+    globs = [p.pattern for p in admin_patterns()]
+    for r in org.roles:
+        if r.name in policy["privileged_roles"]:
+            continue
+        if not any(fnmatch.fnmatchcase(perm, g) for perm in r.permissions for g in globs):
+            continue
+        people = any(r.id in held[u.id] for u in active)
+        others = any(
+            any(g.role_id == r.id for g in org.grants.get(sid, ())) for sid in org.subjects
+        )
+        if people or others:
+            out["access.undeclared_privileged_roles"].add(r.name)
 
     # De-provisioning latency and privileged grants come from the audit trail of the period.
     q_dir = AuditQuery(period[0], period[1], "Directory", (("EntityType", "User"),), False)
