@@ -170,6 +170,28 @@ def test_the_pack_records_where_its_inputs_not_from_the_api_come_from(demo_pack)
     assert thresholds["password_min_length"]["origin"] == "baseline"
 
 
+def test_the_pack_carries_populations_and_reproducible_samples(demo_pack):
+    from gcevidence.samples import draw, sample_seed
+
+    result = demo_pack[0]
+    pack = result.pack_dir
+    side = json.loads((pack / "samples" / "samples.json").read_text(encoding="utf-8"))
+    assert side["run_id"] == pack.name
+    assert set(side["populations"]) == {"joiners", "role_changes", "privileged_grants", "leavers"}
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"] for f in manifest["files"]}
+    for name, entry in side["populations"].items():
+        assert entry["available"] and entry["population_size"] > 0, name
+        assert entry["seed"] == sample_seed(pack.name, name)
+        with (pack / entry["population_file"]).open(encoding="utf-8", newline="") as fh:
+            ids = [row[entry["key"]] for row in csv.DictReader(fh)]
+        assert draw(ids, pack.name, name) == entry["selected"]
+        assert {entry["population_file"], entry["sample_file"]} <= listed
+    assert {"samples/README.txt", "samples/samples.json"} <= listed
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert "samples/joiners.csv" in index and "populations/leavers.csv" in index
+
+
 def test_findings_csv_guarded(demo_pack):
     result = demo_pack[0]
     with (result.pack_dir / "findings.csv").open(encoding="utf-8", newline="") as fh:

@@ -40,10 +40,12 @@ from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
 from gcevidence.pack.sign import load_signing_key
+from gcevidence.populations import build_populations
 from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
 from gcevidence.report.index import NotebookOutput, write_index
 from gcevidence.report.render import print_all, render_all
 from gcevidence.review import write_review_workbooks
+from gcevidence.samples import write_samples
 from gcevidence.snapshot import Snapshot, dumps
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,8 @@ def collect_evidence(state: RunState) -> None:
 
 
 def evaluate_checks(state: RunState) -> None:
-    """Every check, the accepted exceptions applied; findings, thresholds, workbooks, OSCAL."""
+    """Every check, the accepted exceptions applied; findings, thresholds, workbooks, OSCAL,
+    the populations and their samples."""
     params, snapshot = state.params, _snapshot(state)
     org_id = (snapshot.meta.get("org") or {}).get("id", "")
     previous, previous_info = previous_snapshot(state.out_root, org_id) if org_id else (None, {})
@@ -188,6 +191,8 @@ def evaluate_checks(state: RunState) -> None:
     (state.dir / THRESHOLDS_FILE).write_text(dumps(state.inputs.thresholds), encoding="utf-8")
     shutil.copyfile(params.path, state.dir / PARAMS_COPY)
     write_assessment_results(doc, state.dir)
+    # The populations auditors test against tickets, in full and as reproducible samples.
+    write_samples(state.dir, build_populations(snapshot, params), state.pack.run_id)
 
 
 def execute_notebooks(state: RunState) -> None:

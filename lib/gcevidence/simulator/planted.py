@@ -212,6 +212,47 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
     return {k: sorted(v) for k, v in out.items()}
 
 
+def compute_populations(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]]:
+    """population -> sorted ids a correct build lists (PLANTED.md: populations): joiners,
+    role_changes and privileged_grants by audit event id, leavers by HR employee id."""
+    period_end = org.now.date() - dt.timedelta(days=1)
+    start_day = period_end - dt.timedelta(days=policy["period_days"] - 1)
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=dt.UTC)
+    as_of = dt.datetime.combine(org.now.date(), dt.time.min, tzinfo=dt.UTC)
+    created = AuditQuery(
+        start, as_of, "Directory", (("EntityType", "User"), ("Action", "Create")), False
+    )
+    members = AuditQuery(start, as_of, "PeoplePermissions", (("EntityType", "Role"),), False)
+    globs = [p.pattern for p in admin_patterns()]
+    privileged = {
+        r.id
+        for r in org.roles
+        if r.name in policy["privileged_roles"]
+        or any(fnmatch.fnmatchcase(perm, g) for perm in r.permissions for g in globs)
+    }
+    changes = [
+        e for e in org.audit.all_matches(members) if e.action in ("MemberAdd", "MemberRemove")
+    ]
+    zone = zoneinfo.ZoneInfo(policy.get("hr_timezone", "UTC"))
+    leavers = [
+        row.employee_id
+        for row in org.roster.values()
+        if row.status == "terminated"
+        and start <= dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=zone) < as_of
+    ]
+    return {
+        "joiners": sorted(e.id for e in org.audit.all_matches(created)),
+        "role_changes": sorted(e.id for e in changes),
+        "privileged_grants": sorted(
+            e.id
+            for e in changes
+            if e.action == "MemberAdd"
+            and org.member_events.get(e.id, ("", e.entity_id, ""))[1] in privileged
+        ),
+        "leavers": sorted(leavers),
+    }
+
+
 def native_login(org: Org) -> bool:
     """Whether people can sign in with a Genesys password (Genesys login not disabled)."""
     return not org.genesys_login["disabled"]
