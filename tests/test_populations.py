@@ -198,3 +198,12 @@ def test_the_papers_show_populations_with_event_ids_and_the_sample_plan(collecte
     assert "the auditor may choose other sizes" in plan
     sample = report.show_sample(ctx, "privileged_grants").data
     assert "ticket_reference" in sample and "tested_by" in sample
+
+
+def test_the_documented_size_table_is_the_one_the_code_uses():
+    from gcevidence.samples import size_table
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "evidence-pack.md").read_text()
+    section = doc.split("| population size | sample size |\n|---|---|\n", 1)[1].split("\n\n")[0]
+    rows = [tuple(c.strip() for c in line.strip("|").split("|")) for line in section.splitlines()]
+    assert rows == size_table()
