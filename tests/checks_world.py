@@ -33,7 +33,7 @@ def user(
     name,
     email,
     state="active",
-    last_login="2026-11-20T09:00:00Z",
+    last_login="2026-11-22T09:00:00Z",  # inside the period (2026-11-21..30)
     welcome="2026-01-05T09:00:00Z",
     last_token="",
 ):

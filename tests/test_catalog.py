@@ -44,6 +44,7 @@ CONTRACT_IDS = {
     "access.dormant_accounts",
     "access.privileged_outside_group",
     "access.privileged_count",
+    "access.undeclared_privileged_roles",
     "access.unused_roles",
     "access.sod_conflicts",
     "access.role_drift",
@@ -207,10 +208,66 @@ def test_effective_thresholds_apply_overrides_and_record_them(tmp_path):
         _params(tmp_path, thresholds={"dormant_days": 30, "password_max_age_days": None})
     )
     assert set(eff) == set(THRESHOLD_NAMES)
-    assert eff["dormant_days"] == {"value": 30, "source": "params", "overridden": True}
+    assert eff["dormant_days"] == {
+        "value": 30,
+        "source": "params",
+        "overridden": True,
+        "origin": "params",
+        "note": "",
+        "baseline_value": 90,
+    }
     assert eff["password_max_age_days"]["value"] is None
     assert eff["password_min_length"]["overridden"] is False
     assert "8.3.6" in eff["password_min_length"]["source"]
+
+
+def test_a_threshold_may_carry_the_clients_policy_reference(tmp_path):
+    from gcevidence.catalog import TOOL_DEFAULT_NOTE, threshold_basis
+
+    eff = effective_thresholds(
+        _params(
+            tmp_path,
+            thresholds={"dormant_days": {"value": 60, "source": "ISMS policy AC-01 §4"}},
+        )
+    )
+    assert eff["dormant_days"]["value"] == 60
+    assert eff["dormant_days"]["source"] == "ISMS policy AC-01 §4"
+    assert eff["dormant_days"]["origin"] == "params"
+    assert threshold_basis(eff["dormant_days"]) == "client policy: ISMS policy AC-01 §4"
+    # PCI 3.7.4 leaves the cryptoperiod to the entity: the toolkit's year asks to be confirmed.
+    crypto = eff["key_cryptoperiod_days"]
+    assert crypto["origin"] == "tool_default" and crypto["note"] == TOOL_DEFAULT_NOTE
+    assert threshold_basis(crypto) == "tool default — confirm against your policy"
+    # PCI 8.3.6 itself says 12 characters.
+    assert (
+        eff["password_min_length"]["origin"] == "baseline"
+        and not eff["password_min_length"]["note"]
+    )
+    iso = effective_thresholds(_params(tmp_path, baseline="iso27001-2022"))
+    assert {e["origin"] for e in iso.values()} == {"tool_default"}
+
+
+@pytest.mark.parametrize(
+    "value, field",
+    [
+        ({"value": 60, "sorce": "x"}, "thresholds.dormant_days.sorce"),
+        ({"source": "AC-01"}, "thresholds.dormant_days.value"),
+        ({"value": 60, "source": ""}, "thresholds.dormant_days.source"),
+        ({"value": "60", "source": "AC-01"}, "thresholds.dormant_days.value"),
+    ],
+)
+def test_a_bad_threshold_with_a_source_names_its_field(tmp_path, value, field):
+    with pytest.raises(InputError) as err:
+        effective_thresholds(_params(tmp_path, thresholds={"dormant_days": value}))
+    assert err.value.field == field and err.value.exit_status == 2
+
+
+def test_baselines_and_register_check_ids_derive_from_the_catalog():
+    from gcevidence import config, exceptions_register
+
+    catalog = load_catalog()
+    assert config.BASELINES == tuple(catalog.baselines) == config.baseline_ids()
+    assert frozenset(catalog.checks) == exceptions_register.CONTRACT_CHECK_IDS
 
 
 @pytest.mark.parametrize(

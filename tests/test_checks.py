@@ -128,8 +128,47 @@ def test_deprovision_latency_lists_late_deactivations_and_records_delays(world):
     assert "terminated 2026-11-21" in late.detail and "49 h" in late.detail
     hours = {d["user_id"]: d["hours"] for d in f.extra["delays"]}
     assert hours == {"u-carol": 10.0, "u-late": 49.0, "u-del": 72.0}
+    # Each late de-provisioning cites the audit event that took the user out.
+    assert {e.subject_id: e.event_ids for e in f.exceptions} == {
+        "u-late": ("e-late",),
+        "u-del": ("e-del",),
+    }
+    assert {d["user_id"]: d["event_id"] for d in f.extra["delays"]}["u-carol"] == "e-carol-off"
     assert "access.terminated_active" in f.reason  # u-still is counted there
     assert f.extra["thresholds"]["deprovision_hours"]["value"] == 24
+
+
+def test_deprovision_delay_runs_from_the_start_of_the_termination_day_in_the_hr_timezone(world):
+    # carol: terminated 2026-11-25 (HR), deactivated 2026-11-25T10:00Z.
+    assert world.run("access.deprovision_latency").extra["delays"][0]["hours"] == 10.0
+    world.params_text += "hr: {timezone: Europe/Paris}\n"
+    f = world.run("access.deprovision_latency")
+    # Paris' 25 November began at 24 November 23:00 UTC (CET, UTC+1): one hour more.
+    assert f.extra["delays"][0]["hours"] == 11.0
+    assert f.extra["termination_timezone"] == "Europe/Paris"
+    world.params_text = world.params_text.replace("Europe/Paris", "Pacific/Kiritimati")
+    # UTC+14: the day began at 24 November 10:00 UTC, 24 hours before the deactivation.
+    assert world.run("access.deprovision_latency").extra["delays"][0]["hours"] == 24.0
+
+
+def test_a_leaver_is_due_once_the_termination_day_has_begun_in_the_hr_timezone(world):
+    world.data["users"].append(user("u-dan", "Dan", "dan@example.com"))
+    world.data["hr_roster"].append(
+        {
+            "employee_id": "E9",
+            "email": "dan@example.com",
+            "status": "terminated",
+            "termination_date": "2026-12-01",  # the day after the period
+            "department": "",
+            "groups": "",
+        }
+    )
+    f = world.run("access.terminated_active")
+    assert "u-dan" not in ids(f) and f.extra["termination_not_yet_due"] == 1
+    # In Paris, 1 December began at 30 November 23:00 UTC, inside the period.
+    world.params_text += "hr: {timezone: Europe/Paris}\n"
+    f = world.run("access.terminated_active")
+    assert "u-dan" in ids(f) and f.extra["termination_not_yet_due"] == 0
 
 
 def test_deprovision_latency_not_evaluable_without_audit_permission(world):
@@ -202,6 +241,9 @@ def test_dormant_threshold_follows_baseline_and_override(world):
         "value": 60,
         "source": "params",
         "overridden": True,
+        "origin": "params",
+        "note": "",
+        "baseline_value": 45,
     }
 
 
@@ -263,6 +305,90 @@ def test_privileged_count_lists_roles_over_their_maximum(world):
 def test_privileged_count_not_evaluable_on_403(world):
     world.data["role_grants"] = DENIED
     f = world.run("access.privileged_count")
+    assert f.status == "not_evaluable" and "authorization:role:view" in f.reason
+
+
+# --- access.undeclared_privileged_roles ---------------------------------------------------
+
+
+def _admin_world(world):
+    world.data["roles"] = [
+        {"id": "r-ma", "name": "Master Admin", "permissions": "*:*:*;admin"},
+        {"id": "r-emp", "name": "employee", "permissions": "directory:user:view"},
+        {
+            "id": "r-pa",
+            "name": "People Admin",
+            "permissions": "directory:user:add;routing:queue:view",
+        },
+        {"id": "r-tel", "name": "Telephony Admin", "permissions": "telephony:trunk:edit"},
+        {"id": "r-arch", "name": "Flow Wildcard", "permissions": "architect:flow:*"},
+        {
+            "id": "r-ro",
+            "name": "Auditor",
+            "permissions": "authorization:role:view;audits:audit:view",
+        },
+    ]
+    world.data["users"].append(user("u-old", "Gone", "gone@example.com", state="inactive"))
+    world.data["role_grants"] += [
+        grant("r-pa", "People Admin", "u-bob", "Bob Agent"),
+        grant("r-pa", "People Admin", "c-1", "HR sync", subject_type="PC_OAUTH_CLIENT"),
+        grant("r-arch", "Flow Wildcard", "g-2", "Flow builders", subject_type="PC_GROUP"),
+        grant("r-tel", "Telephony Admin", "u-old", "Gone"),  # inactive: holds nothing
+        grant("r-ro", "Auditor", "u-bob", "Bob Agent"),
+    ]
+    world.data["group_members"] = [
+        {
+            "group_id": "g-2",
+            "group_name": "Flow builders",
+            "user_id": "u-alice",
+            "user_name": "Alice Admin",
+            "user_state": "active",
+        },
+    ]
+
+
+def test_undeclared_privileged_roles_are_listed_with_every_holder(world):
+    _admin_world(world)
+    f = world.run("access.undeclared_privileged_roles")
+    assert f.status == "fail" and ids(f) == ["Flow Wildcard", "People Admin"]
+    # Master Admin is declared; Telephony Admin is administrative but held by nobody active;
+    # view permissions (the Auditor role) are not administrative.
+    assert f.population == 3
+    people = next(e for e in f.exceptions if e.subject_id == "People Admin")
+    assert people.subject_type == "role"
+    assert "directory:user:add" in people.detail and "held by 2:" in people.detail
+    assert (
+        "person Bob Agent (directly)" in people.detail and "OAuth client HR sync" in people.detail
+    )
+    flows = next(e for e in f.exceptions if e.subject_id == "Flow Wildcard")
+    assert "person Alice Admin (via group Flow builders)" in flows.detail
+    assert "architect:flow:*" in flows.detail and "wildcard" in flows.detail
+    found = {r["role_name"]: r for r in f.extra["undeclared_roles"]}
+    assert found["Telephony Admin"]["holders"] == [] and "Telephony Admin" in f.reason
+    assert found["People Admin"]["admin_permissions"] == [
+        {
+            "permission": "directory:user:add",
+            "pattern": "directory:user:add",
+            "means": "users and groups (and so who holds a group's roles) can be created, "
+            "changed or deleted",
+        }
+    ]
+
+
+def test_declaring_a_role_privileged_takes_it_out_and_nothing_left_passes(world):
+    _admin_world(world)
+    world.params_text = world.params_text.replace(
+        "sod_conflicts:",
+        "  People Admin: {max_holders: 2}\n  Flow Wildcard: {max_holders: 1}\nsod_conflicts:",
+        1,
+    )
+    f = world.run("access.undeclared_privileged_roles")
+    assert f.status == "pass" and f.population == 1 and f.exceptions == ()
+
+
+def test_undeclared_privileged_roles_not_evaluable_without_roles(world):
+    world.data["roles"] = DENIED
+    f = world.run("access.undeclared_privileged_roles")
     assert f.status == "not_evaluable" and "authorization:role:view" in f.reason
 
 
@@ -540,6 +666,7 @@ def test_privileged_grants_lists_grants_by_people_outside_granter_groups(world):
     assert f.population == 5  # e-grant-ok, e-bad, e-ok-qa, e-bad-qa, e-client
     bad = f.exceptions[0]
     assert bad.subject_type == "grant" and "by Bob Agent" in bad.detail and "Sales" in bad.detail
+    assert [e.event_ids for e in f.exceptions] == [("e-bad",), ("e-bad-qa",), ("e-client",)]
 
 
 def test_privileged_grants_not_evaluable_without_roster_or_permission(world):
@@ -566,7 +693,7 @@ def test_activity_gaps_lists_every_empty_day(world):
     ]
     f = world.run("logging.activity_gaps")
     assert f.status == "fail" and ids(f) == ["2026-11-21", "2026-11-27"]
-    assert f.population == 11
+    assert f.population == 10  # period.days: 10 is exactly ten days, 2026-11-21..30
     assert f.extra["events_per_day"]["2026-11-21"] == 0
     assert f.extra["events_per_day"]["2026-11-22"] >= 1
     world.data["audit_events"] = DENIED

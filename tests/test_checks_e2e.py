@@ -37,16 +37,17 @@ def _params_for(sim, tmp_path: Path, roster: bool = True):
 
     doc = yaml.safe_load(DEMO.read_text(encoding="utf-8"))
     doc["org"] = {"api_base_url": sim.base_url}
-    doc.setdefault("period", {})["end"] = sim.now.date().isoformat()
-    doc.pop("hr", None)
-    if roster:
-        doc["hr"] = {"roster": str(sim.write_roster(tmp_path / "roster.csv"))}
+    # The simulator's `now` is today: the period ends on the last complete day before it.
+    doc.setdefault("period", {})["end"] = (sim.now.date() - dt.timedelta(days=1)).isoformat()
+    hr = doc.pop("hr", None) or {}
+    if roster:  # the demo's policy keeps its timezone and groups' source
+        doc["hr"] = {**hr, "roster": str(sim.write_roster(tmp_path / "roster.csv"))}
     doc["output"] = {"dir": str(tmp_path / "out"), "formats": ["html"]}
     doc.pop("signing", None)
     doc.pop("exceptions", None)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return load_params(path)
+    return load_params(path, today=sim.now.date())
 
 
 def _collect_and_check(sim, tmp_path: Path, roster: bool = True):
@@ -188,7 +189,7 @@ def test_sessions_identity_providers_allowlist_and_export_name_their_subjects(e2
         assert "identity provider Okta: signing certificate CN=acme-cc.okta.example" in (
             okta.detail
         )
-        assert f"expires on {expiry}, 11 day(s) after the period end" in okta.detail
+        assert f"expires on {expiry}, 12 day(s) after the period end" in okta.detail
     allow = findings["network.ip_allowlist"]
     assert allow.population == 3 and "every IPv4 address" in allow.exceptions[0].detail
     export = findings["logging.siem_export"]

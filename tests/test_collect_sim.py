@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -38,14 +39,14 @@ def params_for(
         roster_line = f"hr: {{roster: {sim.write_roster(tmp_path / 'roster.csv')}}}\n"
     text = (
         f"org: {{api_base_url: '{sim.base_url}'}}\n"
-        f"period: {{end: {sim.now.date().isoformat()}, days: {days}}}\n"
+        f"period: {{end: {sim.now.date() - dt.timedelta(days=1)}, days: {days}}}\n"
         f"{roster_line}"
         f"audit: {{services: [{', '.join(services)}], max_interval_days: "
         f"{max_interval_days}, query_timeout_seconds: {timeout}}}\n"
     )
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
-    return load_params(path)
+    return load_params(path, today=sim.now.date())
 
 
 def client_for(sim, run_dir: Path, **kwargs) -> GenesysClient:
@@ -321,7 +322,7 @@ def test_dropped_expansions_are_recovered(make_simulator, tmp_path, rate):
             )
         assert left.equals(right), name
     assert len(clean.table("unused_roles")) > 0
-    today = sim.now.date()
+    today = sim.now.date() - dt.timedelta(days=1)  # the period end
     assert dormant_ids(dropped, today) == dormant_ids(clean, today)
     assert dormant_ids(clean, today) == sim.planted["access.dormant_accounts"]
 
@@ -345,7 +346,8 @@ def test_users_cost_the_pages_plus_the_dormant_suspects(make_simulator, tmp_path
     assert suspects - status.extra["dormant_suspects_cleared"] == len(
         sim.planted["access.dormant_accounts"]
     )
-    assert dormant_ids(snap, sim.now.date()) == sim.planted["access.dormant_accounts"]
+    period_end = sim.now.date() - dt.timedelta(days=1)
+    assert dormant_ids(snap, period_end) == sim.planted["access.dormant_accounts"]
 
 
 def test_lasttokenissued_missing_everywhere_is_recovered_user_by_user(make_simulator, tmp_path):
@@ -358,14 +360,15 @@ def test_lasttokenissued_missing_everywhere_is_recovered_user_by_user(make_simul
     from gcevidence.signin import is_dormant, last_sign_in
 
     # Without tokens, everyone is a suspect whom no password login or recent invitation clears.
-    today = sim.now.date()
+    today = sim.now.date() - dt.timedelta(days=1)  # the period end
     uncleared = [
         u
         for u in active
         if is_dormant(last_sign_in(u["date_last_login"], "", u["date_welcome_sent"]), today, 90)
     ]
     assert status.extra["dormant_suspects"] == len(uncleared) > len(active) * 0.9
-    assert dormant_ids(snap, sim.now.date()) == sim.planted["access.dormant_accounts"]
+    period_end = sim.now.date() - dt.timedelta(days=1)
+    assert dormant_ids(snap, period_end) == sim.planted["access.dormant_accounts"]
     # Each suspect's re-read brought its token back (if the user ever signed in).
     for u in uncleared:
         assert bool(u["last_token_issued"]) == bool(sim.org.users[u["id"]].last_token_issued)

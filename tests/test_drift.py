@@ -76,6 +76,7 @@ def test_changes_with_audit_events_pass_and_are_listed_with_who_and_when(tmp_pat
     }
     removal = explained[("removed", "u1/r-Master Admin/d1")]
     assert removal["by"] == "Ada Admin" and removal["when"] == "2026-11-11T09:00:00Z"
+    assert all(c["event_id"] for c in f.extra["explained_changes"])
     assert removal["role_name"] == "Master Admin" and removal["user_name"] == "Ann"
     assert "all 3 role grant changes match an audit event" in f.reason
     assert f.to_dict()["check"] == "access.role_drift"
@@ -114,6 +115,11 @@ def test_unexplained_changes_fail_and_only_they_are_exceptions(tmp_path, previou
     assert [c["subject_id"] for c in f.extra["explained_changes"]] == ["u2/r-Quality Evaluator/d1"]
     assert (f.extra["added"], f.extra["removed"], f.extra["unexplained"]) == (2, 1, 2)
     assert f.reason.startswith("2 of 3 role grant changes have no audit event")
+    # An unexplained change cites no event; the window that was searched is recorded instead.
+    assert all(e.event_ids == () for e in f.exceptions)
+    window = f.extra["searched_window"]
+    assert window["start"] < "2026-11-12T09:00:00Z" <= window["end"]
+    assert window["events_searched"] == 3
 
 
 def test_removal_of_a_deleted_user_is_explained_by_the_deletion(tmp_path, previous):

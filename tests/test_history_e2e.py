@@ -65,10 +65,7 @@ def _seal_direct(params, sim, out):
         run = {
             "id": pb.run_id,
             "generated_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "period": {
-                "start": params.period.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "end": params.period.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            },
+            "period": params.period.stamps(),
             "org": snap.meta["org"],
             "baseline": params.baseline,
             "tool_version": "test",
@@ -82,7 +79,12 @@ def _seal_direct(params, sim, out):
 
 def _month_params(base, sim, tmp_path, changes: dict | None):
     """demo params moved to the simulator's current date, with this month's HR roster."""
-    end = dt.date.fromisoformat(changes["now"][:10]) if changes else base.period.end
+    # The period ends on the last complete day before the simulator's `now`.
+    end = (
+        dt.date.fromisoformat(changes["now"][:10]) - dt.timedelta(days=1)
+        if changes
+        else base.period.end
+    )
     roster = sim.write_roster(tmp_path / f"roster-{end}.csv")
     return dataclasses.replace(base, period=PeriodConfig(end, base.period.days), hr_roster=roster)
 

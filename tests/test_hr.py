@@ -116,3 +116,22 @@ def test_row_numbers_count_blank_lines(tmp_path):
     with pytest.raises(InputError) as err:
         load_roster(p)
     assert err.value.field == "row 4 column status"
+
+
+def test_termination_day_starts_at_midnight_in_the_declared_timezone():
+    import datetime as dt
+
+    from gcevidence.hr import termination_start
+
+    utc = dt.UTC
+    assert termination_start("2026-11-30") == dt.datetime(2026, 11, 30, tzinfo=utc)
+    # Winter (CET, UTC+1) and summer (CEST, UTC+2) in Paris.
+    assert termination_start("2026-11-30", "Europe/Paris") == dt.datetime(
+        2026, 11, 29, 23, tzinfo=utc
+    )
+    assert termination_start("2026-07-01", "Europe/Paris") == dt.datetime(
+        2026, 6, 30, 22, tzinfo=utc
+    )
+    assert termination_start("2026-11-30", "America/New_York") == dt.datetime(
+        2026, 11, 30, 5, tzinfo=utc
+    )

@@ -77,7 +77,8 @@ def _report(out, org_id):
 def test_month_grid_per_check_and_control_matches_each_pack(months):
     report = _report(months["out"], months["org_id"])
     ends = [dt.date.fromisoformat(p.parent.name) for p in months["packs"]]
-    assert ends == [dt.date(2026, 11, 27), dt.date(2026, 12, 27), dt.date(2027, 2, 25)]
+    # Each pack ends on the last complete day before the simulator's clock.
+    assert ends == [dt.date(2026, 11, 26), dt.date(2026, 12, 26), dt.date(2027, 2, 24)]
     assert report.months == ("2026-11", "2026-12", "2027-01", "2027-02")
     assert report.gaps == ("2027-01",) and report.excluded == ()
     rows = {r.key: r for r in report.checks}
@@ -129,7 +130,7 @@ def test_cli_report_verifies_and_names_the_packs_by_digest(months, capsys):
     argv = ["report", "period", str(months["out"]), "--out", str(target), "--no-pdf"]
     assert cli.main(argv) == 0
     [report_dir] = (target / months["org_id"]).iterdir()
-    assert report_dir.name == "2026-11-27_2027-02-25"
+    assert report_dir.name == "2026-11-26_2027-02-24"
     assert cli.main(["verify", str(report_dir)]) == 0
     doc = json.loads((report_dir / "period-report.json").read_text(encoding="utf-8"))
     manifests = [json.loads((p / "manifest.json").read_text()) for p in months["packs"]]

@@ -95,6 +95,7 @@ def test_findings_json_schema(demo_pack):
         "client_id",
         "baseline",
         "tool_version",
+        "inputs",
     }
     assert run["id"] == result.pack_dir.name and run["client_id"] == "gcevidence-sim"
     assert set(run["org"]) == {"id", "name"} and set(run["period"]) == {"start", "end"}
@@ -122,6 +123,75 @@ def test_findings_json_schema(demo_pack):
         assert set(subjects) <= listed, check
 
 
+def test_the_exact_period_is_stated_alike_in_every_file(demo_pack):
+    result, _, _, _, params = demo_pack
+    pack = result.pack_dir
+    period = json.loads((pack / "findings.json").read_text(encoding="utf-8"))["run"]["period"]
+    start, end = params.period.start.isoformat(), params.period.end.isoformat()
+    assert period == {"start": f"{start}T00:00:00Z", "end": f"{end}T23:59:59Z"}
+    # The demo's period ends the day before the simulator's today and holds exactly 90 days.
+    assert (params.period.end - params.period.start).days + 1 == params.period.days == 90
+    snapshot = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    assert snapshot["period"] == {**period, "days": 90}
+    assert params.period.end.isoformat() < snapshot["collected_at"][:10]
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["period"] == period
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert f"{period['start']} to {period['end']}" in index
+    oscal = (pack / "findings.oscal.json").read_text(encoding="utf-8")
+    assert period["start"] in oscal and f"{end}T23:59:59" in oscal
+    for paper in ("A09_access_control", "summary"):
+        assert f"{period['start']} to {period['end']}" in (pack / f"{paper}.html").read_text()
+
+
+def test_the_pack_records_where_its_inputs_not_from_the_api_come_from(demo_pack):
+    result, _, _, _, params = demo_pack
+    pack = result.pack_dir
+    inputs = json.loads((pack / "findings.json").read_text(encoding="utf-8"))["run"]["inputs"]
+    roster = inputs["hr_roster"]
+    assert roster["source"]["system"] == "gcevidence simulator"
+    assert roster["source"]["extracted_by"] == "gcevidence demo"
+    assert roster["timezone"] == "Europe/Paris" and roster["groups_source"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", roster["sha256"])
+    snapshot = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    [status] = [d for d in snapshot["datasets"] if d["name"] == "hr_roster"]
+    assert status["extra"]["sha256"] == roster["sha256"] and roster["rows"] == status["rows"]
+    assert inputs["exceptions_register"] is None and inputs["review_decisions"] is None
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["metadata"]["inputs"] == inputs
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert "Inputs not from the API" in index
+    assert "gcevidence simulator report &#x27;HR roster of the simulated org&#x27;" in index
+    assert "termination dates read as days in Europe/Paris" in index
+    # PCI leaves the cryptoperiod to the entity: the toolkit's year is flagged for confirmation.
+    assert "tool default — confirm against your policy" in index
+    thresholds = json.loads((pack / "thresholds.json").read_text(encoding="utf-8"))
+    assert thresholds["key_cryptoperiod_days"]["origin"] == "tool_default"
+    assert thresholds["password_min_length"]["origin"] == "baseline"
+
+
+def test_the_pack_carries_populations_and_reproducible_samples(demo_pack):
+    from gcevidence.samples import draw, sample_seed
+
+    result = demo_pack[0]
+    pack = result.pack_dir
+    side = json.loads((pack / "samples" / "samples.json").read_text(encoding="utf-8"))
+    assert side["run_id"] == pack.name
+    assert set(side["populations"]) == {"joiners", "role_changes", "privileged_grants", "leavers"}
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"] for f in manifest["files"]}
+    for name, entry in side["populations"].items():
+        assert entry["available"] and entry["population_size"] > 0, name
+        assert entry["seed"] == sample_seed(pack.name, name)
+        with (pack / entry["population_file"]).open(encoding="utf-8", newline="") as fh:
+            ids = [row[entry["key"]] for row in csv.DictReader(fh)]
+        assert draw(ids, pack.name, name) == entry["selected"]
+        assert {entry["population_file"], entry["sample_file"]} <= listed
+    assert {"samples/README.txt", "samples/samples.json"} <= listed
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert "samples/joiners.csv" in index and "populations/leavers.csv" in index
+
+
 def test_findings_csv_guarded(demo_pack):
     result = demo_pack[0]
     with (result.pack_dir / "findings.csv").open(encoding="utf-8", newline="") as fh:
@@ -133,6 +203,29 @@ def test_findings_csv_guarded(demo_pack):
     doc = json.loads((result.pack_dir / "findings.json").read_text(encoding="utf-8"))
     expected = sum(max(1, len(f["exceptions"])) for f in doc["findings"])
     assert len(rows) - 1 == expected
+
+
+def test_exceptions_resting_on_an_audit_event_cite_it_in_json_and_csv(demo_pack):
+    pack = demo_pack[0].pack_dir
+    doc = json.loads((pack / "findings.json").read_text(encoding="utf-8"))
+    checks = {f["check"]: f for f in doc["findings"]}
+    with (pack / "evidence" / "audit_events.csv").open(encoding="utf-8", newline="") as fh:
+        event_ids = {row["id"] for row in csv.DictReader(fh)}
+    for check in ("access.deprovision_latency", "logging.privileged_grants"):
+        exceptions = checks[check]["exceptions"]
+        assert exceptions, check
+        for e in exceptions:
+            assert e["event_ids"] and set(e["event_ids"]) <= event_ids, (check, e)
+    assert all(e["event_ids"] == [] for e in checks["access.orphan_accounts"]["exceptions"])
+    with (pack / "findings.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cited = {
+        (r["check"], r["subject_id"]): r["event_ids"]
+        for r in rows
+        if r["check"] == "access.deprovision_latency"
+    }
+    for e in checks["access.deprovision_latency"]["exceptions"]:
+        assert cited[("access.deprovision_latency", e["subject_id"])] == "; ".join(e["event_ids"])
 
 
 def test_html_fetches_nothing_and_escapes(demo_pack):

@@ -146,6 +146,7 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "access.dormant_accounts": 3,
         "access.privileged_outside_group": 6,
         "access.privileged_count": 1,
+        "access.undeclared_privileged_roles": 4,
         "access.unused_roles": 3,
         "access.sod_conflicts": 2,
         "auth.password_policy": 2 if password else 0,
@@ -330,6 +331,7 @@ def test_demo_params_match_the_simulators_policy():
     assert [list(p) for p in params.sod_conflicts] == DEMO_POLICY["sod_conflicts"]
     raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     assert raw["period"]["days"] == DEMO_POLICY["period_days"]
+    assert params.hr.timezone == raw["hr"]["timezone"] == DEMO_POLICY["hr_timezone"]
 
 
 def test_advance_month(make_simulator):

@@ -244,10 +244,7 @@ class _Collector:
             "region": self.client.region or "",
             "api_base_url": self.client.api_base_url,
             "client_id": self.client.creds.client_id,
-            "period": {
-                "start": self.params.period.start.isoformat(),
-                "end": self.params.period.end.isoformat(),
-            },
+            "period": {**self.params.period.stamps(), "days": self.params.period.days},
             "collected_at": iso_z(started),
             "tool_version": __version__,
             "retention_days": self.retention_days,
@@ -260,11 +257,16 @@ class _Collector:
         if self.params.hr_roster is None:
             self.writer.mark_unavailable("hr_roster", "no HR roster configured (params hr.roster)")
             return
-        from gcevidence.hr import load_roster
+        from gcevidence.hr import file_digest, load_roster
 
         rows = load_roster(self.params.hr_roster)
         self.writer.write_table(
-            "hr_roster", rows, expected_rows=len(rows), source_file=self.params.hr_roster.name
+            "hr_roster",
+            rows,
+            expected_rows=len(rows),
+            source_file=self.params.hr_roster.name,
+            sha256=file_digest(self.params.hr_roster),
+            timezone=self.params.hr.timezone,
         )
 
     def users(self) -> None:

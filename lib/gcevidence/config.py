@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,6 @@ import yaml
 
 from gcevidence.errors import InputError
 
-BASELINES = ("pci-dss-4.0.1", "iso27001-2022", "nist-800-63b-4", "cis-v8")
 FORMATS = ("html", "pdf")
 
 # The audit services queried by default: where identity, role, auth, recording-key and
@@ -43,13 +43,15 @@ class OrgConfig:
 
 @dataclass(frozen=True)
 class PeriodConfig:
+    """The audit period: exactly `days` whole UTC days, the last of them `end`."""
+
     end: dt.date
     days: int
 
     @property
     def start(self) -> dt.date:
-        """First day, inclusive: `days` before the end date (docs/evidence-pack.md §5 example)."""
-        return self.end - dt.timedelta(days=self.days)
+        """First day, inclusive: with `end` the period holds exactly `days` days."""
+        return self.end - dt.timedelta(days=self.days - 1)
 
     @property
     def start_utc(self) -> dt.datetime:
@@ -59,6 +61,42 @@ class PeriodConfig:
     def end_utc(self) -> dt.datetime:
         """Exclusive end: midnight after the inclusive end date."""
         return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+
+    @property
+    def as_of(self) -> dt.datetime:
+        """The moment "as of" measurements (dormancy, key age, leavers due) are taken at."""
+        return self.end_utc
+
+    def stamps(self) -> dict[str, str]:
+        """The period as every file of a pack states it: first second to last second, UTC."""
+        return {
+            "start": f"{self.start.isoformat()}T00:00:00Z",
+            "end": f"{self.end.isoformat()}T23:59:59Z",
+        }
+
+
+def last_complete_day(today: dt.date | None = None) -> dt.date:
+    """The default period end: the last whole UTC day before `today` (default: the clock)."""
+    return (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RosterSource:
+    """Where the HR roster came from: the system, its report, when and by whom it was pulled."""
+
+    system: str
+    report: str
+    extracted_at: str  # YYYY-MM-DD or an ISO-8601 time, as declared
+    extracted_by: str
+
+
+@dataclass(frozen=True)
+class HrConfig:
+    """The roster's declared provenance and how to read it (params `hr`, besides `roster`)."""
+
+    source: RosterSource | None = None
+    timezone: str = "UTC"  # IANA name: termination dates are days in this zone
+    groups_source: str = ""  # where the `groups` column comes from (directory, IdP)
 
 
 @dataclass(frozen=True)
@@ -99,6 +137,21 @@ class Params:
     exceptions_register: Path | None = None
     # network.ip_allowlist: an empty IP allowlist fails instead of passing with a note.
     ip_allowlist_required: bool = False
+    hr: HrConfig = field(default_factory=HrConfig)
+
+
+def baseline_ids() -> tuple[str, ...]:
+    """The baselines a params file may choose: those of the catalog's baselines.yaml."""
+    from gcevidence.catalog import load_catalog  # read on first use, like the catalog itself
+
+    return tuple(load_catalog().baselines)
+
+
+def __getattr__(name: str) -> Any:
+    # BASELINES is derived from the catalog when first asked for (importing stays cheap).
+    if name == "BASELINES":
+        return baseline_ids()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _NoDatesLoader(yaml.SafeLoader):
@@ -185,10 +238,102 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return text
 
 
+_SOURCE_KEYS = ("system", "report", "extracted_at", "extracted_by")
+
+
+def _hr_config(r: _Reader, hr: dict) -> HrConfig:
+    """hr.source, hr.timezone and hr.groups_source, each validated."""
+    source = None
+    if hr.get("source") is not None:
+        raw = r.mapping(hr["source"], "hr.source", set(_SOURCE_KEYS))
+        for key in _SOURCE_KEYS:
+            value = raw.get(key)
+            if not isinstance(value, str) or not value.strip():
+                raise r.fail(
+                    f"hr.source.{key}",
+                    value,
+                    "is required and must be non-empty text",
+                    f"declare the roster's {', '.join(_SOURCE_KEYS)}",
+                )
+        when = raw["extracted_at"].strip()
+        try:
+            moment = dt.datetime.fromisoformat(when.replace("Z", "+00:00"))
+        except ValueError:
+            moment = None
+        if moment is None or len(when) < 10:
+            raise r.fail(
+                "hr.source.extracted_at",
+                when,
+                "must be a date YYYY-MM-DD or an ISO-8601 time",
+                "write when the report was run, e.g. 2026-11-30 or 2026-11-30T07:15:00Z",
+            )
+        source = RosterSource(
+            raw["system"].strip(), raw["report"].strip(), when, raw["extracted_by"].strip()
+        )
+    timezone = hr.get("timezone", "UTC")
+    if not isinstance(timezone, str) or not _is_zone(timezone):
+        raise r.fail(
+            "hr.timezone",
+            timezone,
+            "is not an IANA time zone name",
+            "use a name such as UTC, Europe/Paris or America/New_York",
+        )
+    groups_source = hr.get("groups_source", "")
+    if not isinstance(groups_source, str):
+        raise r.fail("hr.groups_source", groups_source, 'must be text, e.g. "Okta groups"')
+    return HrConfig(source, timezone, groups_source.strip())
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return bool(name)
+
+
+def _period_end(
+    r: _Reader, in_file: object, from_flag: dt.date | None, today: dt.date | None
+) -> dt.date:
+    """The last day of the period: --period-end, else period.end, else the last whole day.
+
+    A day that has not ended yet (today or later, UTC) is refused: its audit trail and the
+    measurements taken "as of" the period end would be partial or in the future.
+    """
+    clock = today or dt.datetime.now(dt.UTC).date()
+    if from_flag is not None:
+        end, source, name = from_flag, "command line", "--period-end"
+    elif in_file not in (None, ""):
+        end, source, name = in_file, str(r.path), "period.end"
+    else:
+        return last_complete_day(clock)
+    if isinstance(end, str):
+        try:
+            end = dt.date.fromisoformat(end)
+        except ValueError as exc:
+            raise r.fail("period.end", end, "must be a date YYYY-MM-DD") from exc
+    if isinstance(end, dt.datetime) or not isinstance(end, dt.date):
+        raise r.fail("period.end", end, "must be a date YYYY-MM-DD")
+    if end >= clock:
+        raise InputError(
+            source,
+            name,
+            end.isoformat(),
+            f"is not a complete day yet (today is {clock.isoformat()} UTC)",
+            f"give {last_complete_day(clock).isoformat()} or an earlier day, or leave it out "
+            "(default: the last complete UTC day)",
+        )
+    return end
+
+
 def load_params(
     path: str | Path, period_end: dt.date | None = None, today: dt.date | None = None
 ) -> Params:
-    """Parse and validate a params file; paths inside it are relative to the file."""
+    """Parse and validate a params file; paths inside it are relative to the file.
+
+    `today` is the UTC date the collection runs on (default: the clock); the period ends at
+    the latest on the day before it.
+    """
     path = Path(path)
     try:
         raw_bytes = path.read_bytes()
@@ -232,24 +377,19 @@ def load_params(
     )
 
     per = r.mapping(doc.get("period"), "period", {"end", "days"})
-    end = period_end or per.get("end") or today or dt.datetime.now(dt.UTC).date()
-    if isinstance(end, str):
-        try:
-            end = dt.date.fromisoformat(end)
-        except ValueError as exc:
-            raise r.fail("period.end", end, "must be a date YYYY-MM-DD") from exc
-    if isinstance(end, dt.datetime) or not isinstance(end, dt.date):
-        raise r.fail("period.end", end, "must be a date YYYY-MM-DD")
+    end = _period_end(r, per.get("end"), period_end, today)
     days = r.positive_int(per.get("days", 90), "period.days")
     if days > 366:
         raise r.fail("period.days", days, "must be at most 366")
 
     baseline = doc.get("baseline", "pci-dss-4.0.1")
-    if baseline not in BASELINES:
-        raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(BASELINES)}")
+    baselines = baseline_ids()
+    if baseline not in baselines:
+        raise r.fail("baseline", baseline, "unknown baseline", f"use one of {', '.join(baselines)}")
 
-    hr = r.mapping(doc.get("hr"), "hr", {"roster"})
+    hr = r.mapping(doc.get("hr"), "hr", {"roster", "source", "timezone", "groups_source"})
     roster = r.file_path(hr["roster"], "hr.roster") if hr.get("roster") else None
+    hr_config = _hr_config(r, hr)
 
     roles_raw = doc.get("privileged_roles") or {}
     if not isinstance(roles_raw, dict):
@@ -329,6 +469,7 @@ def load_params(
         period=PeriodConfig(end, days),
         baseline=baseline,
         hr_roster=roster,
+        hr=hr_config,
         privileged_roles=roles,
         sod_conflicts=tuple(sod),
         thresholds=dict(thresholds),

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from gcevidence.config import Params, load_params
+from gcevidence.config import Params, RosterSource, load_params
 from gcevidence.pipeline import RunResult, run_pipeline
 from gcevidence.resources import DEMO_PARAMS
 from gcevidence.simulator import SimConfig, Simulator
 
 DEFAULT_OUT = Path("output")  # in the current folder, as `gcevidence demo --help` says
+
+
+def demo_roster_source(now: dt.datetime) -> RosterSource:
+    """The demo's roster is the simulator's HR export, written at start-up: say so."""
+    return RosterSource(
+        system="gcevidence simulator",
+        report="HR roster of the simulated org",
+        extracted_at=now.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        extracted_by="gcevidence demo",
+    )
 
 
 @contextmanager
@@ -34,13 +45,15 @@ def demo_params(
         roster = sim.write_roster(Path(tmp) / "hr_roster.csv")
         env["GENESYSCLOUD_OAUTHCLIENT_ID"] = sim.client_id
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
-        base = load_params(DEMO_PARAMS, period_end=cfg.now.date() if cfg.now else None)
+        # The simulator's `now` is today: the period ends on the day before it.
+        base = load_params(DEMO_PARAMS, today=sim.now.date())
         params = dataclasses.replace(
             base,
             org=dataclasses.replace(
                 base.org, api_base_url=sim.base_url, region=None, login_base_url=None
             ),
             hr_roster=Path(roster),
+            hr=dataclasses.replace(base.hr, source=demo_roster_source(sim.now)),
             # The shipped params' own output.dir points inside the installed package.
             output_dir=Path(out_root) if out_root else DEFAULT_OUT,
         )

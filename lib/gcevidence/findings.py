@@ -18,11 +18,19 @@ class ExceptionItem:
     subject_name: str
     detail: str
     accepted: dict[str, str] | None = None  # set by the exceptions register (reason, approver…)
+    # The audit events the exception rests on (audit_events.id), so an auditor can find each
+    # in evidence/audit_events.csv; empty when it rests on no event.
+    event_ids: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Read back from findings.json the ids come as a list: keep the record immutable.
+        object.__setattr__(self, "event_ids", tuple(str(i) for i in self.event_ids or ()))
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if d["accepted"] is None:
             del d["accepted"]
+        d["event_ids"] = list(self.event_ids)
         return d
 
 

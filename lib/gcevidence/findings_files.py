@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -24,28 +23,28 @@ CSV_TAIL = (
     "subject_id",
     "subject_name",
     "detail",
+    "event_ids",
     "accepted",
     "reason",
     "evidence",
 )
 
 
-def _iso(value: dt.datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
 def run_block(
-    params: Params, snapshot: Snapshot, run_id: str, generated_at: str, client_id: str
+    params: Params,
+    snapshot: Snapshot,
+    run_id: str,
+    generated_at: str,
+    client_id: str,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `run` object of findings.json: which org, period, client and tool made the pack."""
+    """The `run` object of findings.json: which org, period, client and tool made the pack,
+    and (`inputs`) the provenance of what did not come from the API (gcevidence.inputs)."""
     meta = snapshot.meta
-    return {
+    block = {
         "id": run_id,
         "generated_at": generated_at,
-        "period": {
-            "start": _iso(params.period.start_utc),
-            "end": _iso(params.period.end_utc - dt.timedelta(seconds=1)),
-        },
+        "period": params.period.stamps(),
         "org": {
             "id": (meta.get("org") or {}).get("id", ""),
             "name": (meta.get("org") or {}).get("name", ""),
@@ -56,6 +55,9 @@ def run_block(
         "baseline": params.baseline,
         "tool_version": __version__,
     }
+    if inputs is not None:
+        block["inputs"] = inputs
+    return block
 
 
 def findings_document(
@@ -106,13 +108,14 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
             items = f.exceptions or (None,)
             for e in items:
                 middle = (
-                    ["", "", "", "", ""]
+                    ["", "", "", "", "", ""]
                     if e is None
                     else [
                         e.subject_type,
                         e.subject_id,
                         e.subject_name,
                         e.detail,
+                        "; ".join(e.event_ids),
                         json.dumps(e.accepted, ensure_ascii=False, sort_keys=True)
                         if e.accepted
                         else "",

@@ -8,13 +8,32 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import zoneinfo
 from pathlib import Path
 
 from gcevidence.errors import InputError
 
 COLUMNS = ("employee_id", "email", "status", "termination_date", "department", "groups")
 STATUSES = ("active", "terminated")
+
+
+def termination_start(day: str | dt.date, timezone: str = "UTC") -> dt.datetime:
+    """The start of a termination day in the roster's timezone (params hr.timezone), in UTC.
+
+    HR systems record a calendar day where the person worked; Europe/Paris' 30 November
+    starts at 29 November 23:00 UTC, and the de-provisioning delay is measured from then.
+    """
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    local = dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(timezone))
+    return local.astimezone(dt.UTC)
+
+
+def file_digest(path: str | Path) -> str:
+    """sha256:<hex> of a file's bytes, as the pack records its inputs."""
+    return "sha256:" + hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def roster_groups(groups: str) -> frozenset[str]:

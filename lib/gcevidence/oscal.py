@@ -225,6 +225,8 @@ def _observation(
                 ),
             )
         remarks = e["detail"]
+        if e.get("event_ids"):
+            remarks += f" (audit events: {', '.join(e['event_ids'])})"
         if e.get("accepted"):
             a = e["accepted"]
             remarks += (

@@ -35,14 +35,17 @@ from gcevidence.findings_files import CSV_FILE, findings_document, run_block, wr
 from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.history import previous_snapshot
 from gcevidence.hr import load_roster
+from gcevidence.inputs import input_provenance
 from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
 from gcevidence.pack.sign import load_signing_key
+from gcevidence.populations import build_populations
 from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
 from gcevidence.report.index import NotebookOutput, write_index
 from gcevidence.report.render import print_all, render_all
 from gcevidence.review import write_review_workbooks
+from gcevidence.samples import write_samples
 from gcevidence.snapshot import Snapshot, dumps
 
 log = logging.getLogger(__name__)
@@ -147,7 +150,8 @@ def collect_evidence(state: RunState) -> None:
 
 
 def evaluate_checks(state: RunState) -> None:
-    """Every check, the accepted exceptions applied; findings, thresholds, workbooks, OSCAL."""
+    """Every check, the accepted exceptions applied; findings, thresholds, workbooks, OSCAL,
+    the populations and their samples."""
     params, snapshot = state.params, _snapshot(state)
     org_id = (snapshot.meta.get("org") or {}).get("id", "")
     previous, previous_info = previous_snapshot(state.out_root, org_id) if org_id else (None, {})
@@ -164,16 +168,31 @@ def evaluate_checks(state: RunState) -> None:
     if state.inputs.register is not None:
         findings = apply_register(findings, state.inputs.register, params.period.end)
     state.findings = findings
+    review = write_review_workbooks(snapshot, findings, state.dir / "review")
+    decisions = next((p for p in review if p.name.startswith("previous-decisions-")), None)
+    inputs = input_provenance(
+        params,
+        state.inputs.register,
+        decisions,
+        state.dir,
+        roster_rows=snapshot.status("hr_roster").rows if snapshot.has("hr_roster") else None,
+    )
     state.run = run_block(
-        params, snapshot, state.pack.run_id, state.generated_at, state.inputs.creds.client_id
+        params,
+        snapshot,
+        state.pack.run_id,
+        state.generated_at,
+        state.inputs.creds.client_id,
+        inputs=inputs,
     )
     doc = findings_document(state.run, snapshot, findings)
     (state.dir / FINDINGS_FILE).write_text(dumps(doc), encoding="utf-8")
     write_findings_csv(state.dir / CSV_FILE, findings)
     (state.dir / THRESHOLDS_FILE).write_text(dumps(state.inputs.thresholds), encoding="utf-8")
     shutil.copyfile(params.path, state.dir / PARAMS_COPY)
-    write_review_workbooks(snapshot, findings, state.dir / "review")
     write_assessment_results(doc, state.dir)
+    # The populations auditors test against tickets, in full and as reproducible samples.
+    write_samples(state.dir, build_populations(snapshot, params), state.pack.run_id)
 
 
 def execute_notebooks(state: RunState) -> None:
@@ -201,6 +220,7 @@ def seal_pack(state: RunState) -> None:
         params_digest=params.digest,
         content_digest=state.pack.content_digest(),
         findings=state.findings,
+        thresholds=state.inputs.thresholds,
         datasets=[
             dataclasses.asdict(s) for s in sorted(snapshot.statuses.values(), key=lambda s: s.name)
         ],
@@ -218,6 +238,7 @@ def seal_pack(state: RunState) -> None:
         thresholds=state.inputs.thresholds,
         period=run["period"],
         run_id=run["id"],
+        inputs=run.get("inputs") or {},
     )
     state.pack_dir = state.pack.seal(
         metadata,

@@ -76,7 +76,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser("run", help="collect, check, render and seal one evidence pack")
     run.add_argument("--params", required=True, help="params YAML file")
     run.add_argument("--out", help="output folder (default: output.dir of the params)")
-    run.add_argument("--period-end", type=_period_end, help="last day of the period, YYYY-MM-DD")
+    run.add_argument(
+        "--period-end",
+        type=_period_end,
+        help="last day of the period, YYYY-MM-DD, before today (default: the last whole UTC day)",
+    )
     run.add_argument(
         "--fail-on-findings",
         action="store_true",

@@ -28,8 +28,12 @@ class LastSignIn:
     password_login: dt.datetime | None = None
     token_issued: dt.datetime | None = None
 
-    def idle_days(self, today: dt.date) -> int | None:
-        return None if self.at is None else (today - self.at.date()).days
+    def idle_days(self, period_end: dt.date) -> int | None:
+        """Whole days idle as of the end of `period_end` (the midnight after it), never < 0."""
+        if self.at is None:
+            return None
+        as_of = dt.datetime.combine(period_end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+        return max(0, (as_of - self.at).days)
 
 
 def parse_date(value: object) -> dt.datetime | None:
@@ -55,7 +59,7 @@ def last_sign_in(date_last_login: object, last_token: object, welcome_sent: obje
     return LastSignIn(welcome, BASIS_INVITATION if welcome else BASIS_NONE, None, None)
 
 
-def is_dormant(last: LastSignIn, today: dt.date, dormant_days: int) -> bool:
-    """Idle for longer than dormant_days before today, or with no date at all."""
-    days = last.idle_days(today)
+def is_dormant(last: LastSignIn, period_end: dt.date, dormant_days: int) -> bool:
+    """Idle for longer than dormant_days as of the end of period_end, or with no date at all."""
+    days = last.idle_days(period_end)
     return days is None or days > dormant_days

@@ -6,7 +6,12 @@ FRAMEWORKS and THRESHOLD_NAMES are computed from the catalog when first asked fo
 
 from typing import Any
 
-from gcevidence.catalog.baselines import baseline_conflicts, effective_thresholds
+from gcevidence.catalog.baselines import (
+    TOOL_DEFAULT_NOTE,
+    baseline_conflicts,
+    effective_thresholds,
+    threshold_basis,
+)
 from gcevidence.catalog.load import EXTRA_FRAMEWORKS_ENV, load_catalog, read_catalog
 from gcevidence.catalog.records import (
     Baseline,
@@ -42,6 +47,7 @@ __all__ = [
     "FRAMEWORKS",
     "ROLLUP_LABEL",
     "THRESHOLD_NAMES",
+    "TOOL_DEFAULT_NOTE",
     "Baseline",
     "Catalog",
     "CheckMapping",
@@ -59,5 +65,6 @@ __all__ = [
     "read_catalog",
     "reported_frameworks",
     "roll_up",
+    "threshold_basis",
     "worst",
 ]

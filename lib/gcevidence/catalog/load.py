@@ -148,7 +148,12 @@ def _baselines(path: Path) -> tuple[dict, dict, tuple]:
         bid: Baseline(
             bid,
             b["name"],
-            _frozen({n: Threshold(n, t["value"], t["source"]) for n, t in b["thresholds"].items()}),
+            _frozen(
+                {
+                    n: Threshold(n, t["value"], t["source"], t.get("tool_default", False))
+                    for n, t in b["thresholds"].items()
+                }
+            ),
         )
         for bid, b in doc["baselines"].items()
     }

@@ -115,9 +115,12 @@ class ThresholdSpec:
 
 @dataclass(frozen=True)
 class Threshold:
+    """A baseline's number; tool_default when the standard sets none and this toolkit chose it."""
+
     name: str
     value: Any
     source: str
+    tool_default: bool = False
 
 
 @dataclass(frozen=True)

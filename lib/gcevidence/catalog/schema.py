@@ -17,6 +17,7 @@ from gcevidence.errors import CatalogError
 CHECKS_SCHEMA_ID = "gcevidence.catalog.checks/2"
 FRAMEWORK_SCHEMA_ID = "gcevidence.catalog.framework/1"
 BASELINES_SCHEMA_ID = "gcevidence.catalog.baselines/2"
+ADMIN_PERMISSIONS_SCHEMA_ID = "gcevidence.catalog.admin-permissions/1"
 CHECK_ID = r"^[a-z][a-z0-9]*\.[a-z][a-z0-9_]*$"
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -179,7 +180,10 @@ def baselines_schema(thresholds: dict[str, Any], baseline_ids: Iterable[str]):
         )
         if isinstance(spec, dict) and spec.get("nullable") is True:
             value = {"anyOf": [value, {"type": "null"}], "x-problem": "must be a number or null"}
-        values[name] = _object(("value", "source"), {"value": value, "source": _TEXT})
+        values[name] = _object(
+            ("value", "source"),
+            {"value": value, "source": _TEXT, "tool_default": {"type": "boolean"}},
+        )
     baseline = _object(
         ("name", "thresholds"),
         {"name": _TEXT, "thresholds": _object(sorted(values), values)},
@@ -220,6 +224,29 @@ def baselines_schema(thresholds: dict[str, Any], baseline_ids: Iterable[str]):
                 "additionalProperties": baseline,
             },
             "conflicts": {"type": "array", "items": conflict},
+        },
+    )
+
+
+def admin_permissions_schema() -> dict[str, Any]:
+    """admin_permissions.yaml: groups of permission globs, each saying what they allow."""
+    pattern = {
+        "type": "string",
+        "pattern": r"^[A-Za-z0-9_*\[\]:.-]+$",
+        "x-problem": "must be a permission glob (letters, digits, `:`, `*`, `[*]`)",
+    }
+    group = _object(
+        ("means", "patterns"),
+        {
+            "means": _TEXT,
+            "patterns": {"type": "array", "minItems": 1, "uniqueItems": True, "items": pattern},
+        },
+    )
+    return _object(
+        ("schema", "groups"),
+        {
+            "schema": {"const": ADMIN_PERMISSIONS_SCHEMA_ID},
+            "groups": {"type": "array", "minItems": 1, "items": group},
         },
     )
 

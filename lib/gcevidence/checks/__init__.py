@@ -1,7 +1,7 @@
 """Control checks: pure functions from a snapshot and the policy to Findings.
 
 Importing this package registers every check family; checks/drift.py (access.role_drift)
-is imported when present.
+and checks/admin_roles.py (access.undeclared_privileged_roles) are imported too.
 """
 
 import importlib
@@ -18,5 +18,6 @@ from gcevidence.checks.registry import (
 
 # Importing a family module registers its checks.
 importlib.import_module("gcevidence.checks.drift")
+importlib.import_module("gcevidence.checks.admin_roles")
 
 __all__ = ["REGISTRY", "CheckContext", "Outcome", "register_check", "run_checks", "run_one"]

@@ -8,7 +8,6 @@ from typing import Any
 
 from gcevidence.audit_events import succeeded, took_out_of_service
 from gcevidence.checks.common import (
-    day_start,
     fmt_time,
     join_names,
     parse_time,
@@ -20,6 +19,7 @@ from gcevidence.checks.common import (
 )
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
+from gcevidence.hr import termination_start
 from gcevidence.role_holders import HOLDER_LABELS, held_by_active, path_text, role_holders
 from gcevidence.signin import (
     BASES,
@@ -46,16 +46,34 @@ def _users_by_email(users: list[dict[str, str]]) -> dict[str, list[dict[str, str
     return index
 
 
+def _zone(ctx: CheckContext) -> str:
+    """The timezone the roster's termination dates are days in (params hr.timezone)."""
+    hr = getattr(ctx.params, "hr", None)
+    return getattr(hr, "timezone", "UTC") or "UTC"
+
+
+def _terminated_at(ctx: CheckContext, person: dict[str, str]) -> dt.datetime:
+    """When the person's termination day began, in the roster's timezone (as UTC)."""
+    return termination_start(person["termination_date"], _zone(ctx))
+
+
 def _leavers(ctx: CheckContext) -> tuple[list[dict[str, str]], int]:
-    """Roster people terminated on or before `today`, and how many leave only later."""
+    """Roster people whose termination day began before the end of the period, and how many
+    leave only later."""
     terminated = [p for p in roster_by_email(ctx.snapshot).values() if p["status"] == "terminated"]
     # HR exports often carry a leaver before their last day; access may stay until then.
-    due = [p for p in terminated if dt.date.fromisoformat(p["termination_date"]) <= ctx.today]
+    due = [p for p in terminated if _terminated_at(ctx, p) < ctx.as_of]
     return due, len(terminated) - len(due)
 
 
 def _not_yet(later: int, today: dt.date) -> str:
     return f"; {later} more with a termination date after {today} not yet due" if later else ""
+
+
+def _day_words(ctx: CheckContext) -> str:
+    """How the termination day is read: "that day (UTC)" or "that day in Europe/Paris"."""
+    zone = _zone(ctx)
+    return "that day (UTC)" if zone == "UTC" else f"that day in {zone}"
 
 
 @register_check("access.terminated_active")
@@ -100,17 +118,19 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
     limit_h = ctx.threshold("deprovision_hours")
     start, end = period_bounds(ctx)
     first_off: dict[str, dt.datetime] = {}
+    off_event: dict[str, str] = {}  # user id -> the audit event that took the user out
     for event in records(ctx.snapshot.table("audit_events")):
         when = _deactivation_time(event)
         if when is None or not start <= when.date() <= end:
             continue  # leavers deactivated before the period are out of scope
         if event["entity_id"] not in first_off or when < first_off[event["entity_id"]]:
             first_off[event["entity_id"]] = when
+            off_event[event["entity_id"]] = event["id"]
     by_email = _users_by_email(records(ctx.snapshot.table("users")))
     leavers, _ = _leavers(ctx)
     exceptions, delays, unmeasured, still_active = [], [], [], 0
     for person in sorted(leavers, key=lambda p: p["email"]):
-        term = day_start(dt.date.fromisoformat(person["termination_date"]))
+        term = _terminated_at(ctx, person)
         for user in by_email.get(person["email"], []):
             off = first_off.get(user["id"])
             if off is None:
@@ -127,6 +147,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
                     "termination_date": person["termination_date"],
                     "deactivated_at": off.isoformat().replace("+00:00", "Z"),
                     "hours": round(hours, 1),
+                    "event_id": off_event[user["id"]],
                 }
             )
             if hours > limit_h:
@@ -136,8 +157,9 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
                         user["id"],
                         user_label(user, person["email"]),
                         f"terminated {person['termination_date']} (HR), deactivated "
-                        f"{fmt_time(off)}: {hours:.0f} h after the start of that day "
+                        f"{fmt_time(off)}: {hours:.0f} h after the start of {_day_words(ctx)} "
                         f"(limit {limit_h} h)",
+                        event_ids=(off_event[user["id"]],),
                     )
                 )
     notes = [f"{len(exceptions)} of {len(delays)} measured de-provisionings exceeded {limit_h} h"]
@@ -155,7 +177,12 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
         exceptions,
         population=len(delays),
         reason="; ".join(notes),
-        extra={"delays": delays, "unmeasured_user_ids": unmeasured, "threshold_hours": limit_h},
+        extra={
+            "delays": delays,
+            "unmeasured_user_ids": unmeasured,
+            "threshold_hours": limit_h,
+            "termination_timezone": _zone(ctx),
+        },
     )
 
 
@@ -200,7 +227,8 @@ def dormant_accounts(ctx: CheckContext) -> Outcome:
             detail = "no sign-in, token or invitation date recorded"
         else:
             detail = (
-                f"{_sign_in_words(last)}, {days} days before {ctx.today} (limit {dormant_days})"
+                f"{_sign_in_words(last)}, {days} days before the end of {ctx.today} "
+                f"(limit {dormant_days})"
             )
         exceptions.append(ExceptionItem("user", u["id"], name, detail))
     counts = Counter(basis.values())

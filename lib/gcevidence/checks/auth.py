@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gcevidence.checks.common import day_start, parse_json, parse_time, records
+from gcevidence.checks.common import parse_json, parse_time, records
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.checks.signin_paths import sign_in_paths
 from gcevidence.findings import ExceptionItem
@@ -354,7 +354,7 @@ def idle_timeout(ctx: CheckContext) -> Outcome:
 @register_check("auth.sso_providers")
 def sso_providers(ctx: CheckContext) -> Outcome:
     warning_days = ctx.threshold("idp_certificate_warning_days")
-    period_end = day_start(ctx.params.period.end + dt.timedelta(days=1))  # end of the last day
+    period_end = ctx.as_of  # the end of the period's last day
     window_end = period_end + dt.timedelta(days=warning_days)
     providers = sorted(
         records(ctx.snapshot.table("identity_providers")),

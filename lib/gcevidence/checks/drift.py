@@ -212,8 +212,14 @@ def role_drift(ctx: CheckContext) -> Outcome:
                     + f" {window}",
                 )
             )
-    extra["explained_changes"] = explained
+    extra["explained_changes"] = explained  # each with the event_id that explains it
     extra["unexplained"] = len(exceptions)
+    # Where an unexplained change's event was looked for (it cites no event: none was found).
+    extra["searched_window"] = {
+        "start": since.isoformat().replace("+00:00", "Z"),
+        "end": until.isoformat().replace("+00:00", "Z"),
+        "events_searched": len(events) + len(group_changes) + len(deleted),
+    }
     total = len(added) + len(removed)
     summary = (
         f"{len(added)} grant(s) added and {len(removed)} removed since pack {baseline} "

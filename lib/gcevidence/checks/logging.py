@@ -130,7 +130,9 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
                 f"{user_label(granter, e['user_id'])} (HR groups {join_names(groups)}), "
                 f"not in the allowed granters {join_names(allowed)}"
             )
-        exceptions.append(ExceptionItem("grant", e["id"], f"{role} to {to_whom}", detail))
+        exceptions.append(
+            ExceptionItem("grant", e["id"], f"{role} to {to_whom}", detail, event_ids=(e["id"],))
+        )
     return Outcome(
         exceptions,
         population=population,

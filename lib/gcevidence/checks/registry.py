@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may look at: the snapshot, the params, thresholds and the period end."""
+    """Everything a check may look at: the snapshot, the params, thresholds and the period end.
+
+    `today` is the last day of the period (UTC), never the day of collection.
+    """
 
     snapshot: Any  # gcevidence.snapshot.Snapshot
     params: Any  # gcevidence.config.Params
@@ -36,6 +39,11 @@ class CheckContext:
 
     def threshold(self, name: str) -> Any:
         return self.thresholds[name]["value"]
+
+    @property
+    def as_of(self) -> dt.datetime:
+        """The end of the period (the midnight after `today`): what "as of" measurements use."""
+        return dt.datetime.combine(self.today + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)

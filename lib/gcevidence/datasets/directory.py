@@ -97,12 +97,29 @@ def role_row(role: Entity) -> Entity:
         # case it is Genesys' own count of users holding the role.
         "user_count": role.get("userCount", ""),
         "permission_count": len(role.get("permissions") or []),
+        "permissions": ";".join(role_permissions(role)),
     }
 
 
+def role_permissions(role: Entity) -> list[str]:
+    """Every permission a role carries: its `permissions` strings and, for each of its
+    permissionPolicies, domain:entityName:action per action of the actionSet; sorted, once."""
+    found = {str(p) for p in role.get("permissions") or [] if p}
+    for policy in role.get("permissionPolicies") or []:
+        if not isinstance(policy, dict):
+            continue
+        domain, entity = policy.get("domain") or "", policy.get("entityName") or ""
+        for action in policy.get("actionSet") or []:
+            if domain and entity and action:
+                found.add(f"{domain}:{entity}:{action}")
+    return sorted(found)
+
+
+# permissions: the role's `permissions` and each domain:entityName:action of its
+# permissionPolicies, `;`-separated (what access.undeclared_privileged_roles reads).
 ROLES = table(
     "roles",
-    "id name description default_role_id base default user_count permission_count",
+    "id name description default_role_id base default user_count permission_count permissions",
     (ENDPOINTS["roles"],),
     row=role_row,
     collector="roles",

@@ -12,6 +12,15 @@ from gcevidence.report.charts import (
     chart_role_grants,
 )
 from gcevidence.report.context import RunContext, open_run
+from gcevidence.report.populations import (
+    show_joiners,
+    show_leavers,
+    show_privileged_grants,
+    show_role_changes,
+    show_sample,
+    show_sample_plan,
+)
+from gcevidence.report.provenance import show_inputs
 from gcevidence.report.sections import (
     show_datasets,
     show_finding,
@@ -27,6 +36,13 @@ __all__ = [
     "RunContext",
     "open_run",
     "show_scope",
+    "show_inputs",
+    "show_joiners",
+    "show_role_changes",
+    "show_privileged_grants",
+    "show_leavers",
+    "show_sample_plan",
+    "show_sample",
     "show_population",
     "show_thresholds",
     "show_finding",

@@ -7,6 +7,7 @@ Credentials are read from the environment here, never passed in as notebook para
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gcevidence.config import Params, load_params
+from gcevidence.config import Params, PeriodConfig, load_params
 from gcevidence.findings import ExceptionItem, Finding
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
 
@@ -100,17 +101,42 @@ def collect_standalone(params: Params, thresholds: dict[str, dict[str, Any]]) ->
     return run_dir
 
 
+def params_of_run(params_path: str | Path, snapshot: Snapshot) -> Params:
+    """The params as the run used them: its period is the snapshot's, not today's default.
+
+    A notebook may execute after midnight, or years later: the period it reports is the one
+    the collection covered, and "in the future" is judged against the collection's date.
+    """
+    period = snapshot.meta.get("period") or {}
+    end, collected = str(period.get("end", ""))[:10], str(snapshot.meta.get("collected_at", ""))
+    if not end:
+        return load_params(params_path)
+    period_end = dt.date.fromisoformat(end)
+    try:
+        today = dt.date.fromisoformat(collected[:10])
+    except ValueError:
+        today = period_end
+    params = load_params(
+        params_path, period_end=period_end, today=max(today, period_end + dt.timedelta(days=1))
+    )
+    days = period.get("days")
+    if isinstance(days, int) and days != params.period.days:
+        params = dataclasses.replace(params, period=PeriodConfig(period_end, days))
+    return params
+
+
 def open_run(run_dir: str | Path | None, params_path: str | Path) -> RunContext:
     """Open a run folder (or collect a fresh one when run_dir is empty) for a notebook."""
     from gcevidence.catalog import effective_thresholds
 
-    params = load_params(params_path)
     if not run_dir:
+        params = load_params(params_path)
         run_dir = collect_standalone(params, effective_thresholds(params))
     run_dir = Path(run_dir)
     if not (run_dir / SNAPSHOT_FILE).is_file():
         raise FileNotFoundError(f"{run_dir} holds no {SNAPSHOT_FILE}: not a run folder")
     snapshot = Snapshot(run_dir)
+    params = params_of_run(params_path, snapshot)
     thresholds_file = run_dir / THRESHOLDS_FILE
     thresholds = (
         json.loads(thresholds_file.read_text(encoding="utf-8"))

@@ -10,6 +10,7 @@ from typing import Any
 from gcevidence.catalog import reported_frameworks
 from gcevidence.findings import Finding
 from gcevidence.report.html import STYLE, definition_list, esc, link, status_badge, table
+from gcevidence.report.provenance import inputs_html, thresholds_html
 from gcevidence.report.sections import status_matrix_html
 
 
@@ -48,6 +49,7 @@ def index_html(
     params_digest: str,
     content_digest: str,
     findings: list[Finding],
+    thresholds: dict[str, dict[str, Any]] | None = None,
     datasets: list[dict[str, Any]],
     notebooks: list[NotebookOutput],
     extra_files: list[str],
@@ -117,6 +119,10 @@ Every file of this folder is listed with its SHA-256 in <code>manifest.json</cod
 with <code>gcevidence verify</code> on this folder.</p>
 <h2>Scope and provenance</h2>
 {provenance}
+<h2>Inputs not from the API</h2>
+{inputs_html(run.get("inputs"))}
+<h2>Thresholds</h2>
+{thresholds_html(thresholds)}
 <h2>Status matrix</h2>
 {status_matrix_html(findings)}
 <h2>Working papers</h2>

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from IPython.display import HTML
 
-from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up
+from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up, threshold_basis
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report.context import RunContext
@@ -87,15 +87,8 @@ def show_thresholds(ctx: RunContext, *names: str) -> HTML:
         if entry is None:
             rows.append((name, "unknown", "", ""))
             continue
-        rows.append(
-            (
-                name,
-                entry.get("value"),
-                entry.get("source", ""),
-                "yes (params)" if entry.get("overridden") else "no",
-            )
-        )
-    return _display(table(("threshold", "value", "source", "overridden"), rows))
+        rows.append((name, entry.get("value"), entry.get("source", ""), threshold_basis(entry)))
+    return _display(table(("threshold", "value", "source", "set by"), rows))
 
 
 def finding_html(f: Finding) -> str:
@@ -115,12 +108,17 @@ def finding_html(f: Finding) -> str:
     ]
     fact_rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in facts)
     has_accepted = any(e.accepted for e in f.exceptions)
+    has_events = any(e.event_ids for e in f.exceptions)
     columns = ["#", "type", "subject id", "subject name", "detail"]
+    if has_events:
+        columns.append("audit event ids")
     if has_accepted:
         columns.append("accepted risk")
     rows = []
     for i, e in enumerate(f.exceptions, 1):
         row = [i, e.subject_type, e.subject_id, e.subject_name, e.detail]
+        if has_events:
+            row.append("; ".join(e.event_ids))
         if has_accepted:
             row.append("; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items())))
         rows.append(row)

@@ -7,11 +7,14 @@ checks package, so the two can be compared.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import ipaddress
+import zoneinfo
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from gcevidence.catalog.permissions import admin_patterns
 from gcevidence.simulator.audit import AuditQuery
 from gcevidence.simulator.org import EVENTBRIDGE, Org
 
@@ -30,6 +33,7 @@ DEMO_POLICY = {
     },
     "sod_conflicts": [["Quality Evaluator", "Quality Administrator"]],
     "period_days": 90,
+    "hr_timezone": "Europe/Paris",
 }
 DORMANT_DAYS = 90
 DEPROVISION_HOURS = 24
@@ -46,6 +50,7 @@ CHECK_IDS = (
     "access.dormant_accounts",
     "access.privileged_outside_group",
     "access.privileged_count",
+    "access.undeclared_privileged_roles",
     "access.unused_roles",
     "access.sod_conflicts",
     "auth.password_policy",
@@ -66,10 +71,14 @@ CHECK_IDS = (
 
 
 def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]]:
-    """check id -> sorted subject ids a correct check lists under `policy` at `org.now`."""
-    now, today = org.now, org.now.date()
-    period_start = today - dt.timedelta(days=policy["period_days"])
-    period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), now)
+    """check id -> sorted subject ids a correct check lists under `policy`, for the period
+    that ends on the day before `org.now`."""
+    # The period ends on the last complete day before `now`; it holds exactly period_days
+    # days, and "as of" measurements are taken at its end (the midnight starting today).
+    period_end = org.now.date() - dt.timedelta(days=1)
+    period_start = period_end - dt.timedelta(days=policy["period_days"] - 1)
+    as_of = dt.datetime.combine(org.now.date(), dt.time.min, tzinfo=dt.UTC)
+    period = (dt.datetime.combine(period_start, dt.time.min, tzinfo=dt.UTC), as_of)
     active = [u for u in org.users.values() if u.state == "active"]
     roster = org.roster
     groups_of = {
@@ -95,7 +104,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["access.terminated_active"].add(u.id)
         # Last sign-in by any method: a password login or a token (SSO never sets the login).
         last = u.last_activity() or u.date_welcome_sent
-        if last is not None and now - last > dt.timedelta(days=DORMANT_DAYS):
+        if last is not None and (as_of - last).days > DORMANT_DAYS:
             out["access.dormant_accounts"].add(u.id)
         if org.unused.get(u.id):
             out["access.unused_roles"].add(u.id)
@@ -119,6 +128,21 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         if pol.get("max_holders") is not None and len(holders) + len(others) > pol["max_holders"]:
             out["access.privileged_count"].add(name)
 
+    # Roles with an administrative permission (the catalog's patterns) that the policy leaves
+    # out, held by an active person (directly or through a group), a client or a trustee.
+    globs = [p.pattern for p in admin_patterns()]
+    for r in org.roles:
+        if r.name in policy["privileged_roles"]:
+            continue
+        if not any(fnmatch.fnmatchcase(perm, g) for perm in r.permissions for g in globs):
+            continue
+        people = any(r.id in held[u.id] for u in active)
+        others = any(
+            any(g.role_id == r.id for g in org.grants.get(sid, ())) for sid in org.subjects
+        )
+        if people or others:
+            out["access.undeclared_privileged_roles"].add(r.name)
+
     # De-provisioning latency and privileged grants come from the audit trail of the period.
     q_dir = AuditQuery(period[0], period[1], "Directory", (("EntityType", "User"),), False)
     removed: dict[str, dt.datetime] = {}
@@ -133,7 +157,9 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         user = by_email_user.get(email)
         if row.status != "terminated" or user is None or user.id not in removed:
             continue
-        start = dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=dt.UTC)
+        # The termination date is a day in the roster's timezone; the delay runs from its start.
+        zone = zoneinfo.ZoneInfo(policy.get("hr_timezone", "UTC"))
+        start = dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=zone)
         if removed[user.id] - start > dt.timedelta(hours=DEPROVISION_HOURS):
             out["access.deprovision_latency"].add(user.id)
 
@@ -154,7 +180,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
                 out["logging.privileged_grants"].add(e.id)
 
     day = period_start
-    while day <= today:
+    while day <= period_end:
         if org.audit.count(day) == 0:
             out["logging.activity_gaps"].add(day.isoformat())
         day += dt.timedelta(days=1)
@@ -183,7 +209,7 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
         out["crypto.key_rotation"].add("rotationschedule.period")
     if org.recording_keys:
         newest = max(org.recording_keys, key=lambda k: k["createDate"])
-        if now - newest["createDate"] > dt.timedelta(days=CRYPTOPERIOD_DAYS):
+        if (period_end - newest["createDate"].date()).days > CRYPTOPERIOD_DAYS:
             out["crypto.key_rotation"].add(newest["id"])
 
     for t in org.trunks:
@@ -211,9 +237,9 @@ def _plant_sessions_and_exports(org: Org, out: dict[str, set[str]]) -> None:
             if bundle["timeoutSeconds"] > limit:
                 out["auth.idle_timeout"].update(bundle["groups"])
 
-    # The period ends with today; a certificate expiring by then or within the window after it.
+    # The period ends yesterday; a certificate expiring by then or within the window after it.
     window_end = dt.datetime.combine(
-        today + dt.timedelta(days=1 + IDP_CERTIFICATE_WARNING_DAYS), dt.time.min, tzinfo=dt.UTC
+        today + dt.timedelta(days=IDP_CERTIFICATE_WARNING_DAYS), dt.time.min, tzinfo=dt.UTC
     )
     for provider in org.identity_providers:
         if provider["disabled"]:
@@ -243,6 +269,47 @@ def siem_export_active(org: Org) -> bool:
         and i["reportedState"]["code"] == "ACTIVE"
         for i in org.integrations
     )
+
+
+def compute_populations(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]]:
+    """population -> sorted ids a correct build lists (PLANTED.md: populations): joiners,
+    role_changes and privileged_grants by audit event id, leavers by HR employee id."""
+    period_end = org.now.date() - dt.timedelta(days=1)
+    start_day = period_end - dt.timedelta(days=policy["period_days"] - 1)
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=dt.UTC)
+    as_of = dt.datetime.combine(org.now.date(), dt.time.min, tzinfo=dt.UTC)
+    created = AuditQuery(
+        start, as_of, "Directory", (("EntityType", "User"), ("Action", "Create")), False
+    )
+    members = AuditQuery(start, as_of, "PeoplePermissions", (("EntityType", "Role"),), False)
+    globs = [p.pattern for p in admin_patterns()]
+    privileged = {
+        r.id
+        for r in org.roles
+        if r.name in policy["privileged_roles"]
+        or any(fnmatch.fnmatchcase(perm, g) for perm in r.permissions for g in globs)
+    }
+    changes = [
+        e for e in org.audit.all_matches(members) if e.action in ("MemberAdd", "MemberRemove")
+    ]
+    zone = zoneinfo.ZoneInfo(policy.get("hr_timezone", "UTC"))
+    leavers = [
+        row.employee_id
+        for row in org.roster.values()
+        if row.status == "terminated"
+        and start <= dt.datetime.combine(row.termination_date, dt.time.min, tzinfo=zone) < as_of
+    ]
+    return {
+        "joiners": sorted(e.id for e in org.audit.all_matches(created)),
+        "role_changes": sorted(e.id for e in changes),
+        "privileged_grants": sorted(
+            e.id
+            for e in changes
+            if e.action == "MemberAdd"
+            and org.member_events.get(e.id, ("", e.entity_id, ""))[1] in privileged
+        ),
+        "leavers": sorted(leavers),
+    }
 
 
 def native_login(org: Org) -> bool:

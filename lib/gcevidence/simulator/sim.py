@@ -13,7 +13,7 @@ from gcevidence.simulator.api import Api
 from gcevidence.simulator.config import FaultConfig, SimConfig
 from gcevidence.simulator.evolve import advance_month
 from gcevidence.simulator.org import Org
-from gcevidence.simulator.planted import compute_planted, compute_statuses
+from gcevidence.simulator.planted import compute_planted, compute_populations, compute_statuses
 from gcevidence.simulator.server import RateWindow, start_server
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,12 @@ class Simulator:
             if self._planted is None:
                 self._planted = compute_planted(self.org)
             return self._planted
+
+    @property
+    def planted_populations(self) -> dict[str, list[str]]:
+        """population -> the ids a correct build lists (PLANTED.md: populations)."""
+        with self.lock:
+            return compute_populations(self.org)
 
     @property
     def planted_status(self) -> dict[str, str]:
