@@ -177,3 +177,13 @@ def test_the_sidecar_never_counts_as_a_pack(pack, reviewer_key):
     packs, excluded = discover_packs(pack.parent.parent)
     assert [p.path for p in packs] == [pack] and excluded == []
     assert [c.status for c in packs[0].signoffs] == ["valid", "valid"]
+
+
+def test_verify_from_inside_the_pack_folder_finds_its_sign_offs(
+    pack, reviewer_key, capsys, monkeypatch
+):
+    assert sign_it(pack, reviewer_key[0]) == 0
+    monkeypatch.chdir(pack)
+    capsys.readouterr()
+    assert main(["verify", "."]) == 0
+    assert "sign-off: valid" in capsys.readouterr().out

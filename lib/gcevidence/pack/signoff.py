@@ -52,7 +52,7 @@ class SignoffCheck:
 
 def sidecar_dir(pack_dir: Path) -> Path:
     """The sign-off folder beside a pack: OUT/<period-end>/<run-id>.signoff/."""
-    pack_dir = Path(pack_dir)
+    pack_dir = Path(pack_dir).resolve()  # "." has no name of its own
     return pack_dir.with_name(pack_dir.name + SIDECAR_SUFFIX)
 
 
@@ -84,7 +84,7 @@ def sign_pack(
     from gcevidence.history import verification_problem
     from gcevidence.pack.verify import verify_pack
 
-    pack_dir = Path(pack_dir)
+    pack_dir = Path(pack_dir).resolve()  # "." has no name of its own
     reviewer = _one_line("--reviewer", reviewer)
     role = _one_line("--role", role) if role.strip() else DEFAULT_ROLE
     statement = statement.strip()
@@ -169,7 +169,7 @@ def _write_pair(folder: Path, stem: str, data: bytes, key: Ed25519PrivateKey) ->
 
 def check_signoffs(pack_dir: Path) -> list[SignoffCheck]:
     """Every sign-off beside a pack, checked against the pack's manifest; [] when none."""
-    pack_dir = Path(pack_dir)
+    pack_dir = Path(pack_dir).resolve()  # "." has no name of its own
     folder = sidecar_dir(pack_dir)
     if not folder.is_dir():
         return []
