@@ -26,7 +26,8 @@ def test_every_check_passes_on_the_clean_org_and_all_ids_are_reported(world):
         assert f.status == "pass", (f.check, f.reason, f.exceptions)
         assert f.exceptions == ()
         spec = load_catalog().checks[f.check]
-        assert f.title == spec.title and f.severity == spec.severity
+        assert f.title == spec.title and f.severity == spec.severity and f.ref == spec.ref
+        assert f.to_dict()["ref"] == spec.ref
         assert f.controls["iso27001-2022"] and f.controls["pci-dss-4.0.1"]
         assert f.notebook == spec.paper
         assert f.population is not None

@@ -58,7 +58,16 @@ def finding_from_dict(doc: dict[str, Any]) -> Finding:
         notebook=doc.get("notebook", ""),
         reason=doc.get("reason", ""),
         extra=doc.get("extra") or {},
+        ref=doc.get("ref") or _catalog_ref(doc["check"]),
     )
+
+
+def _catalog_ref(check: str) -> str:
+    """The ref of a check the findings do not carry one for (a pack made before refs)."""
+    from gcevidence.catalog import load_catalog
+
+    spec = load_catalog().checks.get(check)
+    return spec.ref if spec else ""
 
 
 def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:
