@@ -12,6 +12,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,18 @@ class RunContext:
     def threshold(self, name: str, default: Any = None) -> Any:
         entry = self.thresholds.get(name)
         return entry.get("value", default) if isinstance(entry, dict) else default
+
+    @cached_property
+    def evidence_digest(self) -> str:
+        """The digest of what the papers rest on (findings.json, evidence/, the inputs)."""
+        from gcevidence.pack.manifest import evidence_digest
+
+        return evidence_digest(self.run_dir)
+
+    @property
+    def operator(self) -> str:
+        """Who ran the collection, when the run or the params name someone."""
+        return str(self.run.get("operator") or getattr(self.params, "operator", "") or "")
 
 
 def finding_from_dict(doc: dict[str, Any]) -> Finding:
