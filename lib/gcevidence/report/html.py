@@ -128,3 +128,8 @@ def css_string(value: Any) -> str:
 
 def link(href: str, text: str) -> str:
     return f'<a href="{esc(href)}">{esc(text)}</a>'
+
+
+def ident_link(href: str, text: str) -> str:
+    """A link whose text is an identifier or a path, wrapping only after . _ / and the like."""
+    return f'<a href="{esc(href)}">{ident(text)}</a>'

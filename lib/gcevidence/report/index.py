@@ -12,7 +12,16 @@ from gcevidence.catalog.records import ref_sort_key
 from gcevidence.findings import Finding
 from gcevidence.pack.manifest import evidence_digest as compute_evidence_digest
 from gcevidence.report.glossary import glossary_html, severity_html
-from gcevidence.report.html import STYLE, definition_list, esc, ident, link, status_badge, table
+from gcevidence.report.html import (
+    STYLE,
+    definition_list,
+    esc,
+    ident,
+    ident_link,
+    link,
+    status_badge,
+    table,
+)
 from gcevidence.report.sections import status_matrix_html
 
 
@@ -33,11 +42,11 @@ def _finding_rows(findings: list[Finding], rendered: set[str]) -> list[tuple]:
     for f in sorted(findings, key=lambda f: ref_sort_key(f.ref or f.check)):
         here = f.notebook in rendered
         ref = f.ref or "-"
-        evidence = ", ".join(link(p, p) for p in f.evidence) or "-"
+        evidence = ", ".join(ident_link(p, p) for p in f.evidence) or "-"
         rows.append(
             (
                 _ref_cell(f.notebook, ref, here and bool(f.ref)),
-                link(f"{f.notebook}.html#{f.check}", f.check) if here else ident(f.check),
+                ident_link(f"{f.notebook}.html#{f.check}", f.check) if here else ident(f.check),
                 esc(f.title),
                 status_badge(f.status),
                 esc(f.severity),
@@ -87,7 +96,7 @@ def index_html(
     ds_rows = [
         (
             esc(d["name"]),
-            link(d["path"], d["path"]) if d.get("path") else "-",
+            ident_link(d["path"], d["path"]) if d.get("path") else "-",
             esc(d.get("rows")),
             esc("" if d.get("expected_rows") is None else d["expected_rows"]),
             esc(
