@@ -35,6 +35,7 @@ STYLE = """
 .gce-finding.gce-pass { border-left-color: #070; background: none; }
 .gce-finding.gce-not_evaluable { border-left-color: #a80; background: none; }
 .gce-note { color: #444; font-size: 0.9em; }
+.gce-facts { width: 100%; max-width: 64em; } .gce-facts td { max-width: none; }
 .gce-facts th { width: 8.5em; }
 .gce-check h3 { margin: 0.2em 0 0.4em 0; }
 .gce-list { margin: 0; padding-left: 1.2em; }
@@ -105,11 +106,11 @@ def definition_list(items: Iterable[tuple[str, Any]]) -> str:
     return table(("", ""), items).replace("<thead><tr><th></th><th></th></tr></thead>", "")
 
 
-_BREAK_AFTER = re.compile(r"(?<=[._/,&?=])")
+_BREAK_AFTER = re.compile(r"(?<=[._/,&?=-])")
 
 
 def ident(value: Any) -> str:
-    """An identifier (check id, dataset, path) that wraps only after . _ / and the like."""
+    """An identifier (check id, dataset, path, UUID) that wraps only after . _ / - and the like."""
     pieces = _BREAK_AFTER.split("" if value is None else str(value))
     return f'<span class="gce-id">{"<wbr>".join(esc(p) for p in pieces)}</span>'
 

@@ -106,15 +106,17 @@ def _exceptions_html(f: Finding) -> str:
         columns.append("accepted risk")
     rows = []
     for i, e in enumerate(f.exceptions, 1):
-        row = [i, e.subject_type, e.subject_id, e.subject_name, e.detail]
+        row = [esc(i), ident(e.subject_type), ident(e.subject_id), esc(e.subject_name)]
+        row.append(esc(e.detail))
         if has_accepted:
-            row.append("; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items())))
+            accepted_by = "; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items()))
+            row.append(esc(accepted_by))
         rows.append(row)
     accepted = sum(1 for e in f.exceptions if e.accepted)
     caption = (f"All {len(rows)} exceptions" if len(rows) > 1 else "1 exception") + (
         f" ({accepted} accepted)" if accepted else ""
     )
-    return table(columns, rows, caption=caption)
+    return table(columns, rows, raw_columns=range(len(columns)), caption=caption)
 
 
 def check_html(spec: CheckSpec, f: Finding | None, thresholds: Mapping[str, Any]) -> str:
