@@ -12,10 +12,12 @@ from gcevidence.catalog import load_catalog
 from test_pipeline import demo_pack  # noqa: F401  (shared session fixture: one demo run)
 
 TAG = re.compile(r"<[^>]+>")
+WBR = re.compile(r"<wbr\s*/?>")
 
 
 def _text(markup: str) -> str:
-    return " ".join(html.unescape(TAG.sub(" ", markup)).split())
+    """The text a reader sees (a <wbr> is a place to wrap, not a space)."""
+    return " ".join(html.unescape(TAG.sub(" ", WBR.sub("", markup))).split())
 
 
 def _body(markup: str) -> str:

@@ -36,14 +36,12 @@ def header_html(notebook: str) -> str:
     catalog = load_catalog()
     paper = catalog.paper(notebook)
     claimed = paper_controls(notebook, catalog)
-    rows = [
-        (catalog.frameworks[fw].label, ", ".join(ids))
-        for fw, ids in claimed.items()
-        if catalog.frameworks[fw].report
-    ]
+    rows = [(catalog.frameworks[fw].label, ", ".join(ids)) for fw, ids in claimed.items()]
     refs = [spec.ref for spec in catalog.checks_of(notebook)]
+    span = " and ".join(refs) if len(refs) <= 2 else f"{refs[0]} to {refs[-1]}"
     lead = (
-        f"Working paper {paper.ref}: {len(refs)} automated tests ({refs[0]} to {refs[-1]}). "
+        f"Working paper {paper.ref}: {len(refs)} automated "
+        f"test{'s' if len(refs) > 1 else ''} ({span}). "
         "The requirements below are those the tests of this paper are mapped to; each test's "
         "section says why, and the conclusion says what the tests found."
         if paper and refs
