@@ -180,7 +180,9 @@ def test_the_conclusion_is_computed_from_the_findings(findings):
     drift = after[("iso27001-2022", "8.9")]
     assert drift.status == "not_evaluable"
     assert drift.text.startswith("8.9 Configuration management — no conclusion: not every one")
-    assert "A09-9 (access.role_drift) not evaluable (" in drift.text
+    role_drift = next(f for f in findings if f.check == "access.role_drift")
+    why = role_drift.reason.split(";")[0].split(". ")[0]
+    assert f"A09-9 (access.role_drift) not evaluable: {why}" in drift.text
 
 
 def test_the_conclusion_never_says_a_requirement_fails_and_cites_other_papers(findings):
@@ -255,3 +257,17 @@ def test_summary_requirements_give_every_rationale_and_condition(findings):
             for m in req.checks:
                 assert sections.esc(m.rationale) in html, (fw.id, req.id, m.check)
     assert "requirement fails" not in html and "EXCEPTIONS" in html
+
+
+def test_a_not_evaluable_test_is_cited_with_the_first_clause_of_its_reason():
+    from gcevidence.report.paper import WHY_LIMIT, TestResult
+
+    def why(reason: str) -> str:
+        return TestResult("A09-11", "auth.mfa_required", "not_evaluable", 0, 0, reason, "", "").why
+
+    assert why("Genesys login is disabled: all sign in through Okta. Its MFA...; obtain") == (
+        "Genesys login is disabled: all sign in through Okta"
+    )
+    long = why("x" * 400)
+    assert len(long) == WHY_LIMIT and long.endswith("…")
+    assert why("") == "no reason recorded"

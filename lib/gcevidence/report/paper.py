@@ -9,6 +9,7 @@ evidence of the automated tests mapped to it", never "failed".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from gcevidence.catalog.rollup import control_sort_key
 from gcevidence.findings import Finding
 
 NO_RESULT = "this check produced no result in this run"
+WHY_LIMIT = 160  # characters of a not-evaluable reason repeated in each conclusion line
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ class TestResult:
     def cited(self) -> str:
         """How the conclusion cites it: A09-1 (access.terminated_active)."""
         return f"{self.ref} ({self.check})"
+
+    @property
+    def why(self) -> str:
+        """Why it could not run, in its first clause (its section gives the whole reason)."""
+        first = re.split(r"(?<=[.;])\s", self.reason, maxsplit=1)[0].strip().rstrip(".;")
+        if len(first) > WHY_LIMIT:
+            first = first[: WHY_LIMIT - 1].rstrip() + "…"
+        return first or "no reason recorded"
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class Conclusion:
         unrun = [t for t in self.tests if t.status == "not_evaluable"]
         passed = [t for t in self.tests if t.status == "pass"]
         parts = [f"{_count(t.exceptions, 'exception')} in {t.cited}" for t in failed]
-        parts += [f"{t.cited} not evaluable ({t.reason})" for t in unrun]
+        parts += [f"{t.cited} not evaluable: {t.why}" for t in unrun]
         if passed:
             parts.append(
                 ("passed: " if failed or unrun else "")
