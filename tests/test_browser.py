@@ -91,3 +91,27 @@ def test_every_page_offline_inert_and_complete(browser, demo_pack):  # noqa: F81
                 if e["subject_name"]:
                     assert e["subject_name"] in text, (check, e["subject_name"])
     assert any("<script>alert(1)</script>" in t for t in texts.values())  # shown as text
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="no pdftotext (poppler-utils)")
+def test_every_pdf_page_is_numbered_and_names_the_run_and_evidence_digest(demo_pack):  # noqa: F811
+    import subprocess
+
+    from gcevidence.pack.manifest import evidence_digest
+
+    pack = demo_pack[0].pack_dir
+    run_id = json.loads((pack / "findings.json").read_text(encoding="utf-8"))["run"]["id"]
+    digest = evidence_digest(pack)
+    pdfs = sorted(pack.glob("*.pdf"))
+    assert len(pdfs) == 5
+    for pdf in pdfs:
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        pages = text.split("\f")[:-1]  # pdftotext ends every page with a form feed
+        assert len(pages) >= 2, pdf.name
+        for n, page in enumerate(pages, 1):
+            flat = " ".join(page.split())
+            assert f"page {n} of {len(pages)}" in flat, (pdf.name, n)
+            assert f"gcevidence · run {run_id} · evidence digest" in flat, (pdf.name, n)
+            assert digest in flat.replace(" ", ""), (pdf.name, n)

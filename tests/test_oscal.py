@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from gcevidence.catalog import load_catalog
 from gcevidence.errors import PackError
 from gcevidence.oscal import (
     AP_FILE,
@@ -166,6 +167,9 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
     [result] = raw["results"]
     obs = {o["props"][0]["value"]: o for o in result["observations"]}
     term = obs["access.terminated_active"]
+    # cited by its working-paper ref, as in the papers, findings.json and findings.csv
+    assert term["props"][1] == {"name": "wp-ref", "value": "A09-1", "ns": term["props"][1]["ns"]}
+    assert term["title"].startswith("A09-1 ")
     assert term["methods"] == ["TEST"] and term["types"] == ["discovery"]
     assert term["collected"].startswith("2026-11-30T06:00:00")
     assert [s["type"] for s in term["subjects"]] == ["user", "user"]
@@ -205,6 +209,15 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
     cc67 = by_target["soc2_CC6.7"]
     assert cc67["target"]["status"]["state"] == "not-satisfied"
     assert len(cc67["related-observations"]) == 2
+    # each mapped test's rationale, and its condition, in the remarks (issue 12 §5)
+    cat = load_catalog()
+    pci = cat.frameworks["pci-dss-4.0.1"].requirements
+    remarks = by_target["pci-dss-4.0.1_4.2.1"]["remarks"].splitlines()
+    tls = next(m for m in pci["4.2.1"].checks if m.check == "network.trunk_tls")
+    assert remarks[0] == (
+        f"A13-1 network.trunk_tls: {tls.rationale} Applies only under a condition: {tls.condition}"
+    )
+    assert by_target["iso27001-2022_5.18"]["remarks"].startswith("A09-1 access.terminated_active: ")
     selected = {
         c["control-id"]
         for sel in result["reviewed-controls"]["control-selections"]

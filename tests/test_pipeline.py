@@ -108,6 +108,7 @@ def test_findings_json_schema(demo_pack):
         assert f["status"] in ("pass", "fail", "not_evaluable")
         assert {
             "check",
+            "ref",
             "title",
             "status",
             "severity",
@@ -196,7 +197,7 @@ def test_findings_csv_guarded(demo_pack):
     result = demo_pack[0]
     with (result.pack_dir / "findings.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][:3] == ["check", "title", "status"]
+    assert rows[0][:4] == ["ref", "check", "title", "status"]
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell

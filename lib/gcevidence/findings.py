@@ -47,6 +47,7 @@ class Finding:
     notebook: str
     reason: str
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. thresholds used, chart data
+    ref: str = ""  # the working-paper reference an auditor cites (catalog, e.g. A09-3)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -57,6 +58,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         d = {
             "check": self.check,
+            "ref": self.ref,
             "title": self.title,
             "status": self.status,
             "severity": self.severity,

@@ -17,7 +17,8 @@ from gcevidence.snapshot import Snapshot
 FINDINGS_SCHEMA = "gcevidence.findings/1"
 CSV_FILE = "findings.csv"
 # findings.csv: these columns, one per catalog framework between them (csv_columns()).
-CSV_HEAD = ("check", "title", "status", "severity", "notebook", "population")
+# ref first: the working-paper reference is what an auditor cites.
+CSV_HEAD = ("ref", "check", "title", "status", "severity", "notebook", "population")
 CSV_TAIL = (
     "subject_type",
     "subject_id",
@@ -96,6 +97,7 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
         writer.writerow(csv_columns())
         for f in findings:
             base = [
+                f.ref,
                 f.check,
                 f.title,
                 f.status,

@@ -1,9 +1,10 @@
 """The run as an OSCAL assessment-results document (findings.oscal.json), via compliance-trestle.
 
-One observation per check (method TEST, type discovery) with the failing subjects and the pack
-files it rests on; one OSCAL finding per framework control, from the catalog's roll-up:
-satisfied only when every automated test mapped to it passed (not_evaluable is never
-satisfied). UUIDs are uuid5 of the run id and the object's ids, so rendering the same
+One observation per check (method TEST, type discovery, titled and tagged with its working-paper
+ref) with the failing subjects and the pack files it rests on; one OSCAL finding per framework
+control, from the catalog's roll-up: satisfied only when every automated test mapped to it
+passed (not_evaluable is never satisfied); its remarks give each mapped test's rationale and
+condition. UUIDs are uuid5 of the run id and the object's ids, so rendering the same
 findings.json twice gives the same document.
 """
 
@@ -250,12 +251,14 @@ def _observation(
             href=f"{f['notebook']}.html", description=f"Rendered notebook {f['notebook']}"
         )
     )
+    ref = f.get("ref") or _ref(f["check"])
     return common.Observation(
         uuid=_uuid(run_id, "observation", f["check"]),
-        title=f["title"],
-        description=f"{f['check']}: {f['status']}. {f['reason']}",
+        title=f"{ref} {f['title']}".strip(),
+        description=f"{ref} {f['check']}: {f['status']}. {f['reason']}".strip(),
         props=[
             _prop("check-id", f["check"]),
+            _prop("wp-ref", ref),
             _prop("status", f["status"]),
             _prop("severity", f["severity"]),
             _prop("population", "" if f.get("population") is None else f["population"]),
@@ -288,6 +291,7 @@ def _control_finding(
             f"{f['check']}: {f['reason']}" for f in related if f["status"] == "not_evaluable"
         )
     title = f": {result.title}" if result.title else ""
+    mapped = _mapping_remarks(framework, control_id, related)
     return common.Finding(
         uuid=_uuid(run_id, "finding", framework, control_id),
         title=f"{framework} {control_id}",
@@ -306,4 +310,28 @@ def _control_finding(
         related_observations=[
             common.RelatedObservation(observation_uuid=obs_by_check[f["check"]]) for f in related
         ],
+        remarks=mapped or None,
     )
+
+
+def _ref(check: str) -> str:
+    spec = load_catalog().checks.get(check)
+    return spec.ref if spec else ""
+
+
+def _mapping_remarks(framework: str, control_id: str, related: list[dict]) -> str:
+    """Why each test is mapped to the control (and when only under a condition), one per line."""
+    fw = load_catalog().frameworks.get(framework)
+    req = fw.requirements.get(control_id) if fw else None
+    mappings = {m.check: m for m in (req.checks if req else ())}
+    lines = []
+    for f in related:
+        m = mappings.get(f["check"])
+        if m is None:
+            continue  # a pack sealed under another catalog: its mapping is not ours to explain
+        ref = f.get("ref") or _ref(f["check"])
+        line = f"{ref} {f['check']}: {m.rationale}"
+        if m.condition:
+            line += f" Applies only under a condition: {m.condition}"
+        lines.append(line)
+    return "\n".join(lines)

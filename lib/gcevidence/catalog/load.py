@@ -200,7 +200,8 @@ def _checks_doc(path: Path, threshold_names: Iterable[str]) -> dict:
             "exactly one paper must be the summary",
             "set summary: true on one paper only",
         )
-    family = [p["notebook"] for p in doc["papers"] if not p.get("summary")]
+    family = {p["notebook"]: p["ref"] for p in doc["papers"] if not p.get("summary")}
+    refs: dict[str, str] = {}
     for cid, check in doc["checks"].items():
         if check["paper"] not in family:
             raise CatalogError(
@@ -210,7 +211,26 @@ def _checks_doc(path: Path, threshold_names: Iterable[str]) -> dict:
                 "is not a working paper declared under papers (the summary holds no check)",
                 f"use one of {', '.join(family)}",
             )
+        _check_ref(path, cid, check, family[check["paper"]], refs)
     return doc
+
+
+def _check_ref(path: Path, cid: str, check: dict, paper_ref: str, seen: dict[str, str]) -> None:
+    """A check's ref starts with its paper's ref and is used by no other check."""
+    ref, where = check["ref"], schema.key_path(("checks", cid, "ref"))
+    if ref.rsplit("-", 1)[0] != paper_ref:
+        raise CatalogError(
+            str(path),
+            where,
+            ref,
+            f"does not start with the ref of its paper {check['paper']} ({paper_ref})",
+            f"use {paper_ref}-<number>",
+        )
+    if ref in seen:
+        raise CatalogError(
+            str(path), where, ref, f"already the ref of {seen[ref]}", "give each check its own"
+        )
+    seen[ref] = cid
 
 
 def _papers(doc: dict) -> tuple[Paper, ...]:
@@ -376,6 +396,7 @@ def _check_specs(doc: dict, frameworks: dict[str, Framework]) -> dict[str, Check
             _words(c["title"]),
             c["severity"],
             c["paper"],
+            c["ref"],
             tuple(c["datasets"]),
             bool(c.get("allow_incomplete", False)),
             tuple(c.get("thresholds", ())),

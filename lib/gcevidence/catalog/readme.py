@@ -11,13 +11,13 @@ def _cell(text: str) -> str:
 
 
 def check_table(catalog: Catalog | None = None) -> str:
-    """Markdown: one row per check (id, what it tests, severity, working paper), by paper."""
+    """Markdown: one row per check (ref, id, control statement, severity, paper), by paper."""
     catalog = catalog or load_catalog()
-    rows = ["| check | what it tests | severity | paper |", "|---|---|---|---|"]
+    rows = ["| ref | check | control statement | severity | paper |", "|---|---|---|---|---|"]
     for paper in catalog.family_papers():
         for spec in catalog.checks_of(paper.notebook):
             rows.append(
-                f"| `{spec.id}` | {_cell(spec.objective)} | {spec.severity} | "
-                f"{paper.ref} {_cell(paper.title)} |"
+                f"| {spec.ref} | `{spec.id}` | {_cell(spec.title)} | {spec.severity} | "
+                f"{_cell(paper.title)} |"
             )
     return "\n".join(rows) + "\n"

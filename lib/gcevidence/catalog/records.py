@@ -10,6 +10,12 @@ from typing import Any
 from gcevidence.datasets import SPECS
 
 
+def ref_sort_key(ref: str) -> tuple[str, int]:
+    """A09-2 before A09-10; a ref without a number sorts first."""
+    prefix, _, number = ref.rpartition("-")
+    return (prefix, int(number)) if number.isdigit() else (ref, 0)
+
+
 @dataclass(frozen=True)
 class CheckMapping:
     """One check giving evidence for one requirement of one framework, and why."""
@@ -85,6 +91,7 @@ class CheckSpec:
     title: str
     severity: str
     paper: str  # notebook name of the working paper that reports it
+    ref: str  # its working-paper reference, e.g. A09-3 (stable: cited by auditors)
     datasets: tuple[str, ...]
     allow_incomplete: bool
     thresholds: tuple[str, ...]
@@ -175,7 +182,16 @@ class Catalog:
         return next(p for p in self.papers if p.summary)
 
     def checks_of(self, notebook: str) -> tuple[CheckSpec, ...]:
-        return tuple(c for c in self.checks.values() if c.paper == notebook)
+        """The checks a paper reports, in the order of their refs (A09-2 before A09-10)."""
+        return tuple(
+            sorted(
+                (c for c in self.checks.values() if c.paper == notebook),
+                key=lambda c: ref_sort_key(c.ref),
+            )
+        )
+
+    def check_by_ref(self, ref: str) -> CheckSpec | None:
+        return next((c for c in self.checks.values() if c.ref == ref), None)
 
     def control_title(self, framework: str, control_id: str) -> str:
         fw = self.frameworks.get(framework)

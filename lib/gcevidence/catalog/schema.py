@@ -19,10 +19,11 @@ FRAMEWORK_SCHEMA_ID = "gcevidence.catalog.framework/1"
 BASELINES_SCHEMA_ID = "gcevidence.catalog.baselines/2"
 ADMIN_PERMISSIONS_SCHEMA_ID = "gcevidence.catalog.admin-permissions/1"
 CHECK_ID = r"^[a-z][a-z0-9]*\.[a-z][a-z0-9_]*$"
+PAPER_REF = r"^[A-Z][A-Z0-9]{1,5}$"
+CHECK_REF = r"^[A-Z][A-Z0-9]{1,5}-[1-9][0-9]*$"
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
 
 _TEXT = {"type": "string", "pattern": r"\S", "x-problem": "must be non-empty text"}
-_NOTE = {"type": "string"}
 
 
 def _object(required: Sequence[str], properties: dict[str, Any]) -> dict[str, Any]:
@@ -48,17 +49,22 @@ def checks_schema(datasets: Iterable[str], thresholds: Iterable[str], severities
         ("notebook", "ref", "title"),
         {
             "notebook": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_]*$"},
-            "ref": {"type": "string", "pattern": r"^[A-Z][A-Z0-9]{1,5}$"},
+            "ref": {"type": "string", "pattern": PAPER_REF},
             "title": _TEXT,
             "summary": {"type": "boolean"},
         },
     )
     check = _object(
-        ("title", "severity", "paper", "datasets", "objective", "procedure", "remediation"),
+        ("title", "severity", "paper", "ref", "datasets", "objective", "procedure", "remediation"),
         {
             "title": _TEXT,
             "severity": _enum(severities, "a severity"),
             "paper": {"type": "string"},
+            "ref": {
+                "type": "string",
+                "pattern": CHECK_REF,
+                "x-problem": "is not a working-paper reference (the paper's ref, a dash, a number)",
+            },
             "datasets": {
                 "type": "array",
                 "uniqueItems": True,
@@ -101,12 +107,14 @@ def framework_schema(stem: str, id_pattern: str | None, check_ids: Iterable[str]
             "pattern": _anchored(id_pattern),
             "x-problem": f"does not match the framework's id_pattern {id_pattern}",
         }
+    # Every mapping says why the check is evidence for the requirement (issue 12 §5), and
+    # when it applies only under a condition, that condition.
     mapping = _object(
-        ("check",),
+        ("check", "rationale"),
         {
             "check": _enum(check_ids, "a check declared in checks.yaml"),
-            "rationale": _NOTE,
-            "condition": _NOTE,
+            "rationale": _TEXT,
+            "condition": _TEXT,
         },
     )
     requirement = _object(

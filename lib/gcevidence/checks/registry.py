@@ -137,6 +137,7 @@ def _finding(
         notebook=notebook,
         reason=reason,
         extra=extra,
+        ref=spec.ref if spec else "",
     )
 
 

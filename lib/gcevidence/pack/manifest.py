@@ -112,6 +112,35 @@ def content_digest(entries: Iterable[FileEntry]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
+# What the working papers rest on: the findings, the collected evidence and the inputs that
+# shaped them. All are written before the papers are executed and never after.
+EVIDENCE_FILES = ("findings.json", "snapshot.json", "thresholds.json", "params.yaml")
+EVIDENCE_DIR = "evidence"
+# The populations and samples an auditor tests against tickets rest on the evidence too.
+EVIDENCE_DIRS = (EVIDENCE_DIR, "populations", "samples")
+
+
+def evidence_digest(root: Path) -> str:
+    """sha256 over the "<sha256> <size> <path>" lines of the files the papers rest on.
+
+    Those are EVIDENCE_FILES and every file under EVIDENCE_DIRS, sorted by path: the same lines as
+    the content digest, for a subset of the manifest's files, so an auditor recomputes it from
+    manifest.json alone. The PDFs print it (they cannot print the content digest, which covers
+    them).
+    """
+    root = Path(root)
+    entries = [
+        FileEntry(rel, *hash_file(path))
+        for rel, path in walk_files(root)
+        if (rel in EVIDENCE_FILES or rel.split("/")[0] in EVIDENCE_DIRS) and path.is_file()
+    ]
+    lines = sorted((e.path, f"{e.sha256} {e.size} {e.path}\n") for e in entries)
+    digest = hashlib.sha256()
+    for _, line in lines:
+        digest.update(line.encode("utf-8"))
+    return "sha256:" + digest.hexdigest()
+
+
 def safe_relative_path(path: object) -> bool:
     """True for a plain POSIX relative path that stays inside the pack (no '..', not absolute)."""
     if not isinstance(path, str) or not path or "\\" in path or "\0" in path:

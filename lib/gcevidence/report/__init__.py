@@ -1,7 +1,9 @@
 """What the notebooks display: run context, escaped tables, working-paper sections, charts.
 
-Notebook cells call these in one line each, e.g. `ctx = report.open_run(run_dir, params_path)`
-then `report.show_finding(ctx, "access.terminated_active")`.
+Notebook cells call these in one line each, e.g. `ctx = report.open_run(run_dir, params_path)`,
+`report.show_header(ctx, "A09_access_control")`, then `report.show_check(ctx, "access.x")` for
+each check of the paper, `report.show_conclusion(ctx, "A09_access_control")` and
+`report.show_signoff(ctx)`.
 """
 
 from gcevidence.report.charts import (
@@ -22,12 +24,18 @@ from gcevidence.report.populations import (
 )
 from gcevidence.report.provenance import show_inputs
 from gcevidence.report.sections import (
+    show_check,
+    show_conclusion,
     show_datasets,
     show_finding,
     show_findings_summary,
+    show_glossary,
+    show_header,
     show_history,
     show_population,
+    show_requirements,
     show_scope,
+    show_signoff,
     show_status_matrix,
     show_thresholds,
 )
@@ -35,6 +43,7 @@ from gcevidence.report.sections import (
 __all__ = [
     "RunContext",
     "open_run",
+    "show_header",
     "show_scope",
     "show_inputs",
     "show_joiners",
@@ -45,10 +54,15 @@ __all__ = [
     "show_sample",
     "show_population",
     "show_thresholds",
+    "show_check",
     "show_finding",
     "show_findings_summary",
+    "show_conclusion",
+    "show_signoff",
     "show_history",
     "show_status_matrix",
+    "show_requirements",
+    "show_glossary",
     "show_datasets",
     "chart_privileged_holders",
     "chart_role_grants",

@@ -13,6 +13,7 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,18 @@ class RunContext:
         entry = self.thresholds.get(name)
         return entry.get("value", default) if isinstance(entry, dict) else default
 
+    @cached_property
+    def evidence_digest(self) -> str:
+        """The digest of what the papers rest on (findings.json, evidence/, the inputs)."""
+        from gcevidence.pack.manifest import evidence_digest
+
+        return evidence_digest(self.run_dir)
+
+    @property
+    def operator(self) -> str:
+        """Who ran the collection, when the run or the params name someone."""
+        return str(self.run.get("operator") or getattr(self.params, "operator", "") or "")
+
 
 def finding_from_dict(doc: dict[str, Any]) -> Finding:
     """The inverse of Finding.to_dict, for findings read back from findings.json."""
@@ -59,7 +72,16 @@ def finding_from_dict(doc: dict[str, Any]) -> Finding:
         notebook=doc.get("notebook", ""),
         reason=doc.get("reason", ""),
         extra=doc.get("extra") or {},
+        ref=doc.get("ref") or _catalog_ref(doc["check"]),
     )
+
+
+def _catalog_ref(check: str) -> str:
+    """The ref of a check the findings do not carry one for (a pack made before refs)."""
+    from gcevidence.catalog import load_catalog
+
+    spec = load_catalog().checks.get(check)
+    return spec.ref if spec else ""
 
 
 def load_findings(run_dir: Path) -> tuple[dict[str, Any], list[Finding]]:

@@ -8,8 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from gcevidence.catalog import reported_frameworks
+from gcevidence.catalog.records import ref_sort_key
 from gcevidence.findings import Finding
-from gcevidence.report.html import STYLE, definition_list, esc, link, status_badge, table
+from gcevidence.pack.manifest import evidence_digest as compute_evidence_digest
+from gcevidence.report.glossary import glossary_html, severity_html
+from gcevidence.report.html import (
+    STYLE,
+    definition_list,
+    esc,
+    ident,
+    ident_link,
+    link,
+    status_badge,
+    table,
+)
 from gcevidence.report.provenance import inputs_html, thresholds_html
 from gcevidence.report.sections import status_matrix_html
 
@@ -21,18 +33,22 @@ class NotebookOutput:
     files: tuple[str, ...]  # pack-relative: .html, .pdf, .ipynb
 
 
+def _ref_cell(notebook: str, ref: str, linked: bool) -> str:
+    target = link(f"{notebook}.html#{ref}", ref) if linked else esc(ref)
+    return f'<span class="gce-ref">{target}</span>'
+
+
 def _finding_rows(findings: list[Finding], rendered: set[str]) -> list[tuple]:
     rows = []
-    for f in sorted(findings, key=lambda f: f.check):
-        target = (
-            link(f"{f.notebook}.html#{f.check}", f.check)
-            if f.notebook in rendered
-            else esc(f.check)
-        )
-        evidence = ", ".join(link(p, p) for p in f.evidence) or "-"
+    for f in sorted(findings, key=lambda f: ref_sort_key(f.ref or f.check)):
+        here = f.notebook in rendered
+        ref = f.ref or "-"
+        evidence = ", ".join(ident_link(p, p) for p in f.evidence) or "-"
         rows.append(
             (
-                target,
+                _ref_cell(f.notebook, ref, here and bool(f.ref)),
+                ident_link(f"{f.notebook}.html#{f.check}", f.check) if here else ident(f.check),
+                esc(f.title),
                 status_badge(f.status),
                 esc(f.severity),
                 esc(len(f.exceptions)),
@@ -53,6 +69,7 @@ def index_html(
     datasets: list[dict[str, Any]],
     notebooks: list[NotebookOutput],
     extra_files: list[str],
+    evidence_digest: str = "",
 ) -> str:
     """The landing page: scope, provenance, status matrix, and links to every file."""
     org = run.get("org") or {}
@@ -70,6 +87,7 @@ def index_html(
             ("Tool version", f"gcevidence {run.get('tool_version', '')}"),
             ("Params digest", params_digest),
             ("Content digest (manifest.json)", content_digest),
+            ("Evidence digest (printed on every page of the PDFs)", evidence_digest or "-"),
         ]
     )
     rendered = {nb.name for nb in notebooks if f"{nb.name}.html" in nb.files}
@@ -80,7 +98,7 @@ def index_html(
     ds_rows = [
         (
             esc(d["name"]),
-            link(d["path"], d["path"]) if d.get("path") else "-",
+            ident_link(d["path"], d["path"]) if d.get("path") else "-",
             esc(d.get("rows")),
             esc("" if d.get("expected_rows") is None else d["expected_rows"]),
             esc(
@@ -130,9 +148,18 @@ with <code>gcevidence verify</code> on this folder.</p>
 <h2>Findings</h2>
 {
         table(
-            ("check", "result", "severity", "exceptions", "reason", "evidence"),
+            (
+                "ref",
+                "check",
+                "control statement",
+                "result",
+                "severity",
+                "exceptions",
+                "reason",
+                "evidence",
+            ),
             _finding_rows(findings, rendered),
-            raw_columns=range(6),
+            raw_columns=range(8),
         )
     }
 <p>All findings with every exception: {link("findings.json", "findings.json")} ·
@@ -147,10 +174,21 @@ with <code>gcevidence verify</code> on this folder.</p>
     }
 <h2>Other files</h2>
 <ul>{"".join(f"<li>{link(p, p)}</li>" for p in extra_files)}</ul>
+<h2>How to read this pack</h2>
+<p>The evidence digest is the SHA-256 of the lines <code>&lt;sha256&gt; &lt;size&gt;
+&lt;path&gt;</code> of <code>manifest.json</code> for findings.json, snapshot.json,
+thresholds.json, params.yaml and every file under <code>evidence/</code>,
+<code>populations/</code> and <code>samples/</code>, sorted by path.</p>
+<h3>Severity</h3>
+{severity_html()}
+<h3>Glossary</h3>
+{glossary_html()}
 </body></html>
 """
 
 
 def write_index(path: Path, **kwargs: Any) -> Path:
+    """Write index.html into a pack folder; the evidence digest is that folder's, unless given."""
+    kwargs.setdefault("evidence_digest", compute_evidence_digest(path.parent))
     path.write_text(index_html(**kwargs), encoding="utf-8")
     return path

@@ -7,6 +7,7 @@ refuses a page that would fetch from the network, and prints the pages with head
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -18,6 +19,8 @@ from pathlib import Path
 import nbformat
 
 from gcevidence.errors import PackError
+from gcevidence.pack.manifest import evidence_digest
+from gcevidence.report.html import css_string
 from gcevidence.report.rewrites import html_exporter
 
 log = logging.getLogger(__name__)
@@ -40,12 +43,22 @@ def network_fetches(markup: str) -> list[str]:
     ]
 
 
-def render_html(notebook_path: Path, html_path: Path) -> Path:
-    """Render one executed notebook to a self-contained HTML file."""
+def page_footer(run_dir: Path) -> str:
+    """What every printed page names: the tool, the run and the evidence digest."""
+    run_id = Path(run_dir).name
+    findings = Path(run_dir) / "findings.json"
+    if findings.is_file():
+        run_id = json.loads(findings.read_text(encoding="utf-8")).get("run", {}).get("id", run_id)
+    return f"gcevidence · run {run_id} · evidence digest {evidence_digest(run_dir)}"
+
+
+def render_html(notebook_path: Path, html_path: Path, footer: str = "") -> Path:
+    """Render one executed notebook to a self-contained HTML file (footer: of printed pages)."""
     nb = nbformat.read(notebook_path, as_version=4)
-    body, _ = html_exporter().from_notebook_node(
-        nb, resources={"metadata": {"name": nb.metadata.get("title") or notebook_path.stem}}
-    )
+    resources = {"metadata": {"name": nb.metadata.get("title") or notebook_path.stem}}
+    if footer:
+        resources["gce_footer"] = css_string(footer)
+    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
     fetches = network_fetches(body)
     if fetches:
         raise PackError(
@@ -93,8 +106,14 @@ def print_pdf(chromium: str, html_path: Path, pdf_path: Path, timeout: int = 180
 
 
 def render_all(executed: list[Path]) -> list[Path]:
-    """The HTML copy of every executed notebook, beside it."""
-    return [render_html(p, p.with_suffix(".html")) for p in executed]
+    """The HTML copy of every executed notebook, beside it, with the run's page footer."""
+    footers: dict[Path, str] = {}
+    pages = []
+    for p in executed:
+        if p.parent not in footers:
+            footers[p.parent] = page_footer(p.parent)  # once per run folder
+        pages.append(render_html(p, p.with_suffix(".html"), footers[p.parent]))
+    return pages
 
 
 def print_all(pages: list[Path]) -> list[Path]:

@@ -1,6 +1,9 @@
-"""One function per working-paper section: scope, population, thresholds, a finding, the matrix.
+"""One function per working-paper section: header, scope, population, a check, the conclusion,
+the sign-off, the matrix, the glossary.
 
 Each displays escaped HTML through IPython and returns the HTML string (for tests and index.html).
+A notebook cell calls one of them in one line; what it shows comes from the catalog and the
+findings (report/paper.py computes, report/paper_html.py builds the markup).
 """
 
 from __future__ import annotations
@@ -10,11 +13,20 @@ from collections.abc import Iterable
 
 from IPython.display import HTML
 
-from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up, threshold_basis
+from gcevidence.catalog import (
+    ROLLUP_LABEL,
+    load_catalog,
+    reported_frameworks,
+    roll_up,
+    threshold_basis,
+)
+from gcevidence.catalog.records import ref_sort_key
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
+from gcevidence.report import paper_html
 from gcevidence.report.context import RunContext
-from gcevidence.report.html import STYLE, definition_list, esc, status_badge, table
+from gcevidence.report.glossary import glossary_html, severity_html
+from gcevidence.report.html import STYLE, definition_list, esc, ident, link, status_badge, table
 
 STATUS_ORDER = {"fail": 0, "not_evaluable": 1, "pass": 2}
 
@@ -47,7 +59,10 @@ def show_scope(ctx: RunContext) -> HTML:
         ("Collected by (OAuth client id)", run.get("client_id") or meta.get("client_id", "")),
         ("Tool version", run.get("tool_version") or meta.get("tool_version", "")),
         ("Params digest", ctx.params.digest),
+        ("Evidence digest (findings.json, evidence/ and the inputs)", ctx.evidence_digest),
     ]
+    if ctx.operator:
+        rows.insert(7, ("Operator", ctx.operator))
     return _display(STYLE + definition_list(rows))
 
 
@@ -69,12 +84,27 @@ def population_rows(ctx: RunContext, names: Iterable[str]) -> list[tuple]:
     return rows
 
 
-def show_population(ctx: RunContext, *names: str) -> HTML:
-    """The datasets a section rests on, with rows read against rows the API announced."""
+def paper_datasets(notebook: str) -> tuple[str, ...]:
+    """The datasets the checks of a paper read, each once, in the order of the checks."""
+    specs = load_catalog().checks_of(notebook)
+    return tuple(dict.fromkeys(d for spec in specs for d in spec.datasets))
+
+
+def show_population(ctx: RunContext, *names: str, paper: str | None = None) -> HTML:
+    """The datasets a section rests on, with rows read against rows the API announced.
+
+    With `paper`, the datasets of that paper's checks come first, then `names`.
+    """
+    chosen = tuple(dict.fromkeys((*(paper_datasets(paper) if paper else ()), *names)))
+    rows = [
+        (ident(name), ident(source), esc(read), esc(expected), esc(state), ident(path))
+        for name, source, read, expected, state, path in population_rows(ctx, chosen)
+    ]
     return _display(
         table(
             ("dataset", "source", "rows read", "rows expected", "completeness", "evidence file"),
-            population_rows(ctx, names),
+            rows,
+            raw_columns=range(6),
         )
     )
 
@@ -146,43 +176,94 @@ def show_finding(ctx: RunContext, check: str) -> HTML:
     return _display(finding_html(f))
 
 
-def summary_rows(findings: Iterable[Finding]) -> list[tuple]:
-    ordered = sorted(findings, key=lambda f: (STATUS_ORDER.get(f.status, 9), f.check))
-    return [
-        (
+def _ref_link(f: Finding, same_page: bool) -> str:
+    ref = f.ref or f.check
+    target = link(f"#{ref}" if same_page else f"{f.notebook}.html#{ref}", ref)
+    return f'<span class="gce-ref">{target}</span>'
+
+
+def summary_rows(findings: Iterable[Finding], same_page: bool = False) -> list[tuple]:
+    """A paper's checks in ref order (same_page); the run's, failures first, then by ref."""
+
+    def order(f: Finding) -> tuple:
+        ref = ref_sort_key(f.ref or f.check)
+        return ref if same_page else (STATUS_ORDER.get(f.status, 9), ref)
+
+    ordered = sorted(findings, key=order)
+    rows = []
+    for f in ordered:
+        row = [
+            _ref_link(f, same_page),
             status_badge(f.status),
-            esc(f.check),
             esc(f.title),
+            ident(f.check),
             esc(f.severity),
             esc(len(f.exceptions)),
-            esc(f.notebook),
-        )
-        for f in ordered
-    ]
+        ]
+        if not same_page:
+            paper = load_catalog().paper(f.notebook)
+            row.append(esc(paper.title if paper else f.notebook))
+        rows.append(tuple(row))
+    return rows
 
 
 def show_findings_summary(ctx: RunContext, notebook: str | None = None) -> HTML:
-    """Every check of a notebook (or of the run), failures first."""
+    """Every check of a paper in ref order (or of the run, failures first), each by its ref."""
     chosen = [f for f in ctx.findings if notebook is None or f.notebook == notebook]
+    columns = ["ref", "result", "control statement", "check", "severity", "exceptions"]
+    if notebook is None:
+        columns.append("paper")
     return _display(
-        table(
-            ("result", "check", "title", "severity", "exceptions", "notebook"),
-            summary_rows(chosen),
-            raw_columns=range(6),
-        )
+        table(columns, summary_rows(chosen, notebook is not None), raw_columns=range(7))
     )
+
+
+def show_header(ctx: RunContext, notebook: str) -> HTML:
+    """The paper's header: its ref, and per reported framework the requirements its tests claim."""
+    return _display(STYLE + paper_html.header_html(notebook))
+
+
+def show_check(ctx: RunContext, check: str) -> HTML:
+    """One check's whole section: ref, control statement, objective, procedure, thresholds,
+    result, every exception, remediation when it fails, and the requirements it is mapped to."""
+    spec = load_catalog().checks.get(check)
+    if spec is None:
+        return show_finding(ctx, check)
+    return _display(paper_html.check_html(spec, ctx.finding(check), ctx.thresholds))
+
+
+def show_conclusion(ctx: RunContext, notebook: str) -> HTML:
+    """Per reported framework, what the paper's tests mapped to each requirement found."""
+    period = _period_text(ctx.run.get("period") or ctx.snapshot.meta.get("period"))
+    return _display(paper_html.conclusion_html(ctx.findings, notebook, period))
+
+
+def show_signoff(ctx: RunContext) -> HTML:
+    """Prepared by (the run), reviewed by / date / signature left empty for the reviewer."""
+    return _display(paper_html.signoff_html(ctx.run, ctx.operator))
+
+
+def show_glossary(ctx: RunContext) -> HTML:
+    """The severity scale and the glossary."""
+    return _display(f"<h4>Severity</h4>{severity_html()}<h4>Glossary</h4>{glossary_html()}")
+
+
+def show_requirements(ctx: RunContext) -> HTML:
+    """Every requirement of the reported frameworks, its roll-up, and each test mapped to it."""
+    return _display(paper_html.requirements_html(ctx.findings))
 
 
 def matrix_rows(findings: Iterable[Finding]) -> list[tuple]:
     frameworks = reported_frameworks()
     return [
         (
-            esc(f.check),
+            f'<span class="gce-ref">{esc(f.ref)}</span>',
+            ident(f.check),
             status_badge(f.status),
             esc(len(f.exceptions)),
             *(esc(", ".join(f.controls.get(fw.id, [])) or "-") for fw in frameworks),
         )
-        for f in sorted(findings, key=lambda f: f.check)
+        for f in findings
     ]
 
 
@@ -211,9 +292,9 @@ def status_matrix_html(findings: list[Finding]) -> str:
     """Checks down, reported frameworks across, then the roll-up per framework."""
     frameworks = reported_frameworks()
     by_check = table(
-        ("check", "result", "exceptions", *(fw.short for fw in frameworks)),
-        matrix_rows(findings),
-        raw_columns=range(3 + len(frameworks)),
+        ("ref", "check", "result", "exceptions", *(fw.short for fw in frameworks)),
+        matrix_rows(sorted(findings, key=lambda f: ref_sort_key(f.ref or f.check))),
+        raw_columns=range(4 + len(frameworks)),
     )
     rolled = table(
         (
