@@ -57,6 +57,12 @@ CONTRACT_IDS = {
     "logging.privileged_grants",
     "logging.retention",
     "logging.activity_gaps",
+    # issue 9, access checks (cov-access)
+    "access.oauth_clients",
+    "access.trustees",
+    "data.recording_retention",
+    "access.role_definition_drift",
+    "access.sensitive_permissions",
 }
 NOTEBOOKS = {
     "access": "A09_access_control",
@@ -64,6 +70,7 @@ NOTEBOOKS = {
     "crypto": "A10_cryptography",
     "logging": "A12_logging_monitoring",
     "network": "A13_communications",
+    "data": "A10_cryptography",  # recordings: their keys and their retention
 }
 
 # ISO/IEC 27002:2022 Annex B, re-typed here so a typo in the YAML is caught.
@@ -98,6 +105,10 @@ ANNEX_B = {
     "A.18.1.3": {"5.33"},
     "A.18.1.4": {"5.34"},
     "A.18.2.3": {"5.36", "8.8"},
+    # issue 9, access checks (cov-access)
+    "A.8.3.2": {"7.10"},
+    "A.15.1.1": {"5.19"},
+    "A.15.1.2": {"5.20"},
 }
 
 # --- the shipped catalog ----------------------------------------------------------------------
@@ -390,16 +401,16 @@ BAD_CATALOG = [
     (
         "frameworks/iso27001-2022.yaml",
         '  "8.15":\n',
-        "  8.10:\n",
-        'requirements["8.10"]',
-        "8.10",
-        'key is read as float 8.1, not text; quote it ("8.10")',
+        "  8.40:\n",
+        'requirements["8.40"]',
+        "8.40",
+        'key is read as float 8.4, not text; quote it ("8.40")',
     ),
     (
         "frameworks/iso27001-2022.yaml",
         '  "8.20":\n',
         '  "5.3":\n',
-        "line 70",
+        "line 82",
         "5.3",
         "key given twice (first on line 11)",
     ),

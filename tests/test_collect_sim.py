@@ -42,6 +42,7 @@ def params_for(
         f"{roster_line}"
         f"audit: {{services: [{', '.join(services)}], max_interval_days: "
         f"{max_interval_days}, query_timeout_seconds: {timeout}}}\n"
+        "sensitive_permissions: {audits:audit:view: {allowed_groups: [IT]}}\n"
     )
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")
