@@ -45,9 +45,9 @@ def build_policies(org, rng: random.Random) -> list[dict]:
         ("retention_forever", "Keep all calls", True, {"callPolicy": _actions(None)}, None),
         (
             "retention_errors",
-            "Chats for two years",
+            "Chats for eighteen months",
             True,
-            {"chatPolicy": _actions(730)},
+            {"chatPolicy": _actions(540)},
             [error],
         ),
         (
