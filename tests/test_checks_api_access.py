@@ -49,6 +49,7 @@ def test_oauth_clients_list_privileged_implicit_password_and_unused_clients(worl
         client_usage("c-new", "New integration", 0),
         client_usage("c-code", "Admin portal", 3),
     ]
+    data["oauth_clients"][2]["role_divisions"] = "r-ma@*"  # every division
     # privileged through a subject grant only
     data["oauth_clients"][0]["role_ids"] = "r-emp"
     data["role_grants"].append(
@@ -58,7 +59,8 @@ def test_oauth_clients_list_privileged_implicit_password_and_unused_clients(worl
     assert f.status == "fail"
     assert sorted(ids(f)) == ["c-ci", "c-etl", "c-idle", "c-imp", "c-pw"]
     detail = {e.subject_id: e.detail for e in f.exceptions}
-    assert "client-credentials client holding privileged role(s) Master Admin" in detail["c-ci"]
+    assert "holding privileged role(s) Master Admin in all divisions: its tokens" in detail["c-ci"]
+    assert "holding privileged role(s) Master Admin in Home: its tokens" in detail["c-etl"]
     assert "implicit grant" in detail["c-imp"] and "password grant" in detail["c-pw"]
     assert "no API request in the last 90 days" in detail["c-idle"]
     assert all(e.subject_type == "oauth_client" for e in f.exceptions)

@@ -29,17 +29,22 @@ def _client_roles(ctx: CheckContext) -> tuple[dict[str, dict[str, set[str]]], li
     """client id -> role name -> divisions, from roleDivisions and from the subject grants;
     and where the two sources disagree."""
     names = {r["id"]: r["name"] for r in records(ctx.snapshot.table("roles"))}
+    grants = records(ctx.snapshot.table("role_grants"))
+    # A client lists division ids; the grants name them. `*` is every division.
+    divisions = {g["division_id"]: g["division_name"] for g in grants if g["division_name"]}
+    divisions["*"] = "all divisions"
     listed: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for c in records(ctx.snapshot.table("oauth_clients")):
         for pair in split_list(c["role_divisions"]):
             role_id, _, division = pair.partition("@")
-            listed[c["id"]][names.get(role_id, role_id)].add(division)
+            listed[c["id"]][names.get(role_id, role_id)].add(divisions.get(division, division))
         for role_id in split_list(c["role_ids"]):
             listed[c["id"]].setdefault(names.get(role_id, role_id), set())
     granted: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for g in records(ctx.snapshot.table("role_grants")):
+    for g in grants:
         if g["subject_type"] == "PC_OAUTH_CLIENT":
-            granted[g["subject_id"]][g["role_name"]].add(g["division_name"] or g["division_id"])
+            where = divisions.get(g["division_id"], g["division_name"] or g["division_id"])
+            granted[g["subject_id"]][g["role_name"]].add(where)
     held: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     disagree = []
     for cid in sorted(set(listed) | set(granted)):
@@ -83,8 +88,7 @@ def oauth_clients(ctx: CheckContext) -> Outcome:
         roles = held.get(c["id"], {})
         if c["grant_type"] == CLIENT_CREDENTIALS and privileged & set(roles):
             where = "; ".join(
-                f"{r} in {join_names(roles[r]).replace('*', 'all divisions')}"
-                for r in sorted(privileged & set(roles))
+                f"{r} in {join_names(roles[r])}" for r in sorted(privileged & set(roles))
             )
             problems.append(
                 f"client-credentials client holding privileged role(s) {where}: its tokens "
