@@ -160,3 +160,10 @@ def test_trustees_not_evaluable_without_permission(world):
     world.data["trustees"] = DENIED
     f = world.run("access.trustees")
     assert f.status == "not_evaluable" and "authorization:orgTrustee:view" in f.reason
+
+
+def test_an_active_client_without_usage_is_said_not_judged_never_unused(world):
+    world.data["oauth_clients"].append(oauth_client("c-late", "Added late"))
+    f = world.run("access.oauth_clients")
+    assert f.status == "pass" and f.extra["usage_not_read"] == ["c-late"]
+    assert "the usage of 1 active client(s) was not read: not judged" in f.reason
