@@ -5,8 +5,10 @@ endpoint is read in full (a page-number listing page by page, anything else in o
 each entity becomes rows through the declared normaliser, the raw entity is stored minus what
 the declaration removes, and a listing is reconciled against its own `total`. Datasets that
 need more than one read name a special collector (SPECIAL below): users with dormant suspects,
-roles with their grants, the members of granted groups, trunks with property re-reads, the
-audit trail, and the HR roster.
+roles with their grants and permissions, the members of granted groups, the roles carrying each
+sensitive permission, trunks with property re-reads, OAuth clients with their usage, the audit
+trail, and the HR roster. Collection drops the credentials the API hands out with its answers
+(client secrets, key-manager keys, SIP passwords) and keeps them in memory only, for the seal.
 
 Each dataset is reconciled against the API's own counts and marked complete or not; a 403
 marks it unavailable (the checks that need it report not_evaluable); anything incomplete

@@ -763,8 +763,8 @@ class Api:
     def _user_names(self, expand: list[str]):
         if "user" not in expand:
             return None
-        users = self.org.users
-        return lambda uid: users[uid].name if uid in users else ""
+        users, others = self.org.users, self.org.subjects  # others: a partner's (trustee) user
+        return lambda uid: users[uid].name if uid in users else getattr(others.get(uid), "name", "")
 
     def audit_realtime(self, req: Request) -> Reply:
         query, _ = self.parse_audit_body(req.body)
