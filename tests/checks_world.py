@@ -25,6 +25,8 @@ privileged_roles:
                       allowed_granters: [GC-Platform-Admins, QA Leads]}
 sod_conflicts:
   - [Quality Evaluator, Quality Administrator]
+sensitive_permissions:
+  recording:recording:view: {allowed_groups: [QA Department, GC-Platform-Admins]}
 """
 
 
@@ -261,7 +263,112 @@ def base_data() -> dict:
             "probe_end": "2025-12-07T00:00:00Z",
             "required_days": 365,
         },
+        # issue 9, access checks (cov-access)
+        "role_permissions": [
+            role_permission("r-ma", "Master Admin", "*:*:*"),
+            role_permission("r-emp", "employee", "directory:user:view"),
+            role_permission("r-qe", "Quality Evaluator", "quality:evaluation:add"),
+            role_permission("r-qe", "Quality Evaluator", "recording:recording:view"),
+            role_permission("r-qa", "Quality Administrator", "quality:evaluationForm:add"),
+        ],
+        "sensitive_roles": [
+            {
+                "permission": "recording:recording:view",
+                "role_id": "r-qe",
+                "role_name": "Quality Evaluator",
+            }
+        ],
+        "oauth_clients": [
+            oauth_client("c-etl", "Nightly ETL", role_ids="r-emp"),
+            oauth_client("c-old", "Old bot", state="disabled", grant_type="PASSWORD"),
+        ],
+        "oauth_client_usage": [client_usage("c-etl", "Nightly ETL", 1200)],
+        "trustees": [trustee("t-audit", "Audit Firm", expires="2026-12-30T00:00:00Z")],
+        "recording_retention": [retention("p-std", "Standard", delete_after_days="395")],
     }
+
+
+def role_permission(role_id, role_name, permission, condition=""):
+    return {
+        "role_id": role_id,
+        "role_name": role_name,
+        "permission": permission,
+        "condition": condition,
+    }
+
+
+def oauth_client(
+    cid,
+    name,
+    state="active",
+    grant_type="CLIENT-CREDENTIALS",
+    role_ids="",
+    created="2026-01-10T09:00:00Z",
+):
+    return {
+        "id": cid,
+        "name": name,
+        "state": state,
+        "grant_type": grant_type,
+        "token_validity_seconds": "86400",
+        "date_created": created,
+        "date_modified": created,
+        "created_by_id": "u-alice",
+        "date_to_delete": "",
+        "role_ids": role_ids,
+        "role_divisions": ";".join(f"{r}@d-home" for r in role_ids.split(";") if r),
+        "description": "",
+    }
+
+
+def client_usage(cid, name, requests, last="2026-11-29T00:00:00.000Z"):
+    return {
+        "client_id": cid,
+        "client_name": name,
+        "days": "90",
+        "requests": str(requests),
+        "last_request_date": last if requests else "",
+        "query_status": "Complete",
+        "execution_id": f"x-{cid}",
+    }
+
+
+def trustee(tid, name, enabled="true", full="false", expires=""):
+    return {
+        "id": tid,
+        "organization_id": tid,
+        "organization_name": name,
+        "enabled": enabled,
+        "has_full_access": full,
+        "uses_default_role": "true",
+        "is_trusted_user": "false",
+        "date_created": "2026-10-01T10:00:00Z",
+        "date_expired": expires,
+        "created_by_id": "u-alice",
+        "created_by_name": "Alice Admin",
+    }
+
+
+def retention(pid, name, media="call", enabled="true", retain="true", **actions):
+    row = {
+        "policy_id": pid,
+        "policy_name": name,
+        "enabled": enabled,
+        "order": "1",
+        "media_type": media,
+        "retain_recording": retain,
+        "delete_recording": "false",
+        "always_delete": "false",
+        "delete_after_days": "",
+        "archive_after_days": "",
+        "archive_storage": "",
+        "export_integration_id": "",
+        "export_integration_name": "",
+        "policy_errors": "",
+        "modified_date": "2026-10-01T10:00:00Z",
+    }
+    row.update(actions)
+    return row
 
 
 DENIED = "denied"  # value of a dataset in `data` that the OAuth client may not read

@@ -230,6 +230,10 @@ WITHHELD = {
     },
     "recording:encryptionKey:view": {"crypto.recording_keys", "crypto.key_rotation"},
     "integrations:integration:view": {"logging.siem_export"},
+    # issue 9, access checks (cov-access)
+    "oauth:client:view": {"access.oauth_clients"},
+    "authorization:orgTrustee:view": {"access.trustees"},
+    "recording:retentionPolicy:view": {"data.recording_retention"},
 }
 
 
@@ -259,6 +263,7 @@ def test_without_a_roster_hr_checks_say_so_and_the_rest_still_run(make_simulator
         "access.orphan_accounts",
         "access.privileged_outside_group",
         "logging.privileged_grants",
+        "access.sensitive_permissions",
     }
     for check_id in hr_checks:
         f = findings[check_id]
@@ -296,3 +301,31 @@ def test_without_sso_permission_auth_checks_say_so_unless_password_logins_decide
     assert certificates.status == "not_evaluable" and "sso:provider:view" in certificates.reason
     skip = {"auth.mfa_required", "auth.password_policy", "auth.sso_providers"}
     assert not _mismatches(sim.planted, findings, skip=skip)
+
+
+# --- issue 9, access checks (cov-access) -------------------------------------------------------
+
+
+def test_oauth_clients_and_their_grants_agree_and_partner_activity_is_shown(e2e):
+    _, _, findings, org = e2e
+    clients = findings["access.oauth_clients"]
+    assert clients.extra["roles_and_grants_disagree"] == []
+    ci = org.named["master_admin_client"]
+    # the same client is a privileged holder in both checks
+    assert ci in {e.subject_id for e in clients.exceptions}
+    assert ci in {e.subject_id for e in findings["access.privileged_outside_group"].exceptions}
+    assert [c["id"] for c in clients.extra["not_active"]] == [org.named["oauth_disabled"]]
+    trustees = findings["access.trustees"]
+    activity = trustees.extra["activity"][org.partner_org_id]
+    assert sorted(e["event_id"] for e in activity) == sorted(org.trustee_event_ids)
+    assert {e["user_id"] for e in activity} == {org.named["master_admin_trustee"]}
+
+
+def test_sensitive_permissions_count_wildcard_roles_the_filter_does_not_list(e2e):
+    _, _, findings, _ = e2e
+    roles = findings["access.sensitive_permissions"].extra["roles"]
+    assert roles["audits:audit:view"] == {
+        "Master Admin": "through *:*:*",
+        "Reporting Admin": "listed by Genesys",
+    }
+    assert roles["recording:recording:view"]["Quality Evaluator"] == "listed by Genesys"

@@ -33,6 +33,7 @@ def params_for(
     timeout: int = 30,
     max_interval_days: int = 10,
     roster: bool = True,
+    extra_yaml: str = "",
 ):
     roster_line = ""
     if roster:
@@ -43,6 +44,8 @@ def params_for(
         f"{roster_line}"
         f"audit: {{services: [{', '.join(services)}], max_interval_days: "
         f"{max_interval_days}, query_timeout_seconds: {timeout}}}\n"
+        "sensitive_permissions: {audits:audit:view: {allowed_groups: [IT]}}\n"
+        f"{extra_yaml}"
     )
     path = tmp_path / "params.yaml"
     path.write_text(text, encoding="utf-8")

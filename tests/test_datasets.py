@@ -17,9 +17,10 @@ from gcevidence.endpoints import ENDPOINTS
 from test_collect_sim import run
 
 # Tables whose raw file is not one API entity per line: the raw of group_members is one line per
-# group (its member ids), unused_roles is derived from the users' raw, audit_queries and the
-# roster have no API entities.
-NOT_FROM_RAW = {"group_members", "unused_roles", "audit_queries", "hr_roster"}
+# group (its member ids), unused_roles and role_permissions are derived from the users' and the
+# roles' raw (DERIVED_FROM), audit_queries and the roster have no API entities.
+NOT_FROM_RAW = {"group_members", "unused_roles", "role_permissions", "audit_queries", "hr_roster"}
+DERIVED_FROM = {"unused_roles": "users", "role_permissions": "roles"}
 
 
 def as_csv(rows: list[dict]) -> list[dict]:
@@ -41,6 +42,10 @@ def test_every_table_row_derives_from_its_stored_raw_entity(simulator, tmp_path)
         written = snap.table(name).to_dict("records")
         assert written and as_csv(derived) == written, name
         checked.append(name)
+    for name, source in DERIVED_FROM.items():
+        raw = [json.loads(line) for line in (run_dir / snap.status(source).raw_path).open()]
+        derived = [row for entity in raw for row in SPECS[name].normalise(entity)]
+        assert derived and as_csv(derived) == snap.table(name).to_dict("records"), name
     assert {"users", "role_grants", "trunks", "audit_events", "identity_providers"} <= set(checked)
 
 

@@ -118,6 +118,7 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
     first = results[0]["access.role_drift"]
     assert first.status == "not_evaluable"
     assert first.reason == "first run for this org: no earlier sealed pack to compare"
+    assert results[0]["access.role_definition_drift"].reason == first.reason
 
     for month, changes in enumerate(months, start=1):
         drift = results[month]["access.role_drift"]
@@ -136,6 +137,17 @@ def test_three_monthly_packs_drift_matches_planted_changes(tmp_path):
         movers = set(changes["hires"]) | set(changes["leavers"])
         assert {s.split("/")[0] for _, s in explained - planted} <= movers
         assert all(c["by"] and c["when"] for c in drift.extra["explained_changes"])
+        # What roles permit: the logged change is explained, the unlogged one is the exception.
+        definitions = results[month]["access.role_definition_drift"]
+        (quiet_id, quiet_name, added, dropped), *_ = changes["unexplained_role_definitions"]
+        assert definitions.status == "fail", definitions.reason
+        assert [e.subject_id for e in definitions.exceptions] == [quiet_id]
+        detail = definitions.exceptions[0].detail
+        assert all(p in detail for p in added + dropped) and "no PeoplePermissions/Role" in detail
+        logged = {c["role_id"]: c for c in definitions.extra["explained_changes"]}
+        ((logged_id, _, logged_added, _),) = changes["role_definitions"]
+        assert logged[logged_id]["added"] == logged_added
+        assert logged[logged_id]["explained_by"] == "Update"
 
     # a risk acceptance for the unexplained grant (by name pattern) turns the finding to pass
     register_file = tmp_path / "register.yaml"

@@ -86,6 +86,8 @@ def demo(tmp_path_factory):
         result = pipeline.run_pipeline(params, root / "out", env=env, pdf=False)
         tokens = list(sim.tokens_issued)
         client_id = sim.client_id
+        # The org's OAuth clients carry secrets in the API's listing: none may reach the pack.
+        client_secrets = [c.secret for c in sim.org.oauth_clients if c.secret]
     # The key's base64 body (the lines between the PEM armour) is what would leak.
     key_body = "".join(line for line in private_pem.splitlines() if "-----" not in line)
     return SimpleNamespace(
@@ -96,12 +98,17 @@ def demo(tmp_path_factory):
         said=said.text,
         public=public,
         key_id=key_id,
-        secrets=[CANARY_SECRET, key_body, *tokens],
+        client_secrets=client_secrets,
+        secrets=[CANARY_SECRET, key_body, *tokens, *client_secrets],
     )
 
 
 def test_no_secret_token_or_key_in_the_pack(demo):
     assert demo.tokens, "the run must have used a token, or this test proves nothing"
+    assert len(demo.client_secrets) >= 5, "the org's OAuth clients must carry secrets"
+    # ... and the pack does hold those clients, without their secrets.
+    clients = (demo.pack / "evidence" / "oauth_clients.csv").read_text(encoding="utf-8")
+    assert "CI Deploy Pipeline" in clients
     assert scan_for_secrets(demo.pack, demo.secrets) == []
     # Nothing else under the output folder (a stray build folder, say) holds them either.
     assert scan_for_secrets(demo.out, demo.secrets) == []

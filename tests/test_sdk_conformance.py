@@ -289,3 +289,82 @@ def test_an_integration_in_error_carries_its_detail(make_simulator):
     assert_current(listing)
     export = next(i for i in listing.entities if i.id == sim.org.named["siem_export"])
     assert export.reported_state.code == "ERROR" and export.reported_state.detail.message
+
+
+# --- issue 9: OAuth clients, trustees, retention policies, roles by permission ---------------
+
+
+def test_oauth_clients_and_their_usage(sdk_sim):
+    sim, client = sdk_sim
+    oauth = sdk.OAuthApi(client)
+    listing = oauth.get_oauth_clients()
+    assert_current(listing)
+    assert listing.total == len(listing.entities) == len(sim.org.oauth_clients)
+    by_id = {c.id: c for c in listing.entities}
+    ci = by_id[sim.org.named["master_admin_client"]]
+    assert ci.authorized_grant_type == "CLIENT-CREDENTIALS" and ci.state == "active"
+    assert ci.secret  # the model carries it: the collection must drop it
+    assert isinstance(ci.date_created, dt.datetime) and ci.created_by.id
+    master = sim.org.role("Master Admin").id
+    assert [(r.role_id, r.division_id) for r in ci.role_divisions] == [(master, sim.org.home.id)]
+    assert ci.role_ids == [master]
+    assert {c.authorized_grant_type for c in listing.entities} >= {"TOKEN", "PASSWORD", "CODE"}
+    assert {c.state for c in listing.entities} == {"active", "disabled"}
+    assert by_id[sim.org.named["oauth_implicit"]].secret is None
+    usage = sdk.UsageApi(client)
+    started = usage.get_oauth_client_usage_summary(ci.id, days="90")
+    assert_current(started)
+    assert started.execution_id and started.results_uri.endswith(started.execution_id)
+    result = usage.get_oauth_client_usage_query_result(started.execution_id, ci.id)
+    assert_current(result)
+    assert result.query_status == "Complete" and result.results
+    row = result.results[-1]
+    assert row.client_id == ci.id and row.requests > 0 and isinstance(row.date, dt.datetime)
+    unused = sim.org.named["oauth_unused"]
+    quiet = usage.get_oauth_client_usage_summary(unused, days="90")
+    assert usage.get_oauth_client_usage_query_result(quiet.execution_id, unused).results == []
+
+
+def test_trustees(sdk_sim):
+    sim, client = sdk_sim
+    org_auth = sdk.OrganizationAuthorizationApi(client)
+    listing = org_auth.get_orgauthorization_trustees(page_size=100)
+    assert_current(listing)
+    assert listing.total == len(listing.entities) == 5
+    partner = next(t for t in listing.entities if t.id == sim.org.partner_org_id)
+    assert partner.enabled is True and partner.date_expired is None
+    assert partner.organization.name == "Contoso Support Partners" and partner.created_by.id
+    full = next(t for t in listing.entities if t.has_full_access)
+    assert isinstance(full.date_expired, dt.datetime) and full.date_expired.tzinfo
+    assert any(t.enabled is False for t in listing.entities)
+
+
+def test_media_retention_policies(sdk_sim):
+    sim, client = sdk_sim
+    rec = sdk.RecordingApi(client)
+    listing = rec.get_recording_mediaretentionpolicies(page_size=100)
+    assert_current(listing)
+    assert listing.total == len(listing.entities) == 6
+    by_id = {p.id: p for p in listing.entities}
+    forever = by_id[sim.org.named["retention_forever"]].media_policies.call_policy.actions
+    assert forever.retain_recording is True and forever.retention_duration is None
+    export = by_id[sim.org.named["retention_export"]].media_policies.call_policy.actions
+    assert export.integration_export.integration.name == "AWS S3 Recording Bulk Actions"
+    assert export.retention_duration.delete_retention.days == 365
+    errors = by_id[sim.org.named["retention_errors"]].policy_errors.policy_error_messages
+    assert errors[0].error_code and isinstance(errors[0].insert_date, dt.datetime)
+    ok = by_id[sim.org.named["retention_ok"]].media_policies.call_policy.actions
+    assert ok.retention_duration.archive_retention.storage_medium == "CLOUDARCHIVE"
+    assert by_id[sim.org.named["retention_disabled"]].enabled is False
+
+
+def test_roles_filtered_by_permission(sdk_sim):
+    sim, client = sdk_sim
+    auth = sdk.AuthorizationApi(client)
+    found = auth.get_authorization_roles(page_size=100, permission=["audits:audit:view"])
+    assert_current(found)
+    assert [r.name for r in found.entities] == ["Reporting Admin"]
+    both = auth.get_authorization_roles(
+        page_size=100, permission=["recording:recording:view", "audits:audit:view"]
+    )
+    assert {r.name for r in both.entities} == {"Quality Evaluator", "Reporting Admin"}

@@ -130,6 +130,37 @@ def test_planted_cases_cover_every_check_as_documented(make_simulator, sign_in):
     assert planted["auth.sso_providers"] == fingerprints and len(fingerprints) == int(sso)
     assert planted["network.ip_allowlist"] == ["0.0.0.0/0"]
     assert planted["logging.siem_export"] == [] and status["logging.siem_export"] == "pass"
+    # issue 9, access checks (cov-access)
+    assert planted["access.oauth_clients"] == sorted(
+        named[k]
+        for k in ("master_admin_client", "oauth_implicit", "oauth_password", "oauth_unused")
+    )
+    assert planted["access.trustees"] == sorted(
+        named[k] for k in ("trustee_no_expiry", "trustee_full_access", "trustee_long")
+    )
+    assert planted["data.recording_retention"] == sorted(
+        named[k]
+        for k in ("retention_forever", "retention_errors", "retention_export", "retention_too_long")
+    )
+    reporting = _group(simulator.org, "Reporting Analysts").member_ids
+    assert planted["access.sensitive_permissions"] == sorted(
+        [
+            *reporting,
+            *(
+                named[k]
+                for k in (
+                    "telephony_engineer",  # Master Admin: *:*:* grants both permissions
+                    "it_contractor",
+                    "group_admin_outside",
+                    "master_admin_client",
+                    "master_admin_trustee",
+                    "supervisor_qe_holder",  # Quality Evaluator: recording:recording:view
+                    "unused_role_2",  # Reporting Admin: audits:audit:view
+                    "oauth_unused",  # an OAuth client holding Reporting Admin
+                )
+            ),
+        ]
+    )
 
 
 @pytest.mark.parametrize("seed, users, sign_in", [(1, 45, "sso"), (99, 250, "password")])
@@ -163,8 +194,19 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "auth.sso_providers": 0 if password else 1,
         "network.ip_allowlist": 1,
         "logging.siem_export": 0,
+        # issue 9, access checks (cov-access)
+        "access.oauth_clients": 4,
+        "access.trustees": 3,
+        "data.recording_retention": 4,
+        # 8 holders of Master Admin, Quality Evaluator or Reporting Admin outside the allowed
+        # groups, and the supervisors in Reporting Analysts (how many grows with the org)
+        "access.sensitive_permissions": 8 + len(_group(sim.org, "Reporting Analysts").member_ids),
     }
     assert len(sim.org.users) == users
+
+
+def _group(org, name):
+    return next(g for g in org.groups if g.name == name)
 
 
 def test_too_small_org_is_refused():
@@ -332,6 +374,11 @@ def test_demo_params_match_the_simulators_policy():
     raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     assert raw["period"]["days"] == DEMO_POLICY["period_days"]
     assert params.hr.timezone == raw["hr"]["timezone"] == DEMO_POLICY["hr_timezone"]
+    assert {
+        p: {"allowed_groups": list(pol.allowed_groups)}
+        for p, pol in params.sensitive_permissions.items()
+    } == DEMO_POLICY["sensitive_permissions"]
+    assert params.thresholds == DEMO_POLICY["thresholds"]
 
 
 def test_advance_month(make_simulator):

@@ -5,8 +5,10 @@ endpoint is read in full (a page-number listing page by page, anything else in o
 each entity becomes rows through the declared normaliser, the raw entity is stored minus what
 the declaration removes, and a listing is reconciled against its own `total`. Datasets that
 need more than one read name a special collector (SPECIAL below): users with dormant suspects,
-roles with their grants, the members of granted groups, trunks with property re-reads, the
-audit trail, and the HR roster.
+roles with their grants and permissions, the members of granted groups, the roles carrying each
+sensitive permission, trunks with property re-reads, OAuth clients with their usage, the audit
+trail, and the HR roster. Collection drops the credentials the API hands out with its answers
+(client secrets, key-manager keys, SIP passwords) and keeps them in memory only, for the seal.
 
 Each dataset is reconciled against the API's own counts and marked complete or not; a 403
 marks it unavailable (the checks that need it report not_evaluable); anything incomplete
@@ -30,7 +32,8 @@ from tqdm import tqdm
 from gcevidence import __version__
 from gcevidence.catalog import effective_thresholds
 from gcevidence.collect_audits import collect_audits
-from gcevidence.collect_roles import collect_group_members, collect_roles
+from gcevidence.collect_clients import collect_oauth_clients
+from gcevidence.collect_roles import collect_group_members, collect_roles, collect_sensitive_roles
 from gcevidence.collect_trunks import collect_trunks
 from gcevidence.collect_users import collect_users
 from gcevidence.config import Params
@@ -44,7 +47,10 @@ from gcevidence.snapshot import DatasetStatus, Snapshot, SnapshotWriter
 
 log = logging.getLogger(__name__)
 
-FIRST, IN_BACKGROUND = "hr_roster", "audits"
+FIRST = "hr_roster"
+# Read alongside the rest: audit queries take longest (server-side work plus polling), and
+# OAuth client usage queries are polled too.
+IN_BACKGROUND = ("audits", "oauth_clients")
 
 
 def required_retention_days(thresholds: dict[str, dict[str, Any]]) -> int:
@@ -66,10 +72,14 @@ def collect(
     suspects, re-read one by one before the checks may call them dormant.
     """
     run_dir = Path(run_dir)
+    thresholds = effective_thresholds(params)
     if dormant_days is None:
-        dormant_days = int(effective_thresholds(params)["dormant_days"]["value"])
+        dormant_days = int(thresholds["dormant_days"]["value"])
     collector = _Collector(params, client, SnapshotWriter(run_dir), retention_days, progress)
     collector.dormant_days = dormant_days
+    # A client is unused when it made no request in this many days: its usage is asked for
+    # over exactly that span.
+    collector.usage_days = int(thresholds["oauth_client_unused_days"]["value"])
     return collector.run()
 
 
@@ -90,13 +100,18 @@ def collect_declared(client: Any, writer: SnapshotWriter, spec: DatasetSpec) -> 
         total = doc.get("total") if isinstance(doc.get("total"), int) else len(entities)
         reconcile_ids(endpoint.path, entities, total)
         requests = 1
+    rows = [row for entity in entities for row in spec.normalise(entity)]
+    extra = spec.summary(entities) if spec.summary else {}
+    if spec.rows is not None:
+        # Several rows an entity: the entities were reconciled against `total` above.
+        extra = {**extra, "entities": len(entities), "entities_announced": total}
     writer.write_table(
         spec.name,
-        [row for entity in entities for row in spec.normalise(entity)],
-        [spec.stored(entity) for entity in entities],
-        expected_rows=total,
+        rows,
+        [writer.store(spec, entity) for entity in entities],
+        expected_rows=total if spec.rows is None else len(rows),
         requests=requests,
-        **(spec.summary(entities) if spec.summary else {}),
+        **extra,
     )
     return entities
 
@@ -136,6 +151,7 @@ class _Collector:
         self.org: dict[str, Any] = {}
         self.grants: list[dict] = []
         self.dormant_days = 90
+        self.usage_days = 90
         self.stop = threading.Event()
         # The special collectors (DatasetSpec.collector names one of these).
         self.special: dict[str, Callable[[], Any]] = {
@@ -145,6 +161,12 @@ class _Collector:
             "group_members": self.group_members,
             "trunks": lambda: collect_trunks(self.client, self.writer),
             "audits": self.audits,
+            "sensitive_roles": lambda: collect_sensitive_roles(
+                self.client, self.writer, list(self.params.sensitive_permissions)
+            ),
+            "oauth_clients": lambda: collect_oauth_clients(
+                self.client, self.writer, self.usage_days
+            ),
         }
 
     # -- orchestration -----------------------------------------------------------------------
@@ -155,14 +177,18 @@ class _Collector:
         steps = {key: (names, self._runner(key, names)) for key, names in collection_steps()}
         # A bad roster is the user's input error (exit 2): find out before any API call.
         self._step(*steps.pop(FIRST))
-        # Audit queries take longest (server-side work plus polling): run them alongside.
-        background = steps.pop(IN_BACKGROUND)
-        bg = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gcevidence-audits")
-        audits = bg.submit(self._step, *background)
+        # Audit and OAuth-client usage queries take longest (server-side work plus polling):
+        # run them alongside.
+        background = [steps.pop(key) for key in IN_BACKGROUND]
+        bg = ThreadPoolExecutor(
+            max_workers=len(background), thread_name_prefix="gcevidence-background"
+        )
+        pending = [bg.submit(self._step, *step) for step in background]
         try:
             for names, fn in steps.values():
                 self._step(names, fn)
-            audits.result()
+            for future in pending:
+                future.result()
         except BaseException as exc:
             error = exc
         error = self._join_background(bg, error)
@@ -184,7 +210,7 @@ class _Collector:
             ]
             reasons += [f"{name}: not collected" for name in missing]
             raise IncompleteEvidence("evidence incomplete - " + "; ".join(reasons))
-        return Snapshot(self.writer.root)
+        return Snapshot(self.writer.root, frozenset(self.writer.withheld))
 
     def _log_requests(self) -> None:
         """At debug level: how many requests went to each endpoint (from requests.jsonl)."""

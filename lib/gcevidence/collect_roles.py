@@ -12,7 +12,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from gcevidence.datasets.directory import GROUP_MEMBERS, ROLE_GRANTS, ROLES
+from gcevidence.datasets.directory import (
+    GROUP_MEMBERS,
+    ROLE_GRANTS,
+    ROLE_PERMISSIONS,
+    ROLES,
+    SENSITIVE_ROLES,
+)
 from gcevidence.errors import ApiError
 from gcevidence.genesys.paging import list_endpoint
 from gcevidence.snapshot import SnapshotWriter
@@ -24,7 +30,8 @@ ROLES_LISTING, SUBJECT_GRANTS = ROLE_GRANTS.reads
 
 
 def collect_roles(client: Any, writer: SnapshotWriter) -> list[dict]:
-    """Write `roles` and `role_grants`; returns the raw subject grants (with their role)."""
+    """Write `roles`, `role_permissions` and `role_grants`; returns the raw subject grants
+    (with their role)."""
     listing = list_endpoint(client, ROLES_LISTING, dict(ROLES.params))
     roles = listing.entities
     writer.write_table(
@@ -33,6 +40,13 @@ def collect_roles(client: Any, writer: SnapshotWriter) -> list[dict]:
         roles,
         expected_rows=listing.total,
         requests=listing.requests,
+    )
+    # The same answers, one row per permission: no request of its own.
+    writer.write_table(
+        ROLE_PERMISSIONS.name,
+        [row for role in roles for row in ROLE_PERMISSIONS.normalise(role)],
+        roles=len(roles),
+        read_with="roles",
     )
 
     def grants_of(role: dict) -> tuple[dict, list[dict], int]:
@@ -106,3 +120,28 @@ def collect_group_members(client: Any, writer: SnapshotWriter, grants: list[dict
     )
     if problems:
         status.reason = "members unknown for " + "; ".join(problems[:5])
+
+
+def collect_sensitive_roles(client: Any, writer: SnapshotWriter, permissions: list[str]) -> None:
+    """Write `sensitive_roles`: the roles the API lists for each sensitive permission."""
+    (listing_endpoint,) = SENSITIVE_ROLES.reads
+
+    def roles_with(permission: str) -> tuple[str, list[dict], int]:
+        listing = list_endpoint(client, listing_endpoint, {"permission": permission})
+        return permission, listing.entities, listing.requests
+
+    raw: list[dict] = []
+    requests = 0
+    for permission, roles, reqs in client.map(roles_with, sorted(permissions)):
+        requests += reqs
+        raw += [
+            {"permission": permission, "role": {"id": r.get("id"), "name": r.get("name")}}
+            for r in roles
+        ]
+    writer.write_table(
+        SENSITIVE_ROLES.name,
+        [SENSITIVE_ROLES.row(found) for found in raw],
+        raw,
+        requests=requests,
+        permissions=sorted(permissions),
+    )

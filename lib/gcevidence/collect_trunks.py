@@ -36,7 +36,7 @@ def collect_trunks(client: Any, writer: SnapshotWriter) -> None:
     status = writer.write_table(
         TRUNKS.name,
         (TRUNKS.row(t) for t in trunks),
-        [TRUNKS.stored(t) for t in trunks],
+        [writer.store(TRUNKS, t) for t in trunks],
         expected_rows=listing.total,
         requests=listing.requests + len(refetch),
         complete=not still and len(trunks) == listing.total,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,17 @@ class PrivilegedRolePolicy:
 
 
 @dataclass(frozen=True)
+class SensitivePermissionPolicy:
+    """Who may hold a sensitive permission: people in these HR groups, no one else."""
+
+    allowed_groups: tuple[str, ...]
+
+
+# A permission as Genesys writes it: domain:entity:action (`*` allowed in any part).
+PERMISSION_PATTERN = re.compile(r"[A-Za-z0-9_*-]+:[A-Za-z0-9_*-]+:[A-Za-z0-9_*-]+")
+
+
+@dataclass(frozen=True)
 class AuditConfig:
     services: tuple[str, ...] = DEFAULT_AUDIT_SERVICES
     max_interval_days: int = 30
@@ -138,6 +150,7 @@ class Params:
     # network.ip_allowlist: an empty IP allowlist fails instead of passing with a note.
     ip_allowlist_required: bool = False
     hr: HrConfig = field(default_factory=HrConfig)
+    sensitive_permissions: dict[str, SensitivePermissionPolicy] = field(default_factory=dict)
 
 
 def baseline_ids() -> tuple[str, ...]:
@@ -176,6 +189,7 @@ _TOP_KEYS = {
     "signing",
     "exceptions",
     "ip_allowlist_required",
+    "sensitive_permissions",
 }
 
 
@@ -421,6 +435,8 @@ def load_params(
             raise r.fail(f"sod_conflicts[{i}]", pair, "must be a pair of two different role names")
         sod.append((pair[0], pair[1]))
 
+    sensitive = _sensitive_permissions(r, doc.get("sensitive_permissions"))
+
     thresholds = doc.get("thresholds") or {}
     if not isinstance(thresholds, dict):
         raise r.fail("thresholds", thresholds, "must be a mapping of threshold name to value")
@@ -479,4 +495,39 @@ def load_params(
         signing=signing,
         exceptions_register=register,
         ip_allowlist_required=allowlist_required,
+        sensitive_permissions=sensitive,
     )
+
+
+def _sensitive_permissions(r: _Reader, raw: object) -> dict[str, SensitivePermissionPolicy]:
+    """`sensitive_permissions: {domain:entity:action: {allowed_groups: [...]}}`, validated."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise r.fail(
+            "sensitive_permissions",
+            raw,
+            "must be a mapping of permission to policy",
+            "e.g. recording:recording:view: {allowed_groups: [QA Department]}",
+        )
+    out = {}
+    for permission, pol in raw.items():
+        base = f"sensitive_permissions.{permission}"
+        if not isinstance(permission, str) or not PERMISSION_PATTERN.fullmatch(permission):
+            raise r.fail(
+                base,
+                permission,
+                "is not a permission",
+                "write it as Genesys does, domain:entity:action, e.g. audits:audit:view",
+            )
+        pol = r.mapping(pol, base, {"allowed_groups"})
+        groups = r.string_list(pol.get("allowed_groups"), f"{base}.allowed_groups")
+        if not groups:
+            raise r.fail(
+                f"{base}.allowed_groups",
+                pol.get("allowed_groups"),
+                "must list at least one HR group",
+                "name the roster groups whose people may hold the permission",
+            )
+        out[permission] = SensitivePermissionPolicy(groups)
+    return out

@@ -218,6 +218,45 @@ _ALL = (
     _endpoint(
         "audit_realtime", "POST", "/api/v2/audits/query/realtime", "audits:audit:view", Paging.NONE
     ),
+    # OAuth clients, partners' access and recording retention. The clients listing takes no
+    # paging parameters (one answer with every client and `total`); an OAuth client carries its
+    # `secret`, which the oauth_clients dataset drops. The usage endpoints accept ANY of
+    # oauth:client:view and usage:client:view (SDK docs): the first is the one the listing
+    # needs already. A usage summary starts a query (`executionId`) whose result is polled
+    # until its `queryStatus` is Complete.
+    _endpoint("oauth_clients", "GET", "/api/v2/oauth/clients", "oauth:client:view", Paging.NONE),
+    _endpoint(
+        "oauth_client_usage_summary",
+        "GET",
+        "/api/v2/oauth/clients/{clientId}/usage/summary",
+        "oauth:client:view",
+        Paging.NONE,
+    ),
+    _endpoint(
+        "oauth_client_usage_result",
+        "GET",
+        "/api/v2/oauth/clients/{clientId}/usage/query/results/{executionId}",
+        "oauth:client:view",
+        Paging.NONE,
+    ),
+    # Page size 100 for both: the SDK documents only the default (25); Genesys' own tools page
+    # their listings by 100.
+    _endpoint(
+        "trustees",
+        "GET",
+        "/api/v2/orgauthorization/trustees",
+        "authorization:orgTrustee:view",
+        Paging.PAGES,
+        100,
+    ),
+    _endpoint(
+        "media_retention_policies",
+        "GET",
+        "/api/v2/recording/mediaretentionpolicies",
+        "recording:retentionPolicy:view",
+        Paging.PAGES,
+        100,
+    ),
 )
 ENDPOINTS: MappingProxyType = MappingProxyType({e.name: e for e in _ALL})
 if len(ENDPOINTS) != len(_ALL) or len({(e.method, e.path) for e in _ALL}) != len(_ALL):

@@ -243,7 +243,9 @@ def seal_pack(state: RunState) -> None:
     state.pack_dir = state.pack.seal(
         metadata,
         signing_key=state.inputs.signing_key,
-        refuse_secrets=[state.inputs.creds.client_secret],
+        # The run's own secret, and every credential collection scrubbed from the API's
+        # answers (OAuth client secrets, key-manager keys, SIP passwords).
+        refuse_secrets=[state.inputs.creds.client_secret, *sorted(snapshot.withheld_secrets)],
     )
 
 

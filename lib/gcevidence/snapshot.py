@@ -54,6 +54,13 @@ class SnapshotWriter:
         (self.root / "evidence" / "raw").mkdir(parents=True, exist_ok=True)
         self.statuses: dict[str, DatasetStatus] = {}
         self.meta: dict[str, Any] = {}
+        # Credentials the scrubbers removed: in memory only, for the seal's secret scan.
+        self.withheld: set[str] = set()
+
+    def store(self, spec: Any, entity: dict) -> dict:
+        """The raw entity as a dataset stores it: scrubbed, what it held withheld in memory."""
+        self.withheld.update(spec.secrets_of(entity))
+        return spec.stored(entity)
 
     def write_table(
         self,
@@ -132,8 +139,11 @@ class SnapshotWriter:
 class Snapshot:
     """Read-only view of a run folder's datasets, as pandas frames of strings."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, withheld_secrets: frozenset[str] = frozenset()):
         self.root = Path(root)
+        # What collection scrubbed (only a snapshot fresh from collect() knows it): sealing
+        # refuses a pack holding any of it.
+        self.withheld_secrets = withheld_secrets
         doc = json.loads((self.root / SNAPSHOT_FILE).read_text(encoding="utf-8"))
         self.meta: dict[str, Any] = {k: v for k, v in doc.items() if k != "datasets"}
         self.statuses: dict[str, DatasetStatus] = {

@@ -19,5 +19,8 @@ from gcevidence.checks.registry import (
 # Importing a family module registers its checks.
 importlib.import_module("gcevidence.checks.drift")
 importlib.import_module("gcevidence.checks.admin_roles")
+# Issue 9 (cov-access): OAuth clients and trustees, recording retention, role definitions.
+for _module in ("api_access", "data", "role_definitions"):
+    importlib.import_module(f"gcevidence.checks.{_module}")
 
 __all__ = ["REGISTRY", "CheckContext", "Outcome", "register_check", "run_checks", "run_one"]

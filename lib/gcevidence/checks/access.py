@@ -495,3 +495,91 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
 def _paths(via: set[str]) -> str:
     groups = {g for g in via if g}
     return f" ({path_text(groups, '' in via)})" if groups else ""
+
+
+def grants_permission(held: str, wanted: str) -> bool:
+    """Whether a role's permission grants `wanted`: each part equal, or `*` in the role's."""
+    have, want = held.split(":"), wanted.split(":")
+    return len(have) == len(want) == 3 and all(
+        h in ("*", w) for h, w in zip(have, want, strict=True)
+    )
+
+
+def _carriers(ctx: CheckContext, permissions: list[str]) -> dict[str, dict[str, str]]:
+    """permission -> role name -> how the role carries it: the roles the API lists for the
+    permission, and the roles whose wildcard permissions grant it (whether the API's filter
+    counts wildcards is not documented)."""
+    out: dict[str, dict[str, str]] = {p: {} for p in permissions}
+    for r in records(ctx.snapshot.table("sensitive_roles")):
+        if r["permission"] in out:
+            out[r["permission"]][r["role_name"] or r["role_id"]] = "listed by Genesys"
+    for r in records(ctx.snapshot.table("role_permissions")):
+        for wanted in permissions:
+            role = r["role_name"] or r["role_id"]
+            if role not in out[wanted] and grants_permission(r["permission"], wanted):
+                how = "granted" if r["permission"] == wanted else f"through {r['permission']}"
+                out[wanted][role] = how
+    return out
+
+
+def _carried(permission: str, role: str, how: str) -> str:
+    """ "perm (role R)", or "perm (role R, through *:*:*)" for a wildcard."""
+    return f"{permission} (role {role}{', ' + how if how.startswith('through') else ''})"
+
+
+@register_check("access.sensitive_permissions")
+def sensitive_permissions(ctx: CheckContext) -> Outcome:
+    policies = ctx.params.sensitive_permissions
+    if not policies:
+        return _no_policy("sensitive permissions", "sensitive_permissions")
+    carriers = _carriers(ctx, sorted(policies))
+    holders = _holders(ctx)
+    users = {u["id"]: u for u in records(ctx.snapshot.table("users"))}
+    roster = roster_by_email(ctx.snapshot)
+    problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+    names: dict[tuple[str, str], str] = {}
+    for permission in sorted(policies):
+        allowed = set(policies[permission].allowed_groups)
+        for role in sorted(carriers[permission]):
+            via_role = _carried(permission, role, carriers[permission][role])
+            for key, h in sorted(holders.get(role, {}).items()):
+                kind, hid = key
+                if kind != "user":
+                    names[key] = h["name"] or hid
+                    problems[key].append(
+                        f"{HOLDER_LABELS.get(kind, kind)} holds {via_role}: not a person in "
+                        f"the allowed groups ({join_names(allowed)})"
+                    )
+                    continue
+                names[key] = user_label(users.get(hid), h["name"] or hid)
+                email = (users.get(hid) or {}).get("email", "").strip().lower()
+                person = roster.get(email) if email else None
+                if person is None:
+                    problems[key].append(
+                        f"holds {via_role}{_how(h)} but {email or 'no email'} is not in the HR "
+                        f"roster (allowed groups: {join_names(allowed)})"
+                    )
+                elif not person_groups(person) & allowed:
+                    problems[key].append(
+                        f"holds {via_role}{_how(h)} but HR groups are "
+                        f"{join_names(person_groups(person))}, none of the allowed "
+                        f"{join_names(allowed)}"
+                    )
+                else:
+                    problems.setdefault(key, [])
+    exceptions = [
+        ExceptionItem(kind, hid, names[(kind, hid)], "; ".join(texts))
+        for (kind, hid), texts in sorted(problems.items(), key=lambda kv: kv[0][1])
+        if texts
+    ]
+    return Outcome(
+        exceptions,
+        population=len(problems),
+        reason=f"{len(exceptions)} of {len(problems)} holders of sensitive permissions (active "
+        "people, directly or through a group, OAuth clients and trustees) are outside the "
+        "allowed groups",
+        extra={
+            "roles": {p: dict(sorted(r.items())) for p, r in carriers.items()},
+            "permissions_without_roles": sorted(p for p, r in carriers.items() if not r),
+        },
+    )

@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from gcevidence.datasets import audit, directory, hr, integrations, recording, sign_in, telephony
+from gcevidence.datasets import (
+    api_access,
+    audit,
+    directory,
+    hr,
+    integrations,
+    recording,
+    sign_in,
+    telephony,
+)
 from gcevidence.datasets.model import DatasetSpec
 
 _ORDER = (
@@ -22,7 +31,9 @@ _ORDER = (
     directory.UNUSED_ROLES,
     directory.ROLES,
     directory.ROLE_GRANTS,
+    directory.ROLE_PERMISSIONS,
     directory.GROUP_MEMBERS,
+    directory.SENSITIVE_ROLES,
     sign_in.GENESYS_LOGIN,
     sign_in.IDENTITY_PROVIDERS,
     directory.DIVISIONS,
@@ -33,6 +44,10 @@ _ORDER = (
     recording.RECORDING_KEYS,
     recording.KEY_ROTATION_SCHEDULE,
     recording.RECORDING_SETTINGS,
+    recording.RECORDING_RETENTION,
+    api_access.OAUTH_CLIENTS,
+    api_access.OAUTH_CLIENT_USAGE,
+    api_access.TRUSTEES,
     telephony.TRUNKS,
     integrations.INTEGRATIONS,
     audit.AUDIT_EVENTS,

@@ -33,6 +33,8 @@ def audit_row(event: Entity) -> Entity:
         "remote_ip": ";".join(remote) if isinstance(remote, list) else str(remote),
         "property_changes": compact(event.get("propertyChanges")),
         "context": compact(event.get("context")),
+        # The actor's organisation: another one's id marks a partner's (trustee) user.
+        "user_home_org_id": event.get("userHomeOrgId", ""),
     }
 
 
@@ -40,7 +42,7 @@ def audit_row(event: Entity) -> Entity:
 AUDIT_EVENTS = table(
     "audit_events",
     "id event_date service_name level action entity_type entity_id entity_name user_id "
-    "user_name client_id status remote_ip property_changes context",
+    "user_name client_id status remote_ip property_changes context user_home_org_id",
     (*QUERY_READS, ENDPOINTS["audit_realtime"]),
     row=audit_row,
     collector="audits",

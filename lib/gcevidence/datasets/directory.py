@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from gcevidence.datasets.model import Entity, document, flag, table
+import hashlib
+
+from gcevidence.datasets.model import Entity, compact, document, flag, table
 from gcevidence.endpoints import ENDPOINTS
 
 ORGANIZATION = document("organization", (ENDPOINTS["organization"],))
@@ -84,6 +86,39 @@ def division_row(division: Entity) -> Entity:
 DIVISIONS = table("divisions", "id name home_division", (ENDPOINTS["divisions"],), row=division_row)
 
 
+def permission_rows(role: Entity) -> list[Entity]:
+    """One role_permissions row per permission a role grants, normalised and sorted.
+
+    Each policy's actions become `domain:entity:action` strings (the form of `permissions`),
+    with the policy's resource condition or named resources, if any, as canonical JSON; a
+    `permissions` string no policy covers is kept too, without a condition.
+    """
+    found: set[tuple[str, str]] = set()
+    for policy in role.get("permissionPolicies") or []:
+        prefix = f"{policy.get('domain', '')}:{policy.get('entityName', '')}"
+        condition = compact(
+            {k: policy[k] for k in ("resourceConditionNode", "namedResources") if policy.get(k)}
+        )
+        found.update((f"{prefix}:{action}", condition) for action in policy.get("actionSet") or [])
+    covered = {permission for permission, _ in found}
+    found.update((p, "") for p in role.get("permissions") or [] if p not in covered)
+    return [
+        {
+            "role_id": role.get("id", ""),
+            "role_name": role.get("name", ""),
+            "permission": permission,
+            "condition": condition,
+        }
+        for permission, condition in sorted(found)
+    ]
+
+
+def permissions_digest(role: Entity) -> str:
+    """sha256 of a role's normalised permissions: equal digests, equal permissions."""
+    lines = "\n".join(f"{r['permission']}|{r['condition']}" for r in permission_rows(role))
+    return "sha256:" + hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 def role_row(role: Entity) -> Entity:
     """One roles row."""
     return {
@@ -98,6 +133,7 @@ def role_row(role: Entity) -> Entity:
         "user_count": role.get("userCount", ""),
         "permission_count": len(role.get("permissions") or []),
         "permissions": ";".join(role_permissions(role)),
+        "permissions_sha256": permissions_digest(role),
     }
 
 
@@ -119,10 +155,43 @@ def role_permissions(role: Entity) -> list[str]:
 # permissionPolicies, `;`-separated (what access.undeclared_privileged_roles reads).
 ROLES = table(
     "roles",
-    "id name description default_role_id base default user_count permission_count permissions",
+    "id name description default_role_id base default user_count permission_count permissions "
+    "permissions_sha256",
     (ENDPOINTS["roles"],),
     row=role_row,
     collector="roles",
+)
+# Roles have no modification date: what each grants is kept, normalised, so that the next
+# pack can tell which roles changed (access.role_definition_drift). Read with the roles.
+ROLE_PERMISSIONS = table(
+    "role_permissions",
+    "role_id role_name permission condition",
+    (ENDPOINTS["roles"],),
+    rows=permission_rows,
+    collector="roles",
+    about="one row per (role, permission it grants), from the role's permission policies",
+)
+
+
+def sensitive_role_row(found: Entity) -> Entity:
+    """One sensitive_roles row (raw: the permission asked for and the role the API named)."""
+    role = found.get("role") or {}
+    return {
+        "permission": found.get("permission", ""),
+        "role_id": role.get("id", ""),
+        "role_name": role.get("name", ""),
+    }
+
+
+# The roles listing filtered by `permission`, once per permission of params
+# sensitive_permissions: the roles Genesys says carry it.
+SENSITIVE_ROLES = table(
+    "sensitive_roles",
+    "permission role_id role_name",
+    (ENDPOINTS["roles"],),
+    row=sensitive_role_row,
+    collector="sensitive_roles",
+    about="one row per (sensitive permission of the params, role the API lists for it)",
 )
 
 

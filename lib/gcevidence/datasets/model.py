@@ -32,6 +32,9 @@ class DatasetSpec:
     rows: Callable[[Entity], list[Entity]] | None = None  # or several (one per division, ...)
     scrub: Callable[[Entity], Entity] | None = None  # the raw entity as stored: secrets removed
     removes: str = ""  # what scrub removes, in words
+    # The credentials scrub removes from an entity: held in memory only, so that sealing
+    # refuses a pack in which one turns up anyway (pack/secrets.py).
+    withheld: Callable[[Entity], list[str]] | None = None
     summary: Callable[[list[Entity]], dict[str, Any]] | None = None  # extra status fields
     collector: str = ""  # "" = the declaration is enough; else a special collector's name
     about: str = ""  # what a row is, for the report and docs/datasets.md
@@ -65,6 +68,10 @@ class DatasetSpec:
         """The raw entity as it is written to evidence/raw/."""
         return self.scrub(entity) if self.scrub is not None else entity
 
+    def secrets_of(self, entity: Entity) -> list[str]:
+        """The credentials the scrubber removes from this entity (never written anywhere)."""
+        return [s for s in self.withheld(entity) if s] if self.withheld is not None else []
+
     def problems(self) -> list[str]:
         """What is inconsistent in the declaration (checked when the datasets are loaded)."""
         out = []
@@ -72,6 +79,8 @@ class DatasetSpec:
             out.append(f"kind {self.kind!r} is neither table nor object")
         if self.kind == "table" and not self.columns:
             out.append("a table without columns")
+        if self.withheld is not None and self.scrub is None:
+            out.append("withholds credentials but has no scrubber to remove them")
         if len({e.permission for e in self.reads if e.permission}) > 1:
             out.append("its endpoints require different permissions")
         if not self.reads and not self.origin:

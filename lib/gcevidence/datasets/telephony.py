@@ -46,6 +46,20 @@ def without_sip_secrets(trunk: Entity) -> Entity:
     return {**trunk, "properties": clean}
 
 
+def sip_secrets(trunk: Entity) -> list[str]:
+    """The values without_sip_secrets removes (the text inside each password property)."""
+    props = trunk.get("properties")
+    if not isinstance(props, dict):
+        return []
+    found = []
+    for key, prop in props.items():
+        if "password" in key.lower():
+            value = prop.get("value") if isinstance(prop, dict) else prop
+            value = value.get("instance") if isinstance(value, dict) else value
+            found += [value] if isinstance(value, str) else []
+    return found
+
+
 # `properties` is an expansion: the trunks collector re-reads a trunk that came back without it
 # (unless it is managed by Genesys, whose properties customers never see).
 TRUNKS = table(
@@ -57,5 +71,6 @@ TRUNKS = table(
     row=trunk_row,
     scrub=without_sip_secrets,
     removes="every trunk property whose name contains 'password' (SIP credentials)",
+    withheld=sip_secrets,
     collector="trunks",
 )

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from gcevidence.simulator import audit as audit_mod
 from gcevidence.simulator.audit import AuditQuery, event_to_wire
 from gcevidence.simulator.model import SimUser, TrunkBase, iso
+from gcevidence.simulator.oauth_clients import client_wire, usage_rows
 
 MAX_PAGE_SIZE = 500
 INACTIVE_DEPTH_LIMIT = 10_000
@@ -162,16 +163,19 @@ class Route:
     permission: str = ""
 
     def pattern(self) -> re.Pattern:
-        # Every simulated path has at most one placeholder; handlers read it as match["id"].
-        literal = re.split(r"\{[A-Za-z]+\}", self.path)
-        if len(literal) > 2:
-            raise ValueError(f"{self.path}: more than one placeholder")
-        return re.compile("^" + "(?P<id>[^/]+)".join(re.escape(p) for p in literal) + "$")
+        # Handlers read the first placeholder as match["id"], any later one by its own name.
+        parts = re.split(r"\{([A-Za-z]+)\}", self.path)
+        literals, names = parts[::2], ["id", *parts[3::2]]
+        regex = re.escape(literals[0])
+        for name, literal in zip(names, literals[1:], strict=False):
+            regex += f"(?P<{name}>[^/]+)" + re.escape(literal)
+        return re.compile("^" + regex + "$")
 
 
 _U, _A, _R, _Q = "/api/v2/users", "/api/v2/authorization", "/api/v2/recording", "/api/v2/audits"
 _TRUNKS = "/api/v2/telephony/providers/edges/trunkbasesettings"
 _KEY_VIEW, _AUDIT_VIEW = "recording:encryptionKey:view", "audits:audit:view"
+_O, _CLIENT_VIEW = "/api/v2/oauth/clients", "oauth:client:view"
 # First match wins: a literal segment is listed before the placeholder it would also match.
 ROUTES = (
     Route("GET", _U, "users"),
@@ -211,6 +215,20 @@ ROUTES = (
     Route("POST", _Q + "/query/realtime", "audit_realtime", _AUDIT_VIEW),
     Route("GET", _Q + "/query/{transactionId}", "audit_status", _AUDIT_VIEW),
     Route("GET", _Q + "/query/{transactionId}/results", "audit_results", _AUDIT_VIEW),
+    # OAuth clients and their usage (ANY of oauth:client:view, usage:client:view: the first),
+    # partners' access, recording retention.
+    Route("GET", _O, "oauth_clients", _CLIENT_VIEW),
+    Route("GET", _O + "/{clientId}/usage/summary", "usage_summary", _CLIENT_VIEW),
+    Route(
+        "GET", _O + "/{clientId}/usage/query/results/{executionId}", "usage_result", _CLIENT_VIEW
+    ),
+    Route("GET", "/api/v2/orgauthorization/trustees", "trustees", "authorization:orgTrustee:view"),
+    Route(
+        "GET",
+        _R + "/mediaretentionpolicies",
+        "retention_policies",
+        "recording:retentionPolicy:view",
+    ),
 )
 
 
@@ -360,6 +378,11 @@ class Api:
         ids = set(req.values("id"))
         if ids:
             items = [r for r in items if r.id in ids]
+        # `permission` keeps the roles that list one of the permissions as written; whether
+        # Genesys also matches wildcard policies (*:*:*) is unconfirmed, so this does not.
+        wanted = set(req.values("permission"))
+        if wanted:
+            items = [r for r in items if wanted & set(r.permissions)]
         items = sorted(items, key=lambda r: r.name.casefold())
         count = req.flag("userCount", True)
         return paged(req, items, lambda r: self.role_wire(r, count))
@@ -786,8 +809,8 @@ class Api:
     def _user_names(self, expand: list[str]):
         if "user" not in expand:
             return None
-        users = self.org.users
-        return lambda uid: users[uid].name if uid in users else ""
+        users, others = self.org.users, self.org.subjects  # others: a partner's (trustee) user
+        return lambda uid: users[uid].name if uid in users else getattr(others.get(uid), "name", "")
 
     def audit_realtime(self, req: Request) -> Reply:
         query, _ = self.parse_audit_body(req.body)
@@ -820,3 +843,61 @@ class Api:
 
     def audit_mapping(self, req: Request) -> Reply:
         return Reply(200, audit_mod.service_mapping())
+
+    # OAuth clients, trustees, retention -----------------------------------------------------
+    def oauth_clients(self, req: Request) -> Reply:
+        # The SDK's get_oauth_clients takes no paging parameters: one answer holds every client.
+        entities = [client_wire(self.org, c) for c in self.org.oauth_clients]
+        body = {
+            "entities": entities,
+            "pageSize": max(len(entities), 1),
+            "pageNumber": 1,
+            "total": len(entities),
+            "firstUri": f"{req.path}?pageSize={max(len(entities), 1)}&pageNumber=1",
+            "selfUri": f"{req.path}?pageSize={max(len(entities), 1)}&pageNumber=1",
+            "lastUri": f"{req.path}?pageSize={max(len(entities), 1)}&pageNumber=1",
+            "pageCount": 1,
+        }
+        return Reply(200, body)
+
+    def _client(self, client_id: str):
+        client = next((c for c in self.org.oauth_clients if c.id == client_id), None)
+        if client is None:
+            raise not_found()
+        return client
+
+    def usage_summary(self, req: Request) -> Reply:
+        client = self._client(req.match["id"])
+        days = req.integer("days", 7)
+        if days < 1:
+            raise bad_request(f"The value [{days}] is not valid for days.", "invalid.value")
+        execution = str(uuid.UUID(int=self.sim.rng_bits(128), version=4))
+        self.sim.usage_queries[execution] = {"client": client.id, "days": days, "polls": 0}
+        while len(self.sim.usage_queries) > 2000:
+            self.sim.usage_queries.pop(next(iter(self.sim.usage_queries)))
+        return Reply(
+            200,
+            {
+                "executionId": execution,
+                "resultsUri": f"{req.path.rsplit('/', 1)[0]}/query/results/{execution}",
+            },
+        )
+
+    def usage_result(self, req: Request) -> Reply:
+        client = self._client(req.match["id"])
+        entry = self.sim.usage_queries.get(req.match["executionId"])
+        if entry is None or entry["client"] != client.id:
+            raise not_found()
+        entry["polls"] += 1
+        if self.sim.faults.usage_fail:
+            return Reply(200, {"queryStatus": "Failed"})
+        if entry["polls"] <= self.sim.faults.usage_polls:
+            return Reply(200, {"queryStatus": "Running"})
+        rows = usage_rows(client, entry["days"], self.org.now.date())
+        return Reply(200, {"results": rows, "queryStatus": "Complete"})
+
+    def trustees(self, req: Request) -> Reply:
+        return paged(req, self.org.trustees, compact)
+
+    def retention_policies(self, req: Request) -> Reply:
+        return paged(req, self.org.retention_policies, dict)

@@ -30,6 +30,7 @@ class Event(NamedTuple):
     user_id: str | None  # None: a SYSTEM event
     property_changes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
     remote_ip: str = ""
+    home_org_id: str = ""  # the actor's organisation when it is not this org (a trustee)
 
 
 # (service, entityType, action, actor pool, entity pool, weight): the everyday noise of a contact
@@ -289,7 +290,7 @@ def _decode_cursor(cursor: str) -> tuple[int, int]:
 
 def event_to_wire(e: Event, org_id: str, user_name: Callable[[str], str] | None) -> dict:
     """AuditLogMessage as the API sends it (empty strings/objects included, like the real one)."""
-    msg: dict = {"id": e.id, "userHomeOrgId": org_id}
+    msg: dict = {"id": e.id, "userHomeOrgId": e.home_org_id or org_id}
     if e.user_id:
         user = {"id": e.user_id, "selfUri": "/api/v2/users/" + e.user_id}
         if user_name:

@@ -33,6 +33,10 @@ class FaultConfig:
     audit_polls: int | None = None
     audit_fail: bool = False  # audit queries end Failed
     audit_never_finish: bool = False  # audit queries stay Running forever
+    # OAuth client usage queries: this many result polls answer Running before Complete;
+    # usage_fail makes every one end Failed.
+    usage_polls: int = 0
+    usage_fail: bool = False
     fail_after_requests: int | None = None  # API outage (503) after this many API requests
     retry_after_seconds: int = 1  # Retry-After on injected 429s
     token_lifetime_seconds: int | None = None  # overrides SimConfig.token_lifetime_seconds

@@ -3,8 +3,10 @@ except one deliberately unexplained grant (ground truth for access.role_drift)."
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+from gcevidence.simulator.audit import AuditQuery
 from gcevidence.simulator.model import Grant, RosterRow
 from gcevidence.simulator.org import GAP_DAY_OFFSET, Org
 
@@ -108,5 +110,73 @@ def advance_month(org: Org) -> dict:
     org.grant(p3.id, "Telephony Admin", moment(20, 22))
     changes["unexplained_grants"].append([p3.id, "Telephony Admin", org.home.id])
     org.audit.set_now(new_now)
+    _change_role_definitions(org, changes, old_now, moment(8, 10))
     org._index()
     return changes
+
+
+# Roles whose permissions a month changes: Supervisor with a logged Update, then the first of
+# the candidates the month's background audit events never touch (access.role_definition_drift).
+# Each change adds the first permission of its list the role lacks (and the unlogged one drops
+# the role's last permission when it has another).
+LOGGED_ROLE = "Supervisor"
+LOGGED_ADDS = (
+    "analytics:conversationDetail:view",
+    "quality:calibration:view",
+    "routing:skill:view",
+)
+# Any role but the logged one and those other planted cases rest on (privileged, SoD,
+# sensitive permissions).
+UNLOGGED_ROLES = (
+    "Collections Team Lead",
+    "Outbound Admin",
+    "Wallboard User",
+    "User",
+    "Communicate - User",
+    "Telephony Admin",
+    "People Admin",
+    "Trusted External User",
+    "admin",
+    "employee",
+)
+UNLOGGED_ADDS = ("outbound:contact:delete", "outbound:dnclist:edit", "routing:email:manage")
+
+
+def _change_role_definitions(org: Org, changes: dict, since: dt.datetime, when: dt.datetime):
+    """One role's permissions change with a PeoplePermissions/Role Update event, one without.
+
+    Background noise includes Role Update events on random roles, so the unlogged change goes
+    to a role with none between the two packs (else it would look explained).
+    """
+    role, added, _ = _redefine(org, LOGGED_ROLE, LOGGED_ADDS, drop=False)
+    org.event(
+        when,
+        "PeoplePermissions",
+        "Role",
+        "Update",
+        role.id,
+        role.name,
+        org.named["platform_admin_1"],
+        (("permissionPolicies", (), added),),
+    )
+    changes["role_definitions"] = [[role.id, role.name, list(added), []]]
+    window = AuditQuery(
+        since, org.now, "PeoplePermissions", (("EntityType", "Role"), ("Action", "Update")), False
+    )
+    touched = {e.entity_id for e in org.audit.all_matches(window)}
+    name = next((n for n in UNLOGGED_ROLES if org.role(n).id not in touched), UNLOGGED_ROLES[0])
+    quiet, added, dropped = _redefine(org, name, UNLOGGED_ADDS, drop=True)
+    changes["unexplained_role_definitions"] = [[quiet.id, quiet.name, list(added), list(dropped)]]
+
+
+def _redefine(org: Org, name: str, options: tuple[str, ...], drop: bool):
+    """Replace a role by one with the first of `options` it lacks (and, with `drop`, without
+    its last permission when it has more than one); returns (role, added, dropped)."""
+    old = org.role(name)
+    added = tuple(p for p in options if p not in old.permissions)[:1]
+    dropped = old.permissions[-1:] if drop and len(old.permissions) > 1 else ()
+    perms = tuple(p for p in old.permissions if p not in dropped) + added
+    new = dataclasses.replace(old, permissions=perms)
+    org.roles[org.roles.index(old)] = new
+    org.role_by_name[name] = org.role_by_id[old.id] = new
+    return new, added, dropped

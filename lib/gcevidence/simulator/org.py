@@ -24,6 +24,9 @@ from gcevidence.simulator.model import (
     TrunkBase,
     new_id,
 )
+from gcevidence.simulator.oauth_clients import build_clients
+from gcevidence.simulator.partners import build_trustees, plant_trustee_activity
+from gcevidence.simulator.retention import build_policies
 
 DOMAIN = "acme-cc.example"
 GAP_DAY_OFFSET = 37  # the one day without audit events: today - 37 days
@@ -89,7 +92,8 @@ ROLE_SPECS = (
         "Reporting Admin",
         "reportingAdmin",
         "Reports and exports",
-        ("analytics:report:edit", "analytics:dataExport:add"),
+        # Audit-log read access in a reporting role: access.sensitive_permissions (PLANTED.md).
+        ("analytics:report:edit", "analytics:dataExport:add", "audits:audit:view"),
     ),
     ("Trusted External User", "trustedUser", "Trusted org user", ("directory:user:view",)),
     ("Wallboard User", "wallboardUser", "Wallboards", ("analytics:queueObservation:view",)),
@@ -232,6 +236,7 @@ class Org:
             seed, history_start, self.gap_day, audit_events_per_day, self._actor_pools(), now
         )
         self._plant_events()
+        self._build_access()
         self._index()
 
     # -- helpers ------------------------------------------------------------------------------
@@ -431,6 +436,7 @@ class Org:
                 Grant(self.role("Master Admin").id, self.home.id, self.at(days, 10))
             ]
         named.update(master_admin_client=client.id, master_admin_trustee=trustee.id)
+        self.partner_org_id = partner_org
         contractor = self.add_user(
             "contractor",
             department="IT",
@@ -918,6 +924,15 @@ class Org:
         self.integrations = others + ([export, sandbox] if self.siem_export != "none" else [])
         if self.siem_export != "none":
             self.named.update(siem_export=export["id"], siem_export_disabled=sandbox["id"])
+
+    def _build_access(self) -> None:
+        """OAuth clients, trustees and retention policies (PLANTED.md), drawn from an RNG of
+        their own so that the people, grants and events drawn before keep their ids."""
+        rng = random.Random(f"{self.seed}:access")
+        self.oauth_clients = build_clients(self, rng)
+        self.trustees = build_trustees(self, rng)
+        self.trustee_event_ids = plant_trustee_activity(self, rng)
+        self.retention_policies = build_policies(self, rng)
 
     # -- audit events ----------------------------------------------------------------------------
     def _actor_pools(self) -> dict[str, list[str]]:

@@ -34,8 +34,15 @@ DEMO_POLICY = {
     "sod_conflicts": [["Quality Evaluator", "Quality Administrator"]],
     "period_days": 90,
     "hr_timezone": "Europe/Paris",
+    "sensitive_permissions": {
+        "recording:recording:view": {"allowed_groups": ["QA Department", "GC-Platform-Admins"]},
+        "audits:audit:view": {"allowed_groups": ["GC-Platform-Admins"]},
+    },
+    "thresholds": {"recording_retention_max_days": 730},
 }
 DORMANT_DAYS = 90
+OAUTH_CLIENT_UNUSED_DAYS = 90
+TRUSTEE_MAX_DAYS = 90
 DEPROVISION_HOURS = 24
 CRYPTOPERIOD_DAYS = 365
 PASSWORD_MIN_LENGTH = 12
@@ -67,6 +74,11 @@ CHECK_IDS = (
     "auth.sso_providers",
     "network.ip_allowlist",
     "logging.siem_export",
+    # issue 9, access checks (cov-access); access.role_definition_drift needs a previous pack
+    "access.oauth_clients",
+    "access.trustees",
+    "data.recording_retention",
+    "access.sensitive_permissions",
 )
 
 
@@ -219,6 +231,10 @@ def compute_planted(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[str]
             out["network.trunk_tls"].add(t.id)
         if not t.srtp:
             out["network.trunk_srtp"].add(t.id)
+    out["access.oauth_clients"].update(_oauth_client_cases(org, policy))
+    out["access.trustees"].update(_trustee_cases(org))
+    out["data.recording_retention"].update(_retention_cases(org, policy))
+    out["access.sensitive_permissions"].update(_sensitive_cases(org, policy, held, groups_of))
     _plant_sessions_and_exports(org, out)
     return {k: sorted(v) for k, v in out.items()}
 
@@ -310,6 +326,89 @@ def compute_populations(org: Org, policy: dict = DEMO_POLICY) -> dict[str, list[
         ),
         "leavers": sorted(leavers),
     }
+
+
+def _oauth_client_cases(org: Org, policy: dict) -> set[str]:
+    """Active clients: client-credentials with a privileged role, implicit or password grant,
+    or no request in the last 90 days though created before them."""
+    today = org.now.date()
+    privileged = {org.role(name).id for name in policy["privileged_roles"]}
+    found = set()
+    for c in org.oauth_clients:
+        if c.state != "active":
+            continue
+        roles = {g.role_id for g in org.grants.get(c.id, ())}
+        requests = sum(
+            c.requests_on(today - dt.timedelta(days=d), today)
+            for d in range(OAUTH_CLIENT_UNUSED_DAYS + 1)
+        )
+        old = (today - c.created.date()).days > OAUTH_CLIENT_UNUSED_DAYS
+        if (
+            (c.grant_type == "CLIENT-CREDENTIALS" and roles & privileged)
+            or c.grant_type in ("TOKEN", "PASSWORD")
+            or (requests == 0 and old)
+        ):
+            found.add(c.id)
+    return found
+
+
+def _trustee_cases(org: Org) -> set[str]:
+    """Enabled, unexpired trusts with no expiry, one over 90 days ahead, or full access."""
+    found = set()
+    for t in org.trustees:
+        expires = t.get("dateExpired")
+        end = dt.datetime.fromisoformat(expires.replace("Z", "+00:00")) if expires else None
+        if not t["enabled"] or (end is not None and end < org.now):
+            continue
+        too_long = end is None or (end.date() - org.now.date()).days > TRUSTEE_MAX_DAYS
+        if too_long or t["hasFullAccess"]:
+            found.add(t["id"])
+    return found
+
+
+def _retention_cases(org: Org, policy: dict) -> set[str]:
+    """Enabled policies keeping recordings forever or too long, in error, or exporting them."""
+    limit = policy["thresholds"].get("recording_retention_max_days")
+    found = set()
+    for p in org.retention_policies:
+        if not p["enabled"]:
+            continue
+        if p.get("policyErrors"):
+            found.add(p["id"])
+        for media in p["mediaPolicies"].values():
+            actions = media["actions"]
+            delete = (actions.get("retentionDuration") or {}).get("deleteRetention")
+            if actions.get("retainRecording") and (
+                delete is None or (limit is not None and delete["days"] > limit)
+            ):
+                found.add(p["id"])
+            if actions.get("integrationExport"):
+                found.add(p["id"])
+    return found
+
+
+def _grants(role_permission: str, wanted: str) -> bool:
+    """Whether a role's permission grants `wanted`, `*` matching any part."""
+    have, want = role_permission.split(":"), wanted.split(":")
+    if len(have) != 3 or len(want) != 3:
+        return False
+    return all(h == "*" or h == w for h, w in zip(have, want, strict=True))
+
+
+def _sensitive_cases(org: Org, policy: dict, held: dict, groups_of: dict) -> set[str]:
+    """Holders of a role granting a sensitive permission (wildcards too) outside its groups:
+    active people directly or through a group, and every client or trustee."""
+    found = set()
+    for permission, pol in policy["sensitive_permissions"].items():
+        roles = {r.id for r in org.roles if any(_grants(p, permission) for p in r.permissions)}
+        allowed = set(pol["allowed_groups"])
+        for uid, role_ids in held.items():
+            if role_ids & roles and not groups_of[uid] & allowed:
+                found.add(uid)
+        for sid in org.subjects:
+            if {g.role_id for g in org.grants.get(sid, ())} & roles:
+                found.add(sid)
+    return found
 
 
 def native_login(org: Org) -> bool:

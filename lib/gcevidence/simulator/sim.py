@@ -41,6 +41,7 @@ class Simulator:
         self.api = Api(self)
         self.lock = threading.RLock()
         self.audit_queries: dict[str, dict] = {}
+        self.usage_queries: dict[str, dict] = {}  # OAuth client usage: execution id -> query
         self.tokens_issued: list[str] = []
         self.status_counts: dict[int, int] = {}
         self._tokens: dict[str, float] = {}  # token -> expiry (monotonic)
