@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import urllib.parse
 import zipfile
 import zlib
@@ -84,3 +85,12 @@ def test_secret_split_across_read_chunks_is_found(pack):
 def test_secret_in_a_file_name_is_found(pack):
     (pack / f"dump-{TOKEN}.txt").write_text("x")
     assert any("(file name)" in h for h in scan_for_secrets(pack, [TOKEN]))
+
+
+def test_secret_inside_a_gzip_stream_is_found_in_any_member(pack):
+    """Raw evidence and stored answers are gzip: the scan reads them decompressed, every member."""
+    path = pack / "evidence" / "audit_events.csv.gz"
+    path.write_bytes(gzip.compress(b"id\n1\n") + gzip.compress(f"2,{SECRET}\n".encode()))
+    assert SECRET.encode() not in path.read_bytes()
+    hits = scan_for_secrets(pack, [SECRET])
+    assert "evidence/audit_events.csv.gz (gzip content): secret #1" in hits[0]

@@ -1,14 +1,16 @@
 """Searching every byte of a pack for secrets, in the encodings they could leak in.
 
 A secret can reach a file as itself, base64 (an HTTP Basic header, at any byte offset inside a
-larger base64 blob), URL-, JSON- or HTML-escaped, hex or UTF-16. Inside zip containers (xlsx)
-and compressed PDF streams it is searched after decompression. PDF text drawn with subset fonts
+larger base64 blob), URL-, JSON- or HTML-escaped, hex or UTF-16. Inside gzip files (the raw
+evidence and stored responses), zip containers (xlsx) and compressed PDF streams it is
+searched after decompression. PDF text drawn with subset fonts
 is stored as glyph ids and cannot be searched this way; the HTML it is printed from is.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import html
 import json
 import re
@@ -92,7 +94,13 @@ def _containers(
     """Matches inside zip members and compressed PDF streams, labelled by where they were."""
     with open(path, "rb") as fh:
         magic = fh.read(5)
-    if magic.startswith(b"PK\x03\x04"):
+    if magic.startswith(b"\x1f\x8b"):
+        try:
+            with gzip.open(path, "rb") as inner:  # every member of a multi-member file
+                yield " (gzip content)", _scan_stream(inner, patterns)
+        except (OSError, EOFError, zlib.error):
+            return
+    elif magic.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:
                 for member in zf.infolist():
