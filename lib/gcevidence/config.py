@@ -82,6 +82,13 @@ class SigningConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """`privacy.minimize`: also strip personal data no check needs from the stored responses."""
+
+    minimize: bool = True
+
+
+@dataclass(frozen=True)
 class Params:
     path: Path
     digest: str
@@ -97,6 +104,9 @@ class Params:
     audit: AuditConfig = field(default_factory=AuditConfig)
     signing: SigningConfig = field(default_factory=SigningConfig)
     exceptions_register: Path | None = None
+    # What the pack records and keeps (issue 12 §1, §7); read by _provenance below.
+    operator: str = ""
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
 
 class _NoDatesLoader(yaml.SafeLoader):
@@ -120,6 +130,8 @@ _TOP_KEYS = {
     "audit",
     "signing",
     "exceptions",
+    "operator",
+    "privacy",
 }
 
 
@@ -183,9 +195,15 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def load_params(
-    path: str | Path, period_end: dt.date | None = None, today: dt.date | None = None
+    path: str | Path,
+    period_end: dt.date | None = None,
+    today: dt.date | None = None,
+    operator: str | None = None,
 ) -> Params:
-    """Parse and validate a params file; paths inside it are relative to the file."""
+    """Parse and validate a params file; paths inside it are relative to the file.
+
+    `operator` (from --operator) overrides the file's `operator`.
+    """
     path = Path(path)
     try:
         raw_bytes = path.read_bytes()
@@ -310,6 +328,7 @@ def load_params(
     exc = r.mapping(doc.get("exceptions"), "exceptions", {"register"})
     register = r.file_path(exc["register"], "exceptions.register") if exc.get("register") else None
 
+    operator, privacy = _provenance(r, doc, operator)
     return Params(
         path=path.resolve(),
         digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
@@ -325,4 +344,38 @@ def load_params(
         audit=audit,
         signing=signing,
         exceptions_register=register,
+        operator=operator,
+        privacy=privacy,
     )
+
+
+# -- who ran the pack and what it keeps (issue 12 §1, §7) --------------------------------------
+
+OPERATOR_MAX = 200
+
+
+def _provenance(r: _Reader, doc: dict, cli_operator: str | None) -> tuple[str, PrivacyConfig]:
+    """`operator` (the command line's --operator wins) and `privacy`."""
+    operator = cli_operator if cli_operator is not None else doc.get("operator")
+    where = "--operator" if cli_operator is not None else "operator"
+    if operator is None:
+        operator = ""
+    if (
+        not isinstance(operator, str)
+        or len(operator) > OPERATOR_MAX
+        or operator != operator.strip()
+    ):
+        raise r.fail(
+            where,
+            operator,
+            f"must be one line of text, at most {OPERATOR_MAX} characters, without leading or "
+            "trailing spaces",
+            "name the person who runs the collection, e.g. 'Jane Doe (GRC)'",
+        )
+    if any(ch in operator for ch in "\r\n\t") or not operator.isprintable():
+        raise r.fail(where, operator, "must be printable text on one line")
+    priv = r.mapping(doc.get("privacy"), "privacy", {"minimize"})
+    minimize = priv.get("minimize", True)
+    if not isinstance(minimize, bool):
+        raise r.fail("privacy.minimize", minimize, "must be true or false")
+    return operator, PrivacyConfig(minimize)

@@ -4,7 +4,9 @@ The collector, the page sizes, preflight's permission probes and the request bre
 these declarations; the simulator's route table is tested against them (tests/test_endpoints.py).
 Permissions are as the official SDK's API docs state them for the endpoint ("Requires ANY/ALL
 permissions"; "" where they say "Requires no permissions"). Paths keep the SDK's
-`{placeholder}` names.
+`{placeholder}` names. Every answer is stored (genesys/responses.py) minus the fields an
+endpoint declares as `secrets` (always removed) and `personal` (removed when privacy.minimize
+is on), named as redact.py explains.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from gcevidence.privacy import user_fields
 
 
 class Paging(StrEnum):
@@ -42,6 +46,8 @@ class Endpoint:
     paging: Paging
     page_size: int | None = None  # what the toolkit asks for (PAGES and CURSOR)
     defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    secrets: tuple[str, ...] = ()  # fields of an answer never stored (credentials)
+    personal: tuple[str, ...] = ()  # fields not stored when minimising (privacy.py)
 
     def url(self, **ids: str) -> str:
         """The path with its placeholders filled in (every one must be given)."""
@@ -75,9 +81,22 @@ def _endpoint(
     permission: str,
     paging: Paging,
     page_size: int | None = None,
+    *,
+    secrets: tuple[str, ...] = (),
+    personal: tuple[str, ...] = (),
     **defaults: Any,
 ) -> Endpoint:
-    return Endpoint(name, method, path, permission, paging, page_size, MappingProxyType(defaults))
+    return Endpoint(
+        name,
+        method,
+        path,
+        permission,
+        paging,
+        page_size,
+        MappingProxyType(defaults),
+        secrets,
+        personal,
+    )
 
 
 _ALL = (
@@ -85,8 +104,10 @@ _ALL = (
     # Page size 500: the official Terraform provider reads users 500 at a time (no documented
     # maximum). state=inactive alone stops at 10,000 results, which is why the users dataset
     # asks for state=any.
-    _endpoint("users", "GET", "/api/v2/users", "", Paging.PAGES, 500),
-    _endpoint("user", "GET", "/api/v2/users/{userId}", "", Paging.NONE),
+    _endpoint(
+        "users", "GET", "/api/v2/users", "", Paging.PAGES, 500, personal=user_fields("entities[]")
+    ),
+    _endpoint("user", "GET", "/api/v2/users/{userId}", "", Paging.NONE, personal=user_fields()),
     # Page size 100 for the authorization and telephony listings: what Genesys' own tools
     # (Terraform provider, CLI) use; no larger maximum is documented for them.
     # userCount=false: counting members "can lead to slower load times or timeouts for role
@@ -120,7 +141,15 @@ _ALL = (
     ),
     _endpoint("divisions", "GET", "/api/v2/authorization/divisions", "", Paging.PAGES, 100),
     # Page size 100: the largest known to work (Genesys' own tools use 100).
-    _endpoint("group_members", "GET", "/api/v2/groups/{groupId}/members", "", Paging.PAGES, 100),
+    _endpoint(
+        "group_members",
+        "GET",
+        "/api/v2/groups/{groupId}/members",
+        "",
+        Paging.PAGES,
+        100,
+        personal=user_fields("entities[]"),
+    ),
     # Genesys Cloud's own login: `disabled: true` is "Disable Genesys Cloud Login" (SSO only).
     _endpoint(
         "genesys_login",
@@ -141,13 +170,25 @@ _ALL = (
         Paging.NONE,
     ),
     _endpoint("token_timeout", "GET", "/api/v2/tokens/timeout", "", Paging.NONE),
+    # The collecting OAuth client itself: its roleDivisions say which divisions it sees. The
+    # answer is an OAuthClient, whose model carries the client's `secret`: never stored.
+    _endpoint(
+        "oauth_client",
+        "GET",
+        "/api/v2/oauth/clients/{clientId}",
+        "oauth:client:view",
+        Paging.NONE,
+        secrets=("secret",),
+    ),
     # Not paged: `entities` and `total` in one answer.
+    # apiKey is the Hawk credential of the customer's key manager.
     _endpoint(
         "key_configurations",
         "GET",
         "/api/v2/recording/keyconfigurations",
         "recording:encryptionKey:view",
         Paging.NONE,
+        secrets=("entities[].apiKey",),
     ),
     _endpoint(
         "recording_keys",
@@ -156,6 +197,7 @@ _ALL = (
         "recording:encryptionKey:view",
         Paging.PAGES,
         100,
+        secrets=("entities[].localEncryptionConfiguration.apiKey",),
     ),
     _endpoint(
         "rotation_schedule",
@@ -165,6 +207,7 @@ _ALL = (
         Paging.NONE,
     ),
     _endpoint("recording_settings", "GET", "/api/v2/recording/settings", "", Paging.NONE),
+    # SIP credentials sit in trunk properties whose names contain "password".
     _endpoint(
         "trunk_base_settings",
         "GET",
@@ -172,6 +215,7 @@ _ALL = (
         "telephony:plugin:all",
         Paging.PAGES,
         100,
+        secrets=("entities[].properties.*password*",),
     ),
     _endpoint(
         "trunk_base_setting",
@@ -179,6 +223,7 @@ _ALL = (
         "/api/v2/telephony/providers/edges/trunkbasesettings/{trunkBaseSettingsId}",
         "telephony:plugin:all",
         Paging.NONE,
+        secrets=("properties.*password*",),
     ),
     # The asynchronous audit query: POST answers 202 with a transaction id, the status is polled
     # until Succeeded, the results are read by cursor at the documented maximum of 500 a page.

@@ -135,15 +135,22 @@ class RunState:
 
 
 def collect_evidence(state: RunState) -> None:
-    """Every dataset into the run folder; the request log joins it (the token call included)."""
+    """Every dataset into the run folder; the request log joins it (the token call included).
+
+    The log and the stored answers are closed at the end: no phase after this one calls the API,
+    and every gzip stream must be complete before anything reads or seals the pack.
+    """
     state.client.log.attach(state.dir / "requests.jsonl")
-    state.snapshot = collect(
-        state.params,
-        state.client,
-        state.dir,
-        retention_days=required_retention_days(state.inputs.thresholds),
-        progress=state.progress,
-    )
+    try:
+        state.snapshot = collect(
+            state.params,
+            state.client,
+            state.dir,
+            retention_days=required_retention_days(state.inputs.thresholds),
+            progress=state.progress,
+        )
+    finally:
+        state.client.log.close()
 
 
 def evaluate_checks(state: RunState) -> None:
@@ -258,6 +265,7 @@ def run_pipeline(
         api_base_url=params.org.api_base_url,
         login_base_url=params.org.login_base_url,
         region=params.org.region,
+        minimize=params.privacy.minimize,
     )
     client.authenticate()  # rejected credentials are bad input too: stop before any folder
     timer = Timer()

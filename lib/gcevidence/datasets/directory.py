@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gcevidence.datasets.model import Entity, document, flag, table
 from gcevidence.endpoints import ENDPOINTS
+from gcevidence.privacy import user_fields
 
 ORGANIZATION = document("organization", (ENDPOINTS["organization"],))
 
@@ -48,6 +49,7 @@ USERS = table(
     (ENDPOINTS["users"], ENDPOINTS["user"]),
     params={"state": "any", "expand": USER_EXPANSIONS},
     row=user_row,
+    drops=user_fields(),
     collector="users",
     about="one row per user, in every state (active, inactive, deleted)",
 )

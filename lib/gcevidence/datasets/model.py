@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gcevidence.endpoints import Endpoint, Paging
+from gcevidence.redact import without_fields
 
 Entity = dict[str, Any]
 
@@ -32,6 +33,9 @@ class DatasetSpec:
     rows: Callable[[Entity], list[Entity]] | None = None  # or several (one per division, ...)
     scrub: Callable[[Entity], Entity] | None = None  # the raw entity as stored: secrets removed
     removes: str = ""  # what scrub removes, in words
+    # Fields of the raw entity never copied to the evidence: personal data no check or auditor
+    # uses (privacy.py); the columns are what is kept.
+    drops: tuple[str, ...] = ()
     summary: Callable[[list[Entity]], dict[str, Any]] | None = None  # extra status fields
     collector: str = ""  # "" = the declaration is enough; else a special collector's name
     about: str = ""  # what a row is, for the report and docs/datasets.md
@@ -62,8 +66,9 @@ class DatasetSpec:
         return [self.row(entity)] if self.row is not None else []
 
     def stored(self, entity: Entity) -> Entity:
-        """The raw entity as it is written to evidence/raw/."""
-        return self.scrub(entity) if self.scrub is not None else entity
+        """The raw entity as it is written to evidence/raw/: scrubbed, personal data dropped."""
+        clean = self.scrub(entity) if self.scrub is not None else entity
+        return without_fields(clean, self.drops) if self.drops else clean
 
     def problems(self) -> list[str]:
         """What is inconsistent in the declaration (checked when the datasets are loaded)."""

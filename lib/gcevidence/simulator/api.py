@@ -194,6 +194,7 @@ ROUTES = (
         "directory:organization:admin",
     ),
     Route("GET", "/api/v2/tokens/timeout", "token_timeout"),
+    Route("GET", "/api/v2/oauth/clients/{clientId}", "oauth_client", "oauth:client:view"),
     Route("GET", _R + "/keyconfigurations", "key_configs", _KEY_VIEW),
     Route("GET", _R + "/keyconfigurations/{keyConfigurationId}", "key_config", _KEY_VIEW),
     Route("GET", _R + "/recordingkeys", "recording_keys", _KEY_VIEW),
@@ -243,7 +244,19 @@ class Api:
             "department": u.department,
             "email": u.email,
             "primaryContactInfo": [{"address": u.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
-            "addresses": [{"display": u.phone, "mediaType": "PHONE", "type": "WORK"}],
+            # Personal data no check needs (privacy.py): a work phone as E.164 and as shown,
+            # and a profile image.
+            "addresses": [
+                {
+                    "address": "+" + "".join(ch for ch in u.phone if ch.isdigit()),
+                    "display": u.phone,
+                    "mediaType": "PHONE",
+                    "type": "WORK",
+                }
+            ]
+            if u.phone
+            else None,
+            "images": [{"resolution": "x96", "imageUri": f"https://images.example/{u.id}/x96.jpg"}],
             "state": u.state,
             "title": u.title,
             "username": u.email,
@@ -519,6 +532,15 @@ class Api:
 
     def token_timeout(self, req: Request) -> Reply:
         return Reply(200, dict(self.org.token_timeout))
+
+    def oauth_client(self, req: Request) -> Reply:
+        client = self.org.oauth_clients.get(req.match["id"])
+        if client is None:
+            raise not_found()
+        body = {**client, "selfUri": f"/api/v2/oauth/clients/{client['id']}"}
+        if client["id"] == self.sim.client_id:
+            body["secret"] = self.sim.client_secret  # the OAuthClient model carries it
+        return Reply(200, body)
 
     # recording ------------------------------------------------------------------------------
     def key_config_wire(self, c: dict) -> dict:
