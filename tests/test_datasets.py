@@ -3,7 +3,6 @@ dataset is collected from its declaration alone."""
 
 from __future__ import annotations
 
-import json
 from types import MappingProxyType
 
 import pytest
@@ -14,7 +13,7 @@ from gcevidence.datasets.model import document, table
 from gcevidence.datasets.recording import without_api_key, without_local_api_key
 from gcevidence.datasets.telephony import without_sip_secrets
 from gcevidence.endpoints import ENDPOINTS
-from test_collect_sim import run
+from test_collect_sim import run, run_text
 
 # Tables whose raw file is not one API entity per line: the raw of group_members is one line per
 # group (its member ids), unused_roles is derived from the users' raw, audit_queries and the
@@ -35,7 +34,7 @@ def test_every_table_row_derives_from_its_stored_raw_entity(simulator, tmp_path)
     for name, spec in SPECS.items():
         if spec.kind != "table" or name in NOT_FROM_RAW:
             continue
-        raw = [json.loads(line) for line in (run_dir / snap.status(name).raw_path).open()]
+        raw = list(snap.raw(name))
         derived = [row for entity in raw for row in spec.normalise(entity)]
         assert all(list(row) == list(spec.columns) for row in derived), name
         written = snap.table(name).to_dict("records")
@@ -67,7 +66,8 @@ def test_a_new_declared_dataset_is_collected_without_collection_code(
     assert status.complete and status.rows == status.expected_rows == len(simulator.org.divisions)
     assert status.requests == 1 and status.extra == {"named": status.rows}
     assert list(snap.table("division_names").columns) == ["id", "name"]
-    raw = [json.loads(line) for line in (run_dir / status.raw_path).open()]
+    raw = list(snap.raw("division_names"))
+    assert status.raw_path.endswith(".jsonl.gz")
     assert len(raw) == status.rows and not any("homeDivision" in d for d in raw)
     assert snap.object("token_timeout_copy") == snap.object("token_timeout")
     log = (run_dir / "requests.jsonl").read_text()
@@ -137,5 +137,5 @@ def test_declared_scrubbing_keeps_planted_credentials_out_of_the_run(
         monkeypatch.setattr(api, "trunk_wire", with_password)
     snap, _, run_dir = run(simulator, tmp_path)
     assert snap.status(dataset).complete and snap.status(dataset).rows
-    leaked = [p.name for p in run_dir.rglob("*") if p.is_file() and secret in p.read_text()]
+    leaked = [p.name for p in run_dir.rglob("*") if p.is_file() and secret in run_text(p)]
     assert not leaked
