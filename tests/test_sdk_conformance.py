@@ -242,3 +242,18 @@ def test_groups(sdk_sim):
         sim.org.groups[0].member_ids
     )
     assert all(m.authorization.roles for m in members.entities)
+
+
+def test_oauth_client(sdk_sim):
+    """The collecting client's own OAuthClient: its roleDivisions, and the secret the model has."""
+    sim, client = sdk_sim
+    found = sdk.OAuthApi(client).get_oauth_client(sim.client_id)
+    assert_current(found)
+    assert found.id == sim.client_id and found.authorized_grant_type == "CLIENT-CREDENTIALS"
+    assert found.role_divisions and all(r.role_id and r.division_id for r in found.role_divisions)
+    assert {r.division_id for r in found.role_divisions} == {"*"}
+    assert found.secret == sim.client_secret  # why the toolkit never stores this answer whole
+    assert isinstance(found.date_created, dt.datetime) and found.state == "active"
+    with pytest.raises(sdk.rest.ApiException) as err:
+        sdk.OAuthApi(client).get_oauth_client("no-such-client")
+    assert err.value.status == 404

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from gcevidence.datasets import audit, directory, hr, recording, sign_in, telephony
+from gcevidence.datasets import audit, collector, directory, hr, recording, sign_in, telephony
 from gcevidence.datasets.model import DatasetSpec
 
 _ORDER = (
@@ -26,6 +26,7 @@ _ORDER = (
     sign_in.GENESYS_LOGIN,
     sign_in.IDENTITY_PROVIDERS,
     directory.DIVISIONS,
+    collector.COLLECTOR_CLIENT,
     sign_in.AUTH_SETTINGS,
     sign_in.TOKEN_TIMEOUT,
     recording.RECORDING_KEY_CONFIGS,

@@ -202,6 +202,7 @@ class Org:
         self.users: dict[str, SimUser] = {}
         self.grants: dict[str, list[Grant]] = {}  # subject id (user, group, client...) -> grants
         self.subjects: dict[str, Subject] = {}  # grantees that are not users: clients, trustees
+        self.oauth_clients: dict[str, dict] = {}  # client id -> OAuthClient (clients.py)
         # planted PeoplePermissions/Role events: event id -> (action, role id, grantee id)
         self.member_events: dict[str, tuple[str, str, str]] = {}
         self._shapes = 0  # alternates the two shapes of role events and of deactivations
