@@ -18,10 +18,9 @@ population table of the working papers (`division_scope_html`) and preflight sho
 
 from __future__ import annotations
 
+import html
 from dataclasses import asdict, dataclass
 from typing import Any
-
-from gcevidence.report.html import esc
 
 ALL_DIVISIONS = "*"
 ALL, LIMITED, UNKNOWN = "all", "limited", "unknown"
@@ -60,7 +59,9 @@ class DivisionScope:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "summary": self.summary()}
+        """As JSON records it (lists, and the summary sentence)."""
+        doc = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        return {**doc, "summary": self.summary()}
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any] | None) -> DivisionScope:
@@ -150,7 +151,8 @@ def division_scope_html(snapshot: Any) -> str:
     """The line under every population table: the divisions the populations cover."""
     scope = division_scope(snapshot)
     style = "gce-note" if scope.complete else "gce-not_evaluable"  # amber, like a warning
-    return f'<p class="{style}"><strong>Division scope:</strong> {esc(scope.summary())}</p>'
+    text = html.escape(scope.summary(), quote=True)
+    return f'<p class="{style}"><strong>Division scope:</strong> {text}</p>'
 
 
 __all__ = [

@@ -22,11 +22,12 @@ def demo_params(
     out_root: Path | None = None,
     sim_config: SimConfig | None = None,
     env: MutableMapping[str, str] | None = None,
+    operator: str | None = None,
 ) -> Iterator[tuple[Params, Simulator]]:
     """A running simulator and the demo params pointed at it (roster in a temp folder).
 
     Packs go to `out_root`, by default ./output. The simulator's credentials go into `env`
-    (default: this process's environment only).
+    (default: this process's environment only). `operator` overrides the demo params' one.
     """
     env = os.environ if env is None else env
     cfg = sim_config or SimConfig()
@@ -34,7 +35,9 @@ def demo_params(
         roster = sim.write_roster(Path(tmp) / "hr_roster.csv")
         env["GENESYSCLOUD_OAUTHCLIENT_ID"] = sim.client_id
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
-        base = load_params(DEMO_PARAMS, period_end=cfg.now.date() if cfg.now else None)
+        base = load_params(
+            DEMO_PARAMS, period_end=cfg.now.date() if cfg.now else None, operator=operator
+        )
         params = dataclasses.replace(
             base,
             org=dataclasses.replace(
@@ -54,10 +57,11 @@ def run_demo(
     sim_config: SimConfig | None = None,
     env: MutableMapping[str, str] | None = None,
     progress: bool = False,
+    operator: str | None = None,
 ) -> RunResult:
     """The whole pipeline against the embedded simulator."""
     env = os.environ if env is None else env
-    with demo_params(out_root, sim_config, env) as (params, _sim):
+    with demo_params(out_root, sim_config, env, operator) as (params, _sim):
         return run_pipeline(
             params, params.output_dir, fail_on_findings, env, pdf=pdf, progress=progress
         )

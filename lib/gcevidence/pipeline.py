@@ -38,7 +38,7 @@ from gcevidence.hr import load_roster
 from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
-from gcevidence.pack.sign import load_signing_key
+from gcevidence.pack.sign import key_id, load_signing_key
 from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
 from gcevidence.report.index import NotebookOutput, write_index
 from gcevidence.report.render import print_all, render_all
@@ -202,6 +202,8 @@ def print_pages(state: RunState) -> None:
 def seal_pack(state: RunState) -> None:
     """index.html (with the content digest), then the manifest; the pack is renamed into place."""
     params, snapshot, run = state.params, _snapshot(state), state.run
+    key = state.inputs.signing_key
+    signed_by = key_id(key.public_key()) if key is not None else ""
     write_index(
         state.dir / "index.html",
         run=run,
@@ -213,6 +215,7 @@ def seal_pack(state: RunState) -> None:
         ],
         notebooks=_notebook_outputs(state.dir),
         extra_files=_other_files(state.dir),
+        signed_by=signed_by,
     )
     metadata = run_metadata(
         generated_at=run["generated_at"],
@@ -225,6 +228,8 @@ def seal_pack(state: RunState) -> None:
         thresholds=state.inputs.thresholds,
         period=run["period"],
         run_id=run["id"],
+        operator=run["operator"],
+        division_scope=run["division_scope"],
     )
     state.pack_dir = state.pack.seal(
         metadata,

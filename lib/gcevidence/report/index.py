@@ -10,6 +10,7 @@ from typing import Any
 from gcevidence.catalog import reported_frameworks
 from gcevidence.findings import Finding
 from gcevidence.report.html import STYLE, definition_list, esc, link, status_badge, table
+from gcevidence.report.provenance import provenance_html
 from gcevidence.report.sections import status_matrix_html
 
 
@@ -51,8 +52,12 @@ def index_html(
     datasets: list[dict[str, Any]],
     notebooks: list[NotebookOutput],
     extra_files: list[str],
+    signed_by: str = "",
 ) -> str:
-    """The landing page: scope, provenance, status matrix, and links to every file."""
+    """The landing page: scope, provenance, status matrix, and links to every file.
+
+    `signed_by` is the fingerprint of the key that signs manifest.json ("" when unsigned).
+    """
     org = run.get("org") or {}
     period = run.get("period") or {}
     counts = Counter(f.status for f in findings)
@@ -115,6 +120,7 @@ def index_html(
 <p>Compliance evidence from Genesys Cloud for {esc(frameworks)}. {esc(summary)}
 Every file of this folder is listed with its SHA-256 in <code>manifest.json</code>; check it
 with <code>gcevidence verify</code> on this folder.</p>
+{provenance_html(run, signed_by)}
 <h2>Scope and provenance</h2>
 {provenance}
 <h2>Status matrix</h2>

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from IPython.display import HTML
 
 from gcevidence.catalog import ROLLUP_LABEL, reported_frameworks, roll_up
+from gcevidence.collection_scope import division_scope_html
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report.context import RunContext
@@ -46,6 +47,7 @@ def show_scope(ctx: RunContext) -> HTML:
         ("Data collected at", meta.get("collected_at", "")),
         ("Collected by (OAuth client id)", run.get("client_id") or meta.get("client_id", "")),
         ("Tool version", run.get("tool_version") or meta.get("tool_version", "")),
+        ("Operator", run.get("operator") or ctx.params.operator or "not stated"),
         ("Params digest", ctx.params.digest),
     ]
     return _display(STYLE + definition_list(rows))
@@ -70,12 +72,14 @@ def population_rows(ctx: RunContext, names: Iterable[str]) -> list[tuple]:
 
 
 def show_population(ctx: RunContext, *names: str) -> HTML:
-    """The datasets a section rests on, with rows read against rows the API announced."""
+    """The datasets a section rests on, with rows read against rows the API announced, and the
+    divisions the collecting client sees (collection_scope.division_scope_html)."""
     return _display(
         table(
             ("dataset", "source", "rows read", "rows expected", "completeness", "evidence file"),
             population_rows(ctx, names),
         )
+        + division_scope_html(ctx.snapshot)
     )
 
 
