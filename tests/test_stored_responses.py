@@ -20,6 +20,9 @@ from gcevidence.rederive import (
     rederive,
     stored_responses,
 )
+from gcevidence.rederive import (
+    main as rederive_main,
+)
 from gcevidence.simulator import SimConfig, Simulator
 from gcevidence.snapshot import Snapshot
 from test_collect_sim import run, run_text
@@ -163,3 +166,21 @@ def test_audit_events_are_stored_by_day_and_one_day_reads_alone(collected):
     assert one.equals(expected) and len(one) == status.segments[day][2]
     assert Snapshot(run_dir).segment_table("audit_events", ["1999-01-01"]).empty
     assert next(snap.raw("audit_events"))["id"] == events["id"].iloc[0]
+
+
+def test_the_auditors_command_says_what_agreed_or_what_differs(collected, tmp_path, capsys):
+    _, run_dir = collected
+    assert rederive_main([str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "stored answers tie to their request digests" in out and "re-derive" in out
+    copy = tmp_path / "copy"
+    for path in run_dir.rglob("*"):
+        if path.is_file():
+            target = copy / path.relative_to(run_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    (copy / RESPONSES_DIR / "roles.jsonl.gz").unlink()
+    assert rederive_main([str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert "no stored answer" in out and "evidence/roles.csv" in out
+    assert rederive_main([str(tmp_path / "nowhere")]) == 2
