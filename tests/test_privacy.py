@@ -24,7 +24,7 @@ from test_collect_sim import run, run_text
 
 def personal_needles(sim) -> list[str]:
     """Every phone number (both forms), chat id and image URL of the simulated users."""
-    needles = []
+    needles = [OLD_PHONE, NEW_PHONE]
     for user in sim.org.users.values():
         wire = sim.api.user_wire(user, set())
         for contact in wire.get("addresses") or []:
@@ -47,9 +47,19 @@ def found_in(folder: Path, needles: list[str]) -> dict[str, int]:
     return hits
 
 
+OLD_PHONE, NEW_PHONE = "+1 317 555 0100", "+1 317 555 0199"
+
+
 @pytest.fixture(scope="module")
 def sim():
+    """The simulated org, with an audit event recording a change of a user's phone number."""
     with Simulator(SimConfig(now=SIM_NOW, users=60, audit_events_per_day=40)) as running:
+        user = next(iter(running.org.users.values()))
+        admin = running.org.named["platform_admin_1"]
+        change = (("addresses", (OLD_PHONE,), (NEW_PHONE,)), ("title", ("Agent",), ("Lead",)))
+        running.org.event(
+            running.org.at(3, 11), "Directory", "User", "Update", user.id, user.name, admin, change
+        )
         yield running
 
 
@@ -68,6 +78,18 @@ def test_no_phone_chat_or_image_in_the_evidence_or_stored_answers(sim, tmp_path)
     listing = [line for line in lines if line["path"].startswith("/api/v2/users?")]
     assert listing and all("entities[].addresses" in line["redacted"] for line in listing)
     assert all(line["stored_bytes"] < line["bytes"] for line in listing)
+    # The audit trail keeps that the phone number changed, not what it was or became.
+    events = snap.table("audit_events")
+    (changed,) = events[events["property_changes"].str.contains("addresses")]["property_changes"]
+    assert json.loads(changed) == [
+        {"property": "addresses"},
+        {"newValues": ["Lead"], "oldValues": ["Agent"], "property": "title"},
+    ]
+    assert any(
+        "entities[].propertyChanges[property=addresses].newValues" in line.get("redacted", [])
+        for line in lines
+        if "/audits/query/" in line["path"]
+    )
     assert differences(run_dir) == []
 
 

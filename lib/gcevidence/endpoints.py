@@ -20,7 +20,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from gcevidence.privacy import user_fields
+from gcevidence.privacy import contact_change_values, user_fields
 
 
 class Paging(StrEnum):
@@ -242,12 +242,18 @@ _ALL = (
         "audits:audit:view",
         Paging.CURSOR,
         500,
+        personal=contact_change_values("entities[]"),
         expand="user",
     ),
     # Synchronous, the last 14 days only, and the only audit endpoint that reports a `total`:
     # read for that count alone (one event a page; paging is in the body).
     _endpoint(
-        "audit_realtime", "POST", "/api/v2/audits/query/realtime", "audits:audit:view", Paging.NONE
+        "audit_realtime",
+        "POST",
+        "/api/v2/audits/query/realtime",
+        "audits:audit:view",
+        Paging.NONE,
+        personal=contact_change_values("entities[]"),
     ),
 )
 ENDPOINTS: MappingProxyType = MappingProxyType({e.name: e for e in _ALL})
