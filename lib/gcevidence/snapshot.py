@@ -175,8 +175,8 @@ class Snapshot:
         """The table as strings ("" for absent); raises KeyError when it was not collected."""
         if name not in self._cache:
             status = self._available(name)
-            with open_text(self.root / status.path) as fh:
-                self._cache[name] = _frame(fh)
+            # pandas reads .csv.gz itself (compression inferred from the suffix), in C.
+            self._cache[name] = _frame(self.root / status.path)
         return self._cache[name]
 
     def segment_table(self, name: str, keys: Iterable[str]) -> pd.DataFrame:
@@ -222,9 +222,9 @@ class Snapshot:
                 yield json.loads(line)
 
 
-def _frame(fh: Any) -> pd.DataFrame:
+def _frame(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of the snapshot as a frame of strings, the CSV-injection guard undone."""
-    frame = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
     for col in frame.columns:
         quoted = frame[col].str.startswith("'")
         if quoted.any():
