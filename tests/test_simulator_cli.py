@@ -95,13 +95,15 @@ def _audit_state(base: str) -> str:
     submitted = requests.post(
         f"{base}/api/v2/audits/query", json=body, headers=headers, timeout=10
     ).json()
-    for _ in range(10):
+    # A simulated query runs audit_seconds (1 s) on the server: poll for longer than that.
+    deadline = time.monotonic() + 10
+    while True:
         status = requests.get(
             f"{base}/api/v2/audits/query/{submitted['id']}", headers=headers, timeout=10
         ).json()
-        if status["state"] in ("Succeeded", "Failed"):
+        if status["state"] in ("Succeeded", "Failed") or time.monotonic() > deadline:
             return status["state"]
-    return status["state"]
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize(
