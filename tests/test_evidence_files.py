@@ -89,3 +89,32 @@ def test_gzip_files_carry_no_time_so_the_same_rows_give_the_same_bytes(tmp_path,
     (tmp_path / "b").mkdir()
     one, two = write(tmp_path / "a", 200, True), write(tmp_path / "b", 200, True)
     assert one.path.read_bytes() == two.path.read_bytes()
+
+
+def test_the_checks_find_the_same_whether_the_csvs_are_plain_or_gzip(
+    simulator, tmp_path, monkeypatch
+):
+    """Every loader the checks use (Snapshot, the previous pack for role drift) reads .csv.gz
+    exactly as it reads .csv: with every CSV compressed, every finding is the same."""
+    from gcevidence.catalog import effective_thresholds
+    from gcevidence.checks import CheckContext, run_checks
+    from test_collect_sim import params_for, run
+
+    plain, _, _ = run(simulator, tmp_path / "plain")
+    monkeypatch.setattr(evidence_files, "CSV_PLAIN_LIMIT", 64)
+    packed, _, _ = run(simulator, tmp_path / "packed")
+    tables = [s for s in packed.statuses.values() if s.path.endswith((".csv", ".csv.gz"))]
+    assert tables and all(s.path.endswith(".csv.gz") for s in tables if s.rows)
+    assert not any(s.path.endswith(".gz") for s in plain.statuses.values() if s.rows < 50)
+    params = params_for(simulator, tmp_path)
+
+    def findings(snapshot, previous):
+        ctx = CheckContext(
+            snapshot, params, effective_thresholds(params), params.period.end, previous, {}
+        )
+        return [(f.check, f.status, f.population, f.exceptions, f.reason) for f in run_checks(ctx)]
+
+    assert findings(packed, packed) == findings(plain, plain)
+    assert any(
+        f[0] == "access.role_drift" and f[1] != "not_evaluable" for f in findings(packed, plain)
+    )

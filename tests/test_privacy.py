@@ -17,7 +17,7 @@ from gcevidence.config import load_params
 from gcevidence.datasets import SPECS
 from gcevidence.errors import InputError
 from gcevidence.privacy import USER_CONTACT_FIELDS
-from gcevidence.rederive import check_digests, differences
+from gcevidence.rederive import check_digests, differences, stored_responses
 from gcevidence.simulator import SimConfig, Simulator
 from test_collect_sim import run, run_text
 
@@ -78,8 +78,12 @@ def test_no_phone_chat_or_image_in_the_evidence_or_stored_answers(sim, tmp_path)
     listing = [line for line in lines if line["path"].startswith("/api/v2/users?")]
     assert listing and all("entities[].addresses" in line["redacted"] for line in listing)
     assert all(line["stored_bytes"] < line["bytes"] for line in listing)
-    # The audit trail keeps that the phone number changed, not what it was or became.
+    # The audit trail keeps that the phone number changed, not what it was or became; and the
+    # source IPs of every event (evidence of who acted from where), in the CSV and the answers.
     events = snap.table("audit_events")
+    assert (events["remote_ip"] != "").all()
+    stored = next(stored_responses(run_dir, "audit_query_results")).json()["entities"]
+    assert stored and all(event["remoteIp"] for event in stored)
     (changed,) = events[events["property_changes"].str.contains("addresses")]["property_changes"]
     assert json.loads(changed) == [
         {"property": "addresses"},
