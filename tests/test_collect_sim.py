@@ -73,7 +73,7 @@ def run(sim, tmp_path: Path, client_kwargs=None, **params_kwargs):
 
 
 def run_text(path: Path) -> str:
-    """A run file's text, decompressed when it is gzip (a secret would hide in it otherwise)."""
+    """A run file's text, decompressed when it is zstd (a secret would hide in it otherwise)."""
     return read_bytes(path).decode("utf-8", errors="replace")
 
 
@@ -81,14 +81,14 @@ def assert_no_secrets(sim, run_dir: Path) -> None:
     basic = base64.b64encode(f"{sim.client_id}:{sim.client_secret}".encode()).decode()
     needles = [sim.client_secret, basic, *sim.tokens_issued]
     assert sim.tokens_issued
-    gzipped = 0
+    compressed = 0
     for path in run_dir.rglob("*"):
         if path.is_file():
-            gzipped += path.suffix == ".gz"
+            compressed += path.suffix == ".zst"
             data = run_text(path)
             for needle in needles:
                 assert needle not in data, f"secret material in {path.name}"
-    assert gzipped, "no compressed file was searched"
+    assert compressed, "no compressed file was searched"
 
 
 def test_clean_collection_is_complete_and_leaks_nothing(simulator, tmp_path):

@@ -67,7 +67,7 @@ def test_a_new_declared_dataset_is_collected_without_collection_code(
     assert status.requests == 1 and status.extra == {"named": status.rows}
     assert list(snap.table("division_names").columns) == ["id", "name"]
     raw = list(snap.raw("division_names"))
-    assert status.raw_path.endswith(".jsonl.gz")
+    assert status.raw_path.endswith(".jsonl.zst")
     assert len(raw) == status.rows and not any("homeDivision" in d for d in raw)
     assert snap.object("token_timeout_copy") == snap.object("token_timeout")
     log = (run_dir / "requests.jsonl").read_text()

@@ -102,7 +102,7 @@ def test_without_minimize_only_the_stored_answers_keep_personal_data(sim, tmp_pa
     snap, _, run_dir = run(sim, tmp_path, client_kwargs={"minimize": False})
     hits = found_in(run_dir, needles)
     assert hits and all(path.startswith("evidence/responses/") for path in hits), hits
-    assert "evidence/responses/users.jsonl.gz" in hits
+    assert "evidence/responses/users.jsonl.zst" in hits
     lines = [json.loads(line) for line in (run_dir / "requests.jsonl").open()]
     assert not any(line.get("redacted") for line in lines if "/users" in line["path"])
     assert check_digests(run_dir) == [] and differences(run_dir) == []

@@ -4,13 +4,13 @@ manager (issue 11 §2: thousands of files in a pack are unusable); review import
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 
 import openpyxl
 import pytest
 from gcevidence import evidence_files, review
 from gcevidence.cli import main
+from gcevidence.evidence_files import FramedWriter, read_bytes
 from gcevidence.review import GROUP_COLUMN, read_review, write_review_workbooks
 from test_history_support import grant, make_snapshot, user
 
@@ -76,17 +76,18 @@ def test_review_import_reads_the_combined_workbook(tmp_path, many_managers, caps
     assert "NOT CARRIED OUT: revoke Agent 03-0 (u030)" in capsys.readouterr().out
 
 
-def test_a_large_combined_csv_is_gzip_and_still_imports(tmp_path, many_managers, monkeypatch):
+def test_a_large_combined_csv_is_compressed_and_still_imports(tmp_path, many_managers, monkeypatch):
     monkeypatch.setattr(evidence_files, "CSV_PLAIN_LIMIT", 2000)
     paths = write_review_workbooks(many_managers, [], tmp_path / "review")
-    (gz,) = [p for p in paths if p.suffix == ".gz"]
-    assert gz.name == "access-review-all.csv.gz"
-    rows = list(csv.reader(io.StringIO(gzip.decompress(gz.read_bytes()).decode())))
+    (packed,) = [p for p in paths if p.suffix == ".zst"]
+    assert packed.name == "access-review-all.csv.zst"
+    rows = list(csv.reader(io.StringIO(read_bytes(packed).decode())))
     rows[1][11:15] = ["keep", "Manager 00", "fine", "2026-12-01"]  # after review_group
-    filled = tmp_path / "filled.csv.gz"
+    filled = tmp_path / "filled.csv.zst"
     buffer = io.StringIO()
     csv.writer(buffer).writerows(rows)
-    filled.write_bytes(gzip.compress(buffer.getvalue().encode()))
+    with FramedWriter(filled) as out:
+        out.write(buffer.getvalue())
     decisions = read_review(filled)
     assert len(decisions) == 180 and decisions[0].decision == "keep"
     assert next(d for d in decisions if d.user_id == "u071").name == HOSTILE  # unguarded

@@ -3,7 +3,6 @@ re-derives from the answers alone with the declared normalisers (issue 12 §1)."
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SIM_NOW
 from gcevidence.datasets import SPECS
+from gcevidence.evidence_files import FramedWriter, read_bytes
 from gcevidence.genesys.responses import RESPONSES_DIR
 from gcevidence.rederive import (
     NOT_FROM_ANSWERS,
@@ -60,8 +60,8 @@ def test_every_request_digest_ties_to_stored_bytes(collected):
     lines = request_lines(run_dir)
     assert [line["seq"] for line in lines] == list(range(1, len(lines) + 1))
     stored = {}
-    for file in (run_dir / RESPONSES_DIR).glob("*.jsonl.gz"):
-        for resp in stored_responses(run_dir, file.name.removesuffix(".jsonl.gz")):
+    for file in (run_dir / RESPONSES_DIR).glob("*.jsonl.zst"):
+        for resp in stored_responses(run_dir, file.name.removesuffix(".jsonl.zst")):
             stored[resp.seq] = resp
     with_digest = [line for line in lines if line["sha256"]]
     assert with_digest and len(stored) == len(with_digest)
@@ -81,13 +81,14 @@ def test_a_tampered_stored_answer_is_reported(collected, tmp_path):
     copy = tmp_path / "copy"
     (copy / RESPONSES_DIR).mkdir(parents=True)
     (copy / "requests.jsonl").write_bytes((run_dir / "requests.jsonl").read_bytes())
-    for file in (run_dir / RESPONSES_DIR).glob("*.jsonl.gz"):
+    for file in (run_dir / RESPONSES_DIR).glob("*.jsonl.zst"):
         (copy / RESPONSES_DIR / file.name).write_bytes(file.read_bytes())
-    target = copy / RESPONSES_DIR / "divisions.jsonl.gz"
-    lines = gzip.decompress(target.read_bytes()).decode().splitlines()
+    target = copy / RESPONSES_DIR / "divisions.jsonl.zst"
+    lines = read_bytes(target).decode().splitlines()
     record = json.loads(lines[0])
     record["body"] = record["body"].replace("Sales", "Sa1es")
-    target.write_bytes(gzip.compress(("\n".join([json.dumps(record), *lines[1:]]) + "\n").encode()))
+    with FramedWriter(target) as out:
+        out.write("\n".join([json.dumps(record), *lines[1:]]) + "\n")
     problems = check_digests(copy)
     assert len(problems) == 1 and f"request {record['seq']} " in problems[0]
 
@@ -179,7 +180,7 @@ def test_the_auditors_command_says_what_agreed_or_what_differs(collected, tmp_pa
             target = copy / path.relative_to(run_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(path.read_bytes())
-    (copy / RESPONSES_DIR / "roles.jsonl.gz").unlink()
+    (copy / RESPONSES_DIR / "roles.jsonl.zst").unlink()
     assert rederive_main([str(copy)]) == 1
     out = capsys.readouterr().out
     assert "no stored answer" in out and "evidence/roles.csv" in out

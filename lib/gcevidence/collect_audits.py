@@ -5,7 +5,7 @@ arrive, de-duplicated by id, into one spool file per UTC day; audit_events.csv i
 day by day, each day sorted by event time and id, with each day's byte range recorded
 (`segments`), so that a later run can read one day of a sealed pack without the rest. The raw
 events are not copied again: they are the stored responses of the results endpoint
-(evidence/responses/audit_query_results.jsonl.gz). The recent part of the period (what the
+(evidence/responses/audit_query_results.jsonl.zst). The recent part of the period (what the
 realtime endpoint can count, the last 14 days) is reconciled against the realtime endpoint's
 `total`. A window of queries at the retention boundary shows whether the trail reaches back as
 far as the baseline requires.

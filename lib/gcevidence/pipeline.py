@@ -138,7 +138,7 @@ def collect_evidence(state: RunState) -> None:
     """Every dataset into the run folder; the request log joins it (the token call included).
 
     The log and the stored answers are closed at the end: no phase after this one calls the API,
-    and every gzip stream must be complete before anything reads or seals the pack.
+    and every compressed stream must be complete before anything reads or seals the pack.
     """
     state.client.log.attach(state.dir / "requests.jsonl")
     try:

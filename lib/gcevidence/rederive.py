@@ -18,7 +18,7 @@ dataset with the declared normalisers (datasets/) by the same rules the collecto
 `differences(pack)` compares all of it with the CSVs and JSON documents of the pack and returns
 one line per disagreement (none for an intact pack); `python -m gcevidence.rederive PACK_DIR`
 prints them (exit 1) or what agreed (exit 0). It holds a dataset in memory at a time:
-fine for an audit sample, slow for a million events (zcat and jq do those, see
+fine for an audit sample, slow for a million events (zstdcat and jq do those, see
 lib/gcevidence/pack/README.md).
 """
 
@@ -74,7 +74,7 @@ class StoredResponse:
 
 def stored_responses(root: Path, endpoint: str) -> Iterator[StoredResponse]:
     """The stored answers of one declared endpoint (by name), in the order of the calls."""
-    path = Path(root) / RESPONSES_DIR / f"{endpoint}.jsonl.gz"
+    path = Path(root) / RESPONSES_DIR / f"{endpoint}.jsonl.zst"
     if not path.is_file():
         return
     with open_text(path) as fh:
@@ -93,8 +93,8 @@ def check_digests(root: Path) -> list[str]:
     root = Path(root)
     stored: dict[int, str] = {}
     problems = []
-    for file in sorted((root / RESPONSES_DIR).glob("*.jsonl.gz")):
-        for resp in stored_responses(root, file.name.removesuffix(".jsonl.gz")):
+    for file in sorted((root / RESPONSES_DIR).glob("*.jsonl.zst")):
+        for resp in stored_responses(root, file.name.removesuffix(".jsonl.zst")):
             if resp.seq in stored:
                 problems.append(f"{file.name}: answer of request {resp.seq} stored twice")
             stored[resp.seq] = hashlib.sha256(resp.body).hexdigest()

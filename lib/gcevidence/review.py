@@ -5,7 +5,7 @@ as CSV and as .xlsx, listing each person's roles, divisions, last login and flag
 columns for the reviewer's decision. Above WORKBOOKS_PER_GROUP_LIMIT groups it writes one
 workbook instead (access-review-all.xlsx and its CSV), whose first column names each person's
 review group so that a reviewer filters it (thousands of files in a pack are unusable).
-`gcevidence review import FILE` (either kind, .csv, .csv.gz or .xlsx) reads a completed review
+`gcevidence review import FILE` (either kind, .csv, .csv.zst or .xlsx) reads a completed review
 back, records the decisions as out/reviews/decisions-<date>.json (the next run copies the
 newest into its pack) and, given a later snapshot, reports revocations not yet carried out.
 """
@@ -230,7 +230,7 @@ def write_combined_review(
 ) -> list[Path]:
     """One review for every group: access-review-all.xlsx (streamed) and its CSV twin.
 
-    The CSV follows the evidence CSVs' size rule (plain while small, else .csv.gz); the xlsx
+    The CSV follows the evidence CSVs' size rule (plain while small, else .csv.zst); the xlsx
     is written row by row (openpyxl's write-only mode) so that tens of thousands of people fit.
     """
     columns = (GROUP_COLUMN, *COLUMNS)
@@ -427,10 +427,12 @@ def read_review(path: Path) -> list[ReviewDecision]:
     name = path.name.lower()
     if name.endswith(".xlsx"):
         header, records = _xlsx_records(path)
-    elif name.endswith((".csv", ".csv.gz")):
+    elif name.endswith((".csv", ".csv.zst")):
         header, records = _csv_records(path)
     else:
-        raise InputError(str(path), "(file)", path.suffix, "is not a .csv, .csv.gz or .xlsx review")
+        raise InputError(
+            str(path), "(file)", path.suffix, "is not a .csv, .csv.zst or .xlsx review"
+        )
     missing = [c for c in ("user_id", "roles", *DECISION_COLUMNS) if c not in header]
     if missing:
         raise InputError(

@@ -3,8 +3,8 @@
 Layout inside a run folder:
     snapshot.json                 run metadata and one status record per dataset
     evidence/<name>.csv           normalised table (CSV-injection guarded, see csvsafe); a table
-                                  larger than evidence_files.CSV_PLAIN_LIMIT is <name>.csv.gz
-    evidence/raw/<name>.jsonl.gz  raw API entities of a table, one per line, gzip
+                                  larger than evidence_files.CSV_PLAIN_LIMIT is <name>.csv.zst
+    evidence/raw/<name>.jsonl.zst  raw API entities of a table, one per line, zstd
     evidence/<name>.json          an object dataset
 A table written in segments (audit events by UTC day) records each segment's byte range in its
 status (`segments`), so that one day can be read without the rest (`Snapshot.segment_table`).
@@ -25,8 +25,8 @@ from gcevidence.csvsafe import guard, unguard
 from gcevidence.datasets import SPECS
 from gcevidence.evidence_files import (
     CsvEvidenceWriter,
+    FramedWriter,
     Segment,
-    open_gzip_text,
     open_text,
     segment_bytes,
 )
@@ -101,8 +101,8 @@ class SnapshotWriter:
         count = writer.rows
         raw_rel = ""
         if raw is not None:
-            raw_rel = f"evidence/raw/{name}.jsonl.gz"
-            with open_gzip_text(self.root / raw_rel) as fh:
+            raw_rel = f"evidence/raw/{name}.jsonl.zst"
+            with FramedWriter(self.root / raw_rel) as fh:
                 for entity in raw:
                     fh.write(json.dumps(entity, sort_keys=True, ensure_ascii=False) + "\n")
         if complete is None:
@@ -175,7 +175,7 @@ class Snapshot:
         """The table as strings ("" for absent); raises KeyError when it was not collected."""
         if name not in self._cache:
             status = self._available(name)
-            # pandas reads .csv.gz itself (compression inferred from the suffix), in C.
+            # pandas reads .csv.zst itself (compression inferred from the suffix).
             self._cache[name] = _frame(self.root / status.path)
         return self._cache[name]
 

@@ -228,7 +228,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
         population=total,
         reason=reason + note,
         extra=extra,
-        # The file as written: audit_events.csv, or .csv.gz when it is large (evidence_files).
+        # The file as written: audit_events.csv, or .csv.zst when it is large (evidence_files).
         evidence=(ctx.snapshot.status("audit_events").path or "evidence/audit_events.csv",),
     )
 

@@ -1,6 +1,6 @@
 """The API's answers as received, kept beside requests.jsonl so every body digest ties to bytes.
 
-Layout (docs/evidence-pack.md §4): `evidence/responses/<endpoint>.jsonl.gz`, one gzip stream
+Layout (docs/evidence-pack.md §4): `evidence/responses/<endpoint>.jsonl.zst`, one zstd stream
 per declared endpoint (endpoints.py; `undeclared` for anything else), one JSON line per answer
 that had a body, in the order of the calls:
 
@@ -20,10 +20,10 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gcevidence.endpoints import endpoint_for
-from gcevidence.evidence_files import open_gzip_text
+from gcevidence.evidence_files import FramedWriter
 from gcevidence.redact import remove_fields
 
 RESPONSES_DIR = "evidence/responses"  # relative to the folder holding requests.jsonl
@@ -65,14 +65,14 @@ def response_record(seq: int, method: str, path: str, status: int | None, body: 
 
 
 class ResponseStore:
-    """Appends answers to one gzip stream per endpoint; keeps them in memory until `attach`.
+    """Appends answers to one zstd stream per endpoint; keeps them in memory until `attach`.
 
     Not thread-safe on its own: RequestLog calls it under its lock, in the order of `seq`.
     """
 
     def __init__(self) -> None:
         self.folder: Path | None = None
-        self._files: dict[str, IO[str]] = {}
+        self._files: dict[str, FramedWriter] = {}
         self._pending: list[tuple[str, str]] = []
 
     def attach(self, folder: Path) -> None:
@@ -90,14 +90,14 @@ class ResponseStore:
         else:
             self._file(name).write(line)
 
-    def _file(self, name: str) -> IO[str]:
+    def _file(self, name: str) -> FramedWriter:
         fh = self._files.get(name)
         if fh is None:
-            fh = self._files[name] = open_gzip_text(self.folder / f"{name}.jsonl.gz")  # type: ignore[operator]
+            fh = self._files[name] = FramedWriter(self.folder / f"{name}.jsonl.zst")  # type: ignore[operator]
         return fh
 
     def close(self) -> None:
-        """Finish every stream (each gets its gzip trailer); later answers are not stored."""
+        """Finish every stream (its last frame); later answers are not stored."""
         for fh in self._files.values():
             fh.close()
         self._files = {}
