@@ -50,6 +50,7 @@ from gcevidence.endpoints import requests_by_endpoint
 from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.genesys.audits import plan_queries
 from gcevidence.simulator import FaultConfig, SimConfig, Simulator
+from gcevidence.snapshot import Snapshot
 
 SERVICES = DEFAULT_AUDIT_SERVICES  # what a run queries by default
 PERIOD_DAYS = 90
@@ -67,18 +68,17 @@ def minimum_requests(snapshot_dir: Path, queries: int, probe_queries: int) -> in
     pages += max(1, math.ceil(status["recording_keys"]["rows"] / 100))
     pages += max(1, math.ceil(status["trunks"]["rows"] / 100))
     subjects_per_role: dict[str, int] = {}
-    with (snapshot_dir / "evidence/raw/role_grants.jsonl").open() as fh:
-        for line in fh:
-            role = json.loads(line)["role"]["id"]
-            subjects_per_role[role] = subjects_per_role.get(role, 0) + 1
+    for grant in Snapshot(snapshot_dir).raw("role_grants"):
+        role = grant["role"]["id"]
+        subjects_per_role[role] = subjects_per_role.get(role, 0) + 1
     roles = status["roles"]["rows"]
     pages += sum(max(1, math.ceil(n / 100)) for n in subjects_per_role.values())
     pages += roles - len(subjects_per_role)  # roles nobody holds still need one page
     # Each granted group's member pages.
     members = status["group_members"]["extra"]["member_counts"]
     pages += sum(max(1, math.ceil(g["listed"] / 100)) for g in members.values())
-    objects = 8  # organization, auth settings, token timeout, key configs, rotation, settings,
-    # identity providers, Genesys login
+    objects = 9  # organization, auth settings, token timeout, key configs, rotation, settings,
+    # identity providers, Genesys login, the collecting client
     audit_rows = {
         q["transaction_id"]: int(q["result_count"])
         for q in _csv(snapshot_dir / "evidence/audit_queries.csv")

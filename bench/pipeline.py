@@ -39,6 +39,21 @@ def tree_rss_sampler(stop: threading.Event, peak: list[int]) -> None:
         stop.wait(0.2)
 
 
+PARTS = ("evidence/responses", "evidence/raw", "evidence", "review")
+
+
+def pack_parts(pack: Path) -> dict[str, tuple[int, int]]:
+    """(files, bytes) of the pack's parts: stored answers, raw, CSVs, review, everything else."""
+    parts = {name: [0, 0] for name in (*PARTS, "papers and the rest")}
+    for path in pack.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(pack).as_posix()
+            name = next((p for p in PARTS if rel.startswith(p + "/")), "papers and the rest")
+            parts[name][0] += 1
+            parts[name][1] += path.stat().st_size
+    return {name: (n, b) for name, (n, b) in parts.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=SimConfig().users)
@@ -55,6 +70,7 @@ def main() -> int:
         result = run_demo(Path(out), pdf=not args.no_pdf, sim_config=cfg, env=env)
         files = sum(1 for p in result.pack_dir.rglob("*") if p.is_file())
         size = sum(p.stat().st_size for p in result.pack_dir.rglob("*") if p.is_file())
+        parts = pack_parts(result.pack_dir)
     total = time.perf_counter() - started
     stop.set()
     sampler.join()
@@ -63,6 +79,9 @@ def main() -> int:
     print(
         f"demo: {args.users} users, {args.events_per_day} audit events/day, "
         f"{len(result.findings)} checks, pack {files} files, {size / 2**20:.1f} MiB"
+    )
+    print(
+        "  " + ", ".join(f"{name} {n} files {b / 2**20:.1f} MiB" for name, (n, b) in parts.items())
     )
     for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
         print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")

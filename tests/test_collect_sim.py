@@ -17,6 +17,7 @@ from gcevidence.errors import (
     AuthenticationError,
     IncompleteEvidence,
 )
+from gcevidence.evidence_files import read_bytes
 from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.genesys.retry import Retry
 from gcevidence.snapshot import Snapshot
@@ -75,15 +76,23 @@ def run(sim, tmp_path: Path, client_kwargs=None, **params_kwargs):
     return snap, client, run_dir
 
 
+def run_text(path: Path) -> str:
+    """A run file's text, decompressed when it is zstd (a secret would hide in it otherwise)."""
+    return read_bytes(path).decode("utf-8", errors="replace")
+
+
 def assert_no_secrets(sim, run_dir: Path) -> None:
     basic = base64.b64encode(f"{sim.client_id}:{sim.client_secret}".encode()).decode()
     needles = [sim.client_secret, basic, *sim.tokens_issued]
     assert sim.tokens_issued
+    compressed = 0
     for path in run_dir.rglob("*"):
         if path.is_file():
-            data = path.read_text(encoding="utf-8", errors="replace")
+            compressed += path.suffix == ".zst"
+            data = run_text(path)
             for needle in needles:
                 assert needle not in data, f"secret material in {path.name}"
+    assert compressed, "no compressed file was searched"
 
 
 def test_clean_collection_is_complete_and_leaks_nothing(simulator, tmp_path):

@@ -3,7 +3,6 @@ dataset is collected from its declaration alone."""
 
 from __future__ import annotations
 
-import json
 from types import MappingProxyType
 
 import pytest
@@ -14,7 +13,7 @@ from gcevidence.datasets.model import document, table
 from gcevidence.datasets.recording import without_api_key, without_local_api_key
 from gcevidence.datasets.telephony import without_sip_secrets
 from gcevidence.endpoints import ENDPOINTS
-from test_collect_sim import run
+from test_collect_sim import run, run_text
 
 # Tables whose raw file is not one API entity per line: the raw of group_members is one line per
 # group (its member ids), unused_roles and role_permissions are derived from the users' and the
@@ -31,19 +30,19 @@ def as_csv(rows: list[dict]) -> list[dict]:
 def test_every_table_row_derives_from_its_stored_raw_entity(simulator, tmp_path):
     """An auditor can re-derive each CSV row from the raw evidence with the declared normaliser;
     and the normaliser fills exactly the declared columns."""
-    snap, _, run_dir = run(simulator, tmp_path)
+    snap, _, _ = run(simulator, tmp_path)
     checked = []
     for name, spec in SPECS.items():
         if spec.kind != "table" or name in NOT_FROM_RAW:
             continue
-        raw = [json.loads(line) for line in (run_dir / snap.status(name).raw_path).open()]
+        raw = list(snap.raw(name))
         derived = [row for entity in raw for row in spec.normalise(entity)]
         assert all(list(row) == list(spec.columns) for row in derived), name
         written = snap.table(name).to_dict("records")
         assert written and as_csv(derived) == written, name
         checked.append(name)
     for name, source in DERIVED_FROM.items():
-        raw = [json.loads(line) for line in (run_dir / snap.status(source).raw_path).open()]
+        raw = list(snap.raw(source))
         derived = [row for entity in raw for row in SPECS[name].normalise(entity)]
         assert derived and as_csv(derived) == snap.table(name).to_dict("records"), name
     assert {"users", "role_grants", "trunks", "audit_events", "identity_providers"} <= set(checked)
@@ -72,7 +71,8 @@ def test_a_new_declared_dataset_is_collected_without_collection_code(
     assert status.complete and status.rows == status.expected_rows == len(simulator.org.divisions)
     assert status.requests == 1 and status.extra == {"named": status.rows}
     assert list(snap.table("division_names").columns) == ["id", "name"]
-    raw = [json.loads(line) for line in (run_dir / status.raw_path).open()]
+    raw = list(snap.raw("division_names"))
+    assert status.raw_path.endswith(".jsonl.zst")
     assert len(raw) == status.rows and not any("homeDivision" in d for d in raw)
     assert snap.object("token_timeout_copy") == snap.object("token_timeout")
     log = (run_dir / "requests.jsonl").read_text()
@@ -142,5 +142,5 @@ def test_declared_scrubbing_keeps_planted_credentials_out_of_the_run(
         monkeypatch.setattr(api, "trunk_wire", with_password)
     snap, _, run_dir = run(simulator, tmp_path)
     assert snap.status(dataset).complete and snap.status(dataset).rows
-    leaked = [p.name for p in run_dir.rglob("*") if p.is_file() and secret in p.read_text()]
+    leaked = [p.name for p in run_dir.rglob("*") if p.is_file() and secret in run_text(p)]
     assert not leaked

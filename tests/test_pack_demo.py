@@ -32,6 +32,7 @@ from gcevidence.demo import demo_params
 from gcevidence.pack.secrets import scan_for_secrets
 from gcevidence.pack.sign import keygen, load_public_key
 from gcevidence.pack.verify import verify_pack
+from gcevidence.rederive import differences
 
 CANARY_SECRET = "CANARY-s3cret/+=-do-not-leak-7f41c2"
 KEY_ENV = "GCEVIDENCE_TEST_SIGNING_KEY"
@@ -88,6 +89,7 @@ def demo(tmp_path_factory):
         client_id = sim.client_id
         # The org's OAuth clients carry secrets in the API's listing: none may reach the pack.
         client_secrets = [c.secret for c in sim.org.oauth_clients if c.secret]
+        users = list(sim.org.users.values())
     # The key's base64 body (the lines between the PEM armour) is what would leak.
     key_body = "".join(line for line in private_pem.splitlines() if "-----" not in line)
     return SimpleNamespace(
@@ -95,6 +97,7 @@ def demo(tmp_path_factory):
         out=root / "out",
         tokens=tokens,
         client_id=client_id,
+        users=users,
         said=said.text,
         public=public,
         key_id=key_id,
@@ -147,6 +150,37 @@ def test_demo_pack_is_signed_by_the_configured_key(demo, capsys):
 def test_index_shows_the_manifest_digest(demo):
     manifest = json.loads((demo.pack / "manifest.json").read_text())
     assert manifest["content_digest"] in (demo.pack / "index.html").read_text("utf-8")
+
+
+def test_index_shows_who_collected_what_from_where_and_the_seal(demo):
+    """Issue 12 §1: operator, client and its divisions, API host and region, tool version, and
+    the signing key's fingerprint as verify prints it, at the top of index.html and in the
+    manifest and findings.json."""
+    index = (demo.pack / "index.html").read_text("utf-8")
+    box = index.split('id="provenance"', 1)[1].split("</table>", 1)[0]
+    assert box.index("Provenance of this pack") < 200  # the first thing after the intro
+    assert "gcevidence demo (simulated org)" in box and demo.client_id in box
+    assert "All 5 divisions" in box and "127.0.0.1:" in box and "gcevidence 0.1.0" in box
+    assert f"signed (Ed25519, manifest.sig) by key {demo.key_id}" in box
+    assert "WARNING" not in box
+    manifest = json.loads((demo.pack / "manifest.json").read_text())
+    run = json.loads((demo.pack / "findings.json").read_text())["run"]
+    for doc in (manifest["metadata"], run):
+        assert doc["operator"] == "gcevidence demo (simulated org)"
+        assert doc["division_scope"]["state"] == "all"
+    assert manifest["signing"]["key_id"] == demo.key_id
+
+
+def test_the_sealed_pack_re_derives_from_its_stored_answers(demo):
+    assert differences(demo.pack) == []
+    lines = (demo.pack / "requests.jsonl").read_text().splitlines()
+    assert any('"redacted"' in line for line in lines)  # users' contact fields were removed
+
+
+def test_no_phone_number_anywhere_in_the_pack(demo):
+    phones = [u.phone for u in demo.users if u.phone]
+    e164 = ["+" + "".join(ch for ch in p if ch.isdigit()) for p in phones]
+    assert phones and scan_for_secrets(demo.pack, [*phones, *e164]) == []
 
 
 def test_tampering_with_the_demo_pack_is_named(demo, tmp_path, capsys):

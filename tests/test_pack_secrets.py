@@ -8,6 +8,7 @@ import zipfile
 import zlib
 
 import pytest
+from gcevidence.evidence_files import FramedWriter
 from gcevidence.pack.secrets import scan_for_secrets
 
 SECRET = "sim-Secret/+Value_9f3a2c71e0"
@@ -84,3 +85,17 @@ def test_secret_split_across_read_chunks_is_found(pack):
 def test_secret_in_a_file_name_is_found(pack):
     (pack / f"dump-{TOKEN}.txt").write_text("x")
     assert any("(file name)" in h for h in scan_for_secrets(pack, [TOKEN]))
+
+
+def test_secret_inside_a_zstd_stream_is_found_in_any_frame(pack):
+    """Raw evidence and stored answers are zstd: the scan reads them decompressed, every frame."""
+    path = pack / "evidence" / "audit_events.csv.zst"
+    with FramedWriter(path) as out:
+        out.write("id\n1\n")
+        out.flush_frame()
+        out.write(f"2,{SECRET}\n")
+    hits = scan_for_secrets(pack, [SECRET])
+    # Found through decompression (the label says so), whatever zstd kept literal on disk.
+    assert any(
+        h.startswith("evidence/audit_events.csv.zst (zstd content): secret #1") for h in hits
+    )

@@ -96,7 +96,10 @@ def test_findings_json_schema(demo_pack):
         "baseline",
         "tool_version",
         "inputs",
+        "operator",
+        "division_scope",
     }
+    assert run["operator"] == params.operator and run["division_scope"]["state"] == "all"
     assert run["id"] == result.pack_dir.name and run["client_id"] == "gcevidence-sim"
     assert set(run["org"]) == {"id", "name"} and set(run["period"]) == {"start", "end"}
     assert run["period"]["end"] == f"{params.period.end.isoformat()}T23:59:59Z"

@@ -140,4 +140,43 @@ def test_every_permission_has_a_probe_and_its_dependent_checks():
     assert set(deps) == ALL
     assert "auth.mfa_required" in deps["sso:provider:view"]
     assert "network.trunk_tls" in deps["telephony:plugin:all"]
-    assert all(deps.values())
+    # Every permission guards checks, but the client's own grants: they give the division scope.
+    assert [p for p, checks in deps.items() if not checks] == ["oauth:client:view"]
+
+
+def test_a_client_limited_to_some_divisions_is_a_warning_not_a_fix(
+    make_simulator, tmp_path, capsys, creds
+):
+    """Preflight reads the client's own grants like the collection does and names every division
+    out of scope; a run can still proceed (exit 0), and the pack will say the same."""
+    sim = make_simulator(collector_divisions=("Home", "Sales"))
+    creds(sim)
+    status, out, doc, _, _ = run(sim, tmp_path, capsys)
+    assert status == 0 and doc["ready"]
+    scope = row(doc, "divisions the client sees")
+    assert scope["result"] == "LIMITED" and "2 of 5 divisions (Home, Sales)" in scope["detail"]
+    (warning,) = doc["warnings"]
+    for name in ("Back Office", "Collections", "Customer Care"):
+        assert name in warning
+    assert "warnings (a run can proceed" in out and "out of scope: Back Office" in out
+
+
+def test_the_division_scope_is_unknown_without_oauth_client_view(
+    make_simulator, tmp_path, capsys, creds
+):
+    sim = make_simulator(permissions=ALL - {"oauth:client:view"})
+    creds(sim)
+    status, _, doc, _, _ = run(sim, tmp_path, capsys)
+    assert status == 2  # a missing permission is a fix, as for every other one
+    assert row(doc, "oauth:client:view")["result"] == "MISSING"
+    scope = row(doc, "divisions the client sees")
+    assert scope["result"] == "UNKNOWN" and "not verified" in scope["detail"]
+    assert any("UNKNOWN — not verified" in w for w in doc["warnings"])
+
+
+def test_a_client_with_every_division_has_no_warning(make_simulator, tmp_path, capsys, creds):
+    sim = make_simulator()
+    creds(sim)
+    status, _, doc, _, _ = run(sim, tmp_path, capsys)
+    assert status == 0 and doc["warnings"] == []
+    assert row(doc, "divisions the client sees")["result"] == "all divisions"

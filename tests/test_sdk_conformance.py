@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from gcevidence.simulator import FaultConfig, SimConfig, Simulator
+from gcevidence.simulator.clients import COLLECTOR_ROLE
 
 sdk = pytest.importorskip("PureCloudPlatformClientV2")
 
@@ -363,8 +364,28 @@ def test_roles_filtered_by_permission(sdk_sim):
     auth = sdk.AuthorizationApi(client)
     found = auth.get_authorization_roles(page_size=100, permission=["audits:audit:view"])
     assert_current(found)
-    assert [r.name for r in found.entities] == ["Reporting Admin"]
+    # The collecting client's own role reads the audit trail too.
+    assert {r.name for r in found.entities} == {"Reporting Admin", COLLECTOR_ROLE}
     both = auth.get_authorization_roles(
         page_size=100, permission=["recording:recording:view", "audits:audit:view"]
     )
-    assert {r.name for r in both.entities} == {"Quality Evaluator", "Reporting Admin"}
+    assert {r.name for r in both.entities} == {
+        "Quality Evaluator",
+        "Reporting Admin",
+        COLLECTOR_ROLE,
+    }
+
+
+def test_oauth_client(sdk_sim):
+    """The collecting client's own OAuthClient: its roleDivisions, and the secret the model has."""
+    sim, client = sdk_sim
+    found = sdk.OAuthApi(client).get_oauth_client(sim.client_id)
+    assert_current(found)
+    assert found.id == sim.client_id and found.authorized_grant_type == "CLIENT-CREDENTIALS"
+    assert found.role_divisions and all(r.role_id and r.division_id for r in found.role_divisions)
+    assert {r.division_id for r in found.role_divisions} == {"*"}
+    assert found.secret == sim.client_secret  # why the toolkit never stores this answer whole
+    assert isinstance(found.date_created, dt.datetime) and found.state == "active"
+    with pytest.raises(sdk.rest.ApiException) as err:
+        sdk.OAuthApi(client).get_oauth_client("no-such-client")
+    assert err.value.status == 404

@@ -41,6 +41,7 @@ def test_fault_values_take_the_type_of_their_field(text, expected):
         ("audit_fail=maybe", "audit_fail takes true or false"),
         ("rate_429=often", "rate_429 takes a float"),
         ("latency_ms=soon", "latency_ms takes a int"),
+        ("audit_polls=many", "audit_polls takes a int"),  # an int or none (int | None)
     ],
 )
 def test_bad_faults_are_refused_naming_the_problem(text, message):
@@ -95,14 +96,15 @@ def _audit_state(base: str) -> str:
     submitted = requests.post(
         f"{base}/api/v2/audits/query", json=body, headers=headers, timeout=10
     ).json()
-    for _ in range(40):  # a simulated query runs for about a second of server time
-        time.sleep(0.25)
+    # A simulated query runs audit_seconds (1 s) on the server: poll for longer than that.
+    deadline = time.monotonic() + 10
+    while True:
         status = requests.get(
             f"{base}/api/v2/audits/query/{submitted['id']}", headers=headers, timeout=10
         ).json()
-        if status["state"] in ("Succeeded", "Failed"):
+        if status["state"] in ("Succeeded", "Failed") or time.monotonic() > deadline:
             return status["state"]
-    return status["state"]
+        time.sleep(0.2)
 
 
 @pytest.mark.parametrize(

@@ -36,10 +36,12 @@ from gcevidence.collect_clients import collect_oauth_clients
 from gcevidence.collect_roles import collect_group_members, collect_roles, collect_sensitive_roles
 from gcevidence.collect_trunks import collect_trunks
 from gcevidence.collect_users import collect_users
+from gcevidence.collection_scope import scope_from
 from gcevidence.config import Params
 from gcevidence.datasets import SPECS, DatasetSpec
+from gcevidence.datasets.collector import COLLECTOR_CLIENT
 from gcevidence.endpoints import Paging, requests_by_endpoint
-from gcevidence.errors import IncompleteEvidence, IncompletePagination, PermissionDenied
+from gcevidence.errors import ApiError, IncompleteEvidence, IncompletePagination, PermissionDenied
 from gcevidence.genesys.audits import iso_z
 from gcevidence.genesys.http import GenesysClient
 from gcevidence.genesys.paging import list_endpoint, reconcile_ids
@@ -93,7 +95,7 @@ def collect_declared(client: Any, writer: SnapshotWriter, spec: DatasetSpec) -> 
     else:
         doc = client.get(endpoint.path, query or None)
         if spec.kind == "object":
-            writer.write_object(spec.name, doc if doc is not None else {}, requests=1)
+            writer.write_object(spec.name, spec.stored(doc) if doc is not None else {}, requests=1)
             return doc
         doc = doc or {}
         entities = doc.get("entities") or []
@@ -167,7 +169,10 @@ class _Collector:
             "oauth_clients": lambda: collect_oauth_clients(
                 self.client, self.writer, self.usage_days
             ),
+            "collector_client": self.collector_client,
         }
+        self.collector_doc: dict | None = None
+        self.divisions: list[dict] = []
 
     # -- orchestration -----------------------------------------------------------------------
 
@@ -231,6 +236,8 @@ class _Collector:
             result = collect_declared(self.client, self.writer, spec)
             if spec.name == "organization":
                 self.org = result or {}
+            elif spec.name == "divisions":
+                self.divisions = [spec.row(d) for d in result or []]
 
         return declared
 
@@ -265,6 +272,9 @@ class _Collector:
             self.bar.update(len(names))
 
     def _meta(self, started: dt.datetime) -> dict[str, Any]:
+        scope = scope_from(
+            self.writer.statuses.get("collector_client"), self.collector_doc, self.divisions
+        )
         return {
             "org": {"id": self.org.get("id", ""), "name": self.org.get("name", "")},
             "region": self.client.region or "",
@@ -275,6 +285,7 @@ class _Collector:
             "tool_version": __version__,
             "retention_days": self.retention_days,
             "api_requests": self.client.stats.requests,
+            "collector_scope": scope.as_dict(),
         }
 
     # -- special collectors ------------------------------------------------------------------
@@ -294,6 +305,22 @@ class _Collector:
             sha256=file_digest(self.params.hr_roster),
             timezone=self.params.hr.timezone,
         )
+
+    def collector_client(self) -> None:
+        """The collecting client's own document, read by its id (that of the credentials)."""
+        endpoint = COLLECTOR_CLIENT.reads[0]
+        path = endpoint.url(clientId=self.client.creds.client_id)
+        try:
+            doc = self.client.get(path, endpoint.query() or None) or {}
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            self.writer.mark_unavailable(
+                COLLECTOR_CLIENT.name, f"{exc}: the API does not know this client id", requests=1
+            )
+            return
+        self.collector_doc = COLLECTOR_CLIENT.stored(doc)
+        self.writer.write_object(COLLECTOR_CLIENT.name, self.collector_doc, requests=1)
 
     def users(self) -> None:
         collect_users(self.client, self.writer, self.params.period.end, self.dormant_days)

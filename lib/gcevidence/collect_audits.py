@@ -1,10 +1,14 @@
 """The audit trail: one batch of asynchronous queries for the period and the retention probe.
 
-Every query must end Succeeded with its cursor exhausted. Results stream to the raw JSON-lines
-file as they arrive, de-duplicated by id; the recent part of the period (what the realtime
-endpoint can count, the last 14 days) is reconciled against the realtime endpoint's `total`.
-A window of queries at the retention boundary shows whether the trail reaches back as far
-as the baseline requires.
+Every query must end Succeeded with its cursor exhausted. Results stream to disk as they
+arrive, de-duplicated by id, into one spool file per UTC day; audit_events.csv is then written
+day by day, each day sorted by event time and id, with each day's byte range recorded
+(`segments`), so that a later run can read one day of a sealed pack without the rest. The raw
+events are not copied again: they are the stored responses of the results endpoint
+(evidence/responses/audit_query_results.jsonl.zst). The recent part of the period (what the
+realtime endpoint can count, the last 14 days) is reconciled against the realtime endpoint's
+`total`. A window of queries at the retention boundary shows whether the trail reaches back as
+far as the baseline requires.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from gcevidence.config import Params
 from gcevidence.datasets.audit import audit_row
@@ -31,6 +37,9 @@ from gcevidence.genesys.audits import (
 from gcevidence.snapshot import SnapshotWriter
 
 RETENTION_PROBE_DAYS = 7
+SPOOL_DIR = "evidence/.audit-spool"  # removed once audit_events is written
+RESULTS_ENDPOINT = "audit_query_results"  # where the raw events are stored (its responses)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def collect_audits(
@@ -60,7 +69,7 @@ def collect_audits(
         period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS) + dt.timedelta(hours=1)
     )
     window = (rt_start, rt_end) if rt_end - rt_start >= dt.timedelta(hours=1) else None
-    spool = AuditSpool(writer.root / "evidence" / "raw" / "audit_events.jsonl", window)
+    spool = AuditSpool(writer.root / SPOOL_DIR, window)
     probe_stats = {"events": 0, "earliest": ""}
 
     def on_page(outcome: AuditQueryOutcome, entities: list[dict]) -> None:
@@ -86,7 +95,6 @@ def collect_audits(
     except BaseException:
         spool.discard()
         raise
-    spool.close()
     mismatches = []
     if window is not None:
         totals = client.map(lambda s: realtime_total(client, s, *window), services)
@@ -100,24 +108,29 @@ def collect_audits(
     main_outcomes = [o for o in outcomes if o.spec not in probe_specs]
     probe_outcomes = [o for o in outcomes if o.spec in probe_specs]
     read = sum(o.result_count for o in main_outcomes)
-    status = writer.write_table(
-        "audit_events",
-        spool.rows(),
-        None,
-        expected_rows=read - spool.duplicates,
-        requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
-        complete=not mismatches and spool.count == read - spool.duplicates,
-        queries=len(main_outcomes),
-        events_read=read,
-        duplicates_skipped=spool.duplicates,
-        reconciled_window=[iso_z(w) for w in window] if window else [],
-        reconciled_counts=dict(spool.in_window),
-        count_mismatches=mismatches,
-        services=services,
-        interval_start=iso_z(period.start_utc),
-        interval_end=iso_z(period.end_utc),
-    )
-    status.raw_path = spool.rel_path(writer.root)
+    try:
+        status = writer.write_table(
+            "audit_events",
+            spool.rows(),
+            None,
+            expected_rows=read - spool.duplicates,
+            requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
+            complete=not mismatches and spool.count == read - spool.duplicates,
+            segment_of=event_day,
+            queries=len(main_outcomes),
+            events_read=read,
+            duplicates_skipped=spool.duplicates,
+            reconciled_window=[iso_z(w) for w in window] if window else [],
+            reconciled_counts=dict(spool.in_window),
+            count_mismatches=mismatches,
+            services=services,
+            interval_start=iso_z(period.start_utc),
+            interval_end=iso_z(period.end_utc),
+            segmented_by="UTC day of event_date; rows sorted by event_date, id",
+            raw_in_responses=RESULTS_ENDPOINT,
+        )
+    finally:
+        spool.discard()
     if mismatches:
         status.reason = "audit results disagree with the API's count: " + "; ".join(mismatches[:5])
     query_rows = [
@@ -156,18 +169,19 @@ def collect_audits(
 
 
 class AuditSpool:
-    """Audit events streamed to the raw JSON-lines file as they arrive, de-duplicated by id.
+    """Audit events streamed to one spool file per UTC day as they arrive, de-duplicated by id.
 
     Adjacent windows may both return an event stamped exactly on their shared boundary, so
-    ids are remembered (as 8-byte digests, not dicts) to keep each event once.
+    ids are remembered (as 8-byte digests, not dicts) to keep each event once. `rows()` reads
+    the days back in order, each sorted by event time and id: only one day is ever in memory.
     """
 
-    def __init__(self, path: Path, window: tuple[dt.datetime, dt.datetime] | None = None):
-        self.path = path
+    def __init__(self, folder: Path, window: tuple[dt.datetime, dt.datetime] | None = None):
+        self.folder = folder
         self.window = window
         self.in_window: dict[str, int] = {}  # per service, events inside `window`
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = path.open("w", encoding="utf-8")
+        folder.mkdir(parents=True, exist_ok=True)
+        self._days: dict[str, IO[str]] = {}
         self._seen: set[int] = set()
         self.count = 0
         self.duplicates = 0
@@ -181,28 +195,59 @@ class AuditSpool:
                 self.duplicates += 1
                 continue
             self._seen.add(key)
-            self._fh.write(json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n")
+            self._day_file(_day_of(event.get("eventDate"))).write(
+                json.dumps(event, sort_keys=True, ensure_ascii=False) + "\n"
+            )
             self.count += 1
             if self.window is not None and _within(event.get("eventDate"), self.window):
                 service = str(event.get("serviceName", ""))
                 self.in_window[service] = self.in_window.get(service, 0) + 1
 
+    def _day_file(self, day: str) -> IO[str]:
+        fh = self._days.get(day)
+        if fh is None:
+            fh = self._days[day] = self._path(day).open("a", encoding="utf-8")
+        return fh
+
+    def _path(self, day: str) -> Path:
+        return self.folder / f"{day or 'undated'}.jsonl"
+
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
+        for fh in self._days.values():
+            fh.close()
         self._seen = set()
 
     def discard(self) -> None:
+        """Remove the spool (after the table is written, or when the collection failed)."""
         self.close()
-        self.path.unlink(missing_ok=True)
-
-    def rel_path(self, root: Path) -> str:
-        return self.path.relative_to(root).as_posix()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def rows(self) -> Iterator[dict]:
-        with self.path.open(encoding="utf-8") as fh:
-            for line in fh:
-                yield audit_row(json.loads(line))
+        """audit_events rows, day after day, each day sorted by (event_date, id)."""
+        self.close()
+        for day in sorted(self._days):
+            path = self._path(day)
+            with path.open(encoding="utf-8") as fh:
+                events = [json.loads(line) for line in fh]
+            events.sort(key=event_order)
+            for event in events:
+                yield audit_row(event)
+            path.unlink()
+
+
+def event_order(event: dict) -> tuple[str, str]:
+    """How audit events are ordered in the evidence: by eventDate, then id."""
+    return str(event.get("eventDate") or ""), str(event.get("id") or "")
+
+
+def event_day(row: dict) -> str:
+    """The segment of an audit_events row: the UTC day of its event_date ("" when undated)."""
+    return _day_of(row.get("event_date"))
+
+
+def _day_of(stamp: Any) -> str:
+    day = str(stamp or "")[:10]
+    return day if _DAY.fullmatch(day) else ""
 
 
 def _within(stamp: Any, window: tuple[dt.datetime, dt.datetime]) -> bool:

@@ -74,7 +74,7 @@ def collect_users(
     status = writer.write_table(
         USERS.name,
         (USERS.row(u) for u in users),
-        users,
+        (USERS.stored(u) for u in users),
         complete=not unrecovered and listing.total in (None, len(users)),
         expected_rows=listing.total,
         requests=listing.requests + reread.requests,

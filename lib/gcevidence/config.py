@@ -132,6 +132,13 @@ class SigningConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    """`privacy.minimize`: also strip personal data no check needs from the stored responses."""
+
+    minimize: bool = True
+
+
+@dataclass(frozen=True)
 class Params:
     path: Path
     digest: str
@@ -151,6 +158,9 @@ class Params:
     ip_allowlist_required: bool = False
     hr: HrConfig = field(default_factory=HrConfig)
     sensitive_permissions: dict[str, SensitivePermissionPolicy] = field(default_factory=dict)
+    # What the pack records and keeps (issue 12 §1, §7); read by _provenance below.
+    operator: str = ""
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
 
 
 def baseline_ids() -> tuple[str, ...]:
@@ -190,6 +200,8 @@ _TOP_KEYS = {
     "exceptions",
     "ip_allowlist_required",
     "sensitive_permissions",
+    "operator",
+    "privacy",
 }
 
 
@@ -341,12 +353,16 @@ def _period_end(
 
 
 def load_params(
-    path: str | Path, period_end: dt.date | None = None, today: dt.date | None = None
+    path: str | Path,
+    period_end: dt.date | None = None,
+    today: dt.date | None = None,
+    operator: str | None = None,
 ) -> Params:
     """Parse and validate a params file; paths inside it are relative to the file.
 
     `today` is the UTC date the collection runs on (default: the clock); the period ends at
     the latest on the day before it.
+    `operator` (from --operator) overrides the file's `operator`.
     """
     path = Path(path)
     try:
@@ -478,6 +494,7 @@ def load_params(
             "write true or false",
         )
 
+    operator, privacy = _provenance(r, doc, operator)
     return Params(
         path=path.resolve(),
         digest="sha256:" + hashlib.sha256(raw_bytes).hexdigest(),
@@ -496,6 +513,8 @@ def load_params(
         exceptions_register=register,
         ip_allowlist_required=allowlist_required,
         sensitive_permissions=sensitive,
+        operator=operator,
+        privacy=privacy,
     )
 
 
@@ -531,3 +550,35 @@ def _sensitive_permissions(r: _Reader, raw: object) -> dict[str, SensitivePermis
             )
         out[permission] = SensitivePermissionPolicy(groups)
     return out
+
+
+# -- who ran the pack and what it keeps (issue 12 §1, §7) --------------------------------------
+
+OPERATOR_MAX = 200
+
+
+def _provenance(r: _Reader, doc: dict, cli_operator: str | None) -> tuple[str, PrivacyConfig]:
+    """`operator` (the command line's --operator wins) and `privacy`."""
+    operator = cli_operator if cli_operator is not None else doc.get("operator")
+    where = "--operator" if cli_operator is not None else "operator"
+    if operator is None:
+        operator = ""
+    if (
+        not isinstance(operator, str)
+        or len(operator) > OPERATOR_MAX
+        or operator != operator.strip()
+    ):
+        raise r.fail(
+            where,
+            operator,
+            f"must be one line of text, at most {OPERATOR_MAX} characters, without leading or "
+            "trailing spaces",
+            "name the person who runs the collection, e.g. 'Jane Doe (GRC)'",
+        )
+    if any(ch in operator for ch in "\r\n\t") or not operator.isprintable():
+        raise r.fail(where, operator, "must be printable text on one line")
+    priv = r.mapping(doc.get("privacy"), "privacy", {"minimize"})
+    minimize = priv.get("minimize", True)
+    if not isinstance(minimize, bool):
+        raise r.fail("privacy.minimize", minimize, "must be true or false")
+    return operator, PrivacyConfig(minimize)

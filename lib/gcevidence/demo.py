@@ -33,11 +33,12 @@ def demo_params(
     out_root: Path | None = None,
     sim_config: SimConfig | None = None,
     env: MutableMapping[str, str] | None = None,
+    operator: str | None = None,
 ) -> Iterator[tuple[Params, Simulator]]:
     """A running simulator and the demo params pointed at it (roster in a temp folder).
 
     Packs go to `out_root`, by default ./output. The simulator's credentials go into `env`
-    (default: this process's environment only).
+    (default: this process's environment only). `operator` overrides the demo params' one.
     """
     env = os.environ if env is None else env
     cfg = sim_config or SimConfig()
@@ -46,7 +47,7 @@ def demo_params(
         env["GENESYSCLOUD_OAUTHCLIENT_ID"] = sim.client_id
         env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
         # The simulator's `now` is today: the period ends on the day before it.
-        base = load_params(DEMO_PARAMS, today=sim.now.date())
+        base = load_params(DEMO_PARAMS, today=sim.now.date(), operator=operator)
         params = dataclasses.replace(
             base,
             org=dataclasses.replace(
@@ -67,10 +68,11 @@ def run_demo(
     sim_config: SimConfig | None = None,
     env: MutableMapping[str, str] | None = None,
     progress: bool = False,
+    operator: str | None = None,
 ) -> RunResult:
     """The whole pipeline against the embedded simulator."""
     env = os.environ if env is None else env
-    with demo_params(out_root, sim_config, env) as (params, _sim):
+    with demo_params(out_root, sim_config, env, operator) as (params, _sim):
         return run_pipeline(
             params, params.output_dir, fail_on_findings, env, pdf=pdf, progress=progress
         )

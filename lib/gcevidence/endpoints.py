@@ -4,7 +4,9 @@ The collector, the page sizes, preflight's permission probes and the request bre
 these declarations; the simulator's route table is tested against them (tests/test_endpoints.py).
 Permissions are as the official SDK's API docs state them for the endpoint ("Requires ANY/ALL
 permissions"; "" where they say "Requires no permissions"). Paths keep the SDK's
-`{placeholder}` names.
+`{placeholder}` names. Every answer is stored (genesys/responses.py) minus the fields an
+endpoint declares as `secrets` (always removed) and `personal` (removed when privacy.minimize
+is on), named as redact.py explains.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
+
+from gcevidence.privacy import contact_change_values, user_fields
 
 
 class Paging(StrEnum):
@@ -42,6 +46,8 @@ class Endpoint:
     paging: Paging
     page_size: int | None = None  # what the toolkit asks for (PAGES and CURSOR)
     defaults: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    secrets: tuple[str, ...] = ()  # fields of an answer never stored (credentials)
+    personal: tuple[str, ...] = ()  # fields not stored when minimising (privacy.py)
 
     def url(self, **ids: str) -> str:
         """The path with its placeholders filled in (every one must be given)."""
@@ -75,9 +81,22 @@ def _endpoint(
     permission: str,
     paging: Paging,
     page_size: int | None = None,
+    *,
+    secrets: tuple[str, ...] = (),
+    personal: tuple[str, ...] = (),
     **defaults: Any,
 ) -> Endpoint:
-    return Endpoint(name, method, path, permission, paging, page_size, MappingProxyType(defaults))
+    return Endpoint(
+        name,
+        method,
+        path,
+        permission,
+        paging,
+        page_size,
+        MappingProxyType(defaults),
+        secrets,
+        personal,
+    )
 
 
 _ALL = (
@@ -85,8 +104,10 @@ _ALL = (
     # Page size 500: the official Terraform provider reads users 500 at a time (no documented
     # maximum). state=inactive alone stops at 10,000 results, which is why the users dataset
     # asks for state=any.
-    _endpoint("users", "GET", "/api/v2/users", "", Paging.PAGES, 500),
-    _endpoint("user", "GET", "/api/v2/users/{userId}", "", Paging.NONE),
+    _endpoint(
+        "users", "GET", "/api/v2/users", "", Paging.PAGES, 500, personal=user_fields("entities[]")
+    ),
+    _endpoint("user", "GET", "/api/v2/users/{userId}", "", Paging.NONE, personal=user_fields()),
     # Page size 100 for the authorization and telephony listings: what Genesys' own tools
     # (Terraform provider, CLI) use; no larger maximum is documented for them.
     # userCount=false: counting members "can lead to slower load times or timeouts for role
@@ -120,7 +141,15 @@ _ALL = (
     ),
     _endpoint("divisions", "GET", "/api/v2/authorization/divisions", "", Paging.PAGES, 100),
     # Page size 100: the largest known to work (Genesys' own tools use 100).
-    _endpoint("group_members", "GET", "/api/v2/groups/{groupId}/members", "", Paging.PAGES, 100),
+    _endpoint(
+        "group_members",
+        "GET",
+        "/api/v2/groups/{groupId}/members",
+        "",
+        Paging.PAGES,
+        100,
+        personal=user_fields("entities[]"),
+    ),
     # Every group with its name: the idle-timeout group bundles name groups by id only. No
     # documented maximum page size; 100, as for the members.
     _endpoint("groups", "GET", "/api/v2/groups", "", Paging.PAGES, 100),
@@ -155,13 +184,25 @@ _ALL = (
         Paging.PAGES,
         100,
     ),
+    # The collecting OAuth client itself: its roleDivisions say which divisions it sees. The
+    # answer is an OAuthClient, whose model carries the client's `secret`: never stored.
+    _endpoint(
+        "oauth_client",
+        "GET",
+        "/api/v2/oauth/clients/{clientId}",
+        "oauth:client:view",
+        Paging.NONE,
+        secrets=("secret",),
+    ),
     # Not paged: `entities` and `total` in one answer.
+    # apiKey is the Hawk credential of the customer's key manager.
     _endpoint(
         "key_configurations",
         "GET",
         "/api/v2/recording/keyconfigurations",
         "recording:encryptionKey:view",
         Paging.NONE,
+        secrets=("entities[].apiKey",),
     ),
     _endpoint(
         "recording_keys",
@@ -170,6 +211,7 @@ _ALL = (
         "recording:encryptionKey:view",
         Paging.PAGES,
         100,
+        secrets=("entities[].localEncryptionConfiguration.apiKey",),
     ),
     _endpoint(
         "rotation_schedule",
@@ -179,6 +221,7 @@ _ALL = (
         Paging.NONE,
     ),
     _endpoint("recording_settings", "GET", "/api/v2/recording/settings", "", Paging.NONE),
+    # SIP credentials sit in trunk properties whose names contain "password".
     _endpoint(
         "trunk_base_settings",
         "GET",
@@ -186,6 +229,7 @@ _ALL = (
         "telephony:plugin:all",
         Paging.PAGES,
         100,
+        secrets=("entities[].properties.*password*",),
     ),
     _endpoint(
         "trunk_base_setting",
@@ -193,6 +237,7 @@ _ALL = (
         "/api/v2/telephony/providers/edges/trunkbasesettings/{trunkBaseSettingsId}",
         "telephony:plugin:all",
         Paging.NONE,
+        secrets=("properties.*password*",),
     ),
     # The asynchronous audit query: POST answers 202 with a transaction id, the status is polled
     # until Succeeded, the results are read by cursor at the documented maximum of 500 a page.
@@ -211,12 +256,18 @@ _ALL = (
         "audits:audit:view",
         Paging.CURSOR,
         500,
+        personal=contact_change_values("entities[]"),
         expand="user",
     ),
     # Synchronous, the last 14 days only, and the only audit endpoint that reports a `total`:
     # read for that count alone (one event a page; paging is in the body).
     _endpoint(
-        "audit_realtime", "POST", "/api/v2/audits/query/realtime", "audits:audit:view", Paging.NONE
+        "audit_realtime",
+        "POST",
+        "/api/v2/audits/query/realtime",
+        "audits:audit:view",
+        Paging.NONE,
+        personal=contact_change_values("entities[]"),
     ),
     # OAuth clients, partners' access and recording retention. The clients listing takes no
     # paging parameters (one answer with every client and `total`); an OAuth client carries its
@@ -224,7 +275,14 @@ _ALL = (
     # oauth:client:view and usage:client:view (SDK docs): the first is the one the listing
     # needs already. A usage summary starts a query (`executionId`) whose result is polled
     # until its `queryStatus` is Complete.
-    _endpoint("oauth_clients", "GET", "/api/v2/oauth/clients", "oauth:client:view", Paging.NONE),
+    _endpoint(
+        "oauth_clients",
+        "GET",
+        "/api/v2/oauth/clients",
+        "oauth:client:view",
+        Paging.NONE,
+        secrets=("entities[].secret",),
+    ),
     _endpoint(
         "oauth_client_usage_summary",
         "GET",

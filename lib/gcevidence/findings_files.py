@@ -9,6 +9,7 @@ from typing import Any
 
 from gcevidence import __version__
 from gcevidence.catalog import load_catalog
+from gcevidence.collection_scope import division_scope
 from gcevidence.config import Params
 from gcevidence.csvsafe import guard
 from gcevidence.findings import Finding
@@ -55,6 +56,9 @@ def run_block(
         "client_id": meta.get("client_id") or client_id,
         "baseline": params.baseline,
         "tool_version": __version__,
+        # Who ran it and what the collecting client could see (issue 12 §1).
+        "operator": params.operator,
+        "division_scope": division_scope(snapshot).as_dict(),
     }
     if inputs is not None:
         block["inputs"] = inputs

@@ -39,7 +39,7 @@ from gcevidence.inputs import input_provenance
 from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
-from gcevidence.pack.sign import load_signing_key
+from gcevidence.pack.sign import key_id, load_signing_key
 from gcevidence.populations import build_populations
 from gcevidence.report.context import FINDINGS_FILE, THRESHOLDS_FILE
 from gcevidence.report.index import NotebookOutput, write_index
@@ -138,15 +138,22 @@ class RunState:
 
 
 def collect_evidence(state: RunState) -> None:
-    """Every dataset into the run folder; the request log joins it (the token call included)."""
+    """Every dataset into the run folder; the request log joins it (the token call included).
+
+    The log and the stored answers are closed at the end: no phase after this one calls the API,
+    and every compressed stream must be complete before anything reads or seals the pack.
+    """
     state.client.log.attach(state.dir / "requests.jsonl")
-    state.snapshot = collect(
-        state.params,
-        state.client,
-        state.dir,
-        retention_days=required_retention_days(state.inputs.thresholds),
-        progress=state.progress,
-    )
+    try:
+        state.snapshot = collect(
+            state.params,
+            state.client,
+            state.dir,
+            retention_days=required_retention_days(state.inputs.thresholds),
+            progress=state.progress,
+        )
+    finally:
+        state.client.log.close()
 
 
 def evaluate_checks(state: RunState) -> None:
@@ -214,6 +221,8 @@ def print_pages(state: RunState) -> None:
 def seal_pack(state: RunState) -> None:
     """index.html (with the content digest), then the manifest; the pack is renamed into place."""
     params, snapshot, run = state.params, _snapshot(state), state.run
+    key = state.inputs.signing_key
+    signed_by = key_id(key.public_key()) if key is not None else ""
     write_index(
         state.dir / "index.html",
         run=run,
@@ -226,6 +235,7 @@ def seal_pack(state: RunState) -> None:
         ],
         notebooks=_notebook_outputs(state.dir),
         extra_files=_other_files(state.dir),
+        signed_by=signed_by,
     )
     metadata = run_metadata(
         generated_at=run["generated_at"],
@@ -239,6 +249,8 @@ def seal_pack(state: RunState) -> None:
         period=run["period"],
         run_id=run["id"],
         inputs=run.get("inputs") or {},
+        operator=run["operator"],
+        division_scope=run["division_scope"],
     )
     state.pack_dir = state.pack.seal(
         metadata,
@@ -281,6 +293,7 @@ def run_pipeline(
         api_base_url=params.org.api_base_url,
         login_base_url=params.org.login_base_url,
         region=params.org.region,
+        minimize=params.privacy.minimize,
     )
     client.authenticate()  # rejected credentials are bad input too: stop before any folder
     timer = Timer()

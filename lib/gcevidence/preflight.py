@@ -21,13 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from gcevidence.audit_events import role_member_change, took_out_of_service
+from gcevidence.collection_scope import ALL, LIMITED, UNKNOWN, scope_of
 from gcevidence.config import load_params
 from gcevidence.datasets import SPECS
 from gcevidence.datasets.audit import audit_row
+from gcevidence.datasets.collector import COLLECTOR_CLIENT
+from gcevidence.datasets.directory import DIVISIONS
 from gcevidence.endpoints import ENDPOINTS, Endpoint, Paging
 from gcevidence.errors import ApiError, AuthenticationError, PermissionDenied
 from gcevidence.genesys.audits import RESULTS, STATUS, SUBMIT, iso_z
 from gcevidence.genesys.http import ApiResponse, GenesysClient
+from gcevidence.genesys.paging import list_endpoint
 
 AUDIT_SERVICES = ("PeoplePermissions", "Directory")
 AUDIT_POLL_SECONDS = 0.5
@@ -49,6 +53,12 @@ EXTRA_DEPENDENTS = {
 }
 
 
+# What a run loses without a permission that no check needs.
+WITHOUT_NO_CHECK = {
+    "oauth:client:view": "the pack's division scope is unknown — not verified",
+}
+
+
 @dataclass(frozen=True)
 class Row:
     section: str
@@ -62,6 +72,7 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     fixes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # a run can proceed, but says less
 
     def add(self, section: str, item: str, result: str, ok: bool | None = None, detail="") -> None:
         self.rows.append(Row(section, item, result, ok, detail))
@@ -69,6 +80,10 @@ class Report:
     def fix(self, text: str) -> None:
         if text not in self.fixes:
             self.fixes.append(text)
+
+    def warn(self, text: str) -> None:
+        if text not in self.warnings:
+            self.warnings.append(text)
 
 
 def permission_probes() -> dict[str, Endpoint]:
@@ -119,6 +134,7 @@ class Preflight:
         self.granted: dict[str, bool] = {}
         self.roles_page: dict | None = None
         self.audit_submits: dict[str, dict] = {}
+        self.own_client: dict | None = None  # the client's own document, when probed
 
     # -- plumbing ----------------------------------------------------------------------------
     def call(self, method: str, path: str, params=None, body=None) -> ApiResponse:
@@ -138,6 +154,7 @@ class Preflight:
         if not self.connection():
             return self.report
         self.permissions()
+        self.division_scope()
         self.sign_in()
         self.privileged_roles()
         self.audits()
@@ -188,6 +205,8 @@ class Preflight:
             if endpoint.paging is Paging.ASYNC:
                 granted = self._submit_audits()
             else:
+                if "{clientId}" in path:  # the client's own document: its id is ours
+                    path = endpoint.url(clientId=self.client.creds.client_id)
                 try:
                     body = self.get(path, probe_query(endpoint))
                     granted = True
@@ -195,6 +214,8 @@ class Preflight:
                         self.roles_page = body if isinstance(body, dict) else {}
                     if endpoint is TRUNKS:
                         trunks = body if isinstance(body, dict) else {}
+                    if endpoint is COLLECTOR_CLIENT.reads[0]:
+                        self.own_client = body if isinstance(body, dict) else {}
                 except PermissionDenied:
                     granted = False
             self.granted[permission] = granted
@@ -202,14 +223,38 @@ class Preflight:
             if granted:
                 self.report.add("permissions", permission, "granted", True, f"{method} {path}")
             else:
-                detail = f"{method} {path} answered 403; not_evaluable: {', '.join(checks)}"
+                loss = (
+                    f"{', '.join(checks)} not_evaluable"
+                    if checks
+                    else WITHOUT_NO_CHECK.get(permission, "less evidence")
+                )
+                detail = f"{method} {path} answered 403; without it: {loss}"
                 self.report.add("permissions", permission, "MISSING", False, detail)
                 self.report.fix(
                     f"grant the OAuth client's role the permission {permission} "
-                    f"(without it: {', '.join(checks)} not_evaluable)"
+                    f"(without it: {loss})"
                 )
         if trunks is not None:
             self._trunks(trunks)
+
+    def division_scope(self) -> None:
+        """Which divisions the client sees, from its own grants (as the collection reads them)."""
+        endpoint = COLLECTOR_CLIENT.reads[0]
+        divisions = [
+            DIVISIONS.row(d) for d in list_endpoint(self.client, DIVISIONS.reads[0]).entities
+        ]
+        if self.granted.get(endpoint.permission):
+            own = self.own_client
+            if own is None:
+                own = self.get(endpoint.url(clientId=self.client.creds.client_id)) or {}
+            scope = scope_of(COLLECTOR_CLIENT.stored(own), divisions)
+        else:
+            why = f"missing permission {endpoint.permission}"
+            scope = scope_of(None, divisions, f"the client's own grants cannot be read ({why})")
+        result = {ALL: "all divisions", LIMITED: "LIMITED", UNKNOWN: "UNKNOWN"}[scope.state]
+        self.report.add("scope", "divisions the client sees", result, None, scope.summary())
+        if not scope.complete:
+            self.report.warn(scope.summary())
 
     def _trunks(self, body: dict) -> None:
         trunks = body.get("entities") or []
@@ -443,6 +488,9 @@ def render(report: Report) -> str:
         for row in rows
     ]
     lines.insert(1, "-" * min(120, sum(widths) + 10))
+    if report.warnings:
+        lines += ["", "warnings (a run can proceed, but the pack will say so):"]
+        lines += [f"  - {w}" for w in report.warnings]
     if report.fixes:
         lines += ["", "fixes before a run:"] + [f"  - {f}" for f in report.fixes]
     else:
@@ -473,6 +521,7 @@ def run_preflight(
         doc = {
             "rows": [asdict(r) for r in report.rows],
             "fixes": report.fixes,
+            "warnings": report.warnings,
             "requests": requests,
             "seconds": round(time.monotonic() - started, 1),
             "ready": not report.fixes,

@@ -2,7 +2,10 @@
 
 Each run writes one review file per manager (per department for people without a manager),
 as CSV and as .xlsx, listing each person's roles, divisions, last login and flags, with empty
-columns for the reviewer's decision. `gcevidence review import FILE` reads a completed review
+columns for the reviewer's decision. Above WORKBOOKS_PER_GROUP_LIMIT groups it writes one
+workbook instead (access-review-all.xlsx and its CSV), whose first column names each person's
+review group so that a reviewer filters it (thousands of files in a pack are unusable).
+`gcevidence review import FILE` (either kind, .csv, .csv.zst or .xlsx) reads a completed review
 back, records the decisions as out/reviews/decisions-<date>.json (the next run copies the
 newest into its pack) and, given a later snapshot, reports revocations not yet carried out.
 """
@@ -21,11 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gcevidence.csvsafe import guard, unguard
 from gcevidence.errors import InputError
+from gcevidence.evidence_files import CsvEvidenceWriter, read_bytes
 from gcevidence.findings import Finding
 from gcevidence.snapshot import Snapshot, dumps
 
@@ -46,6 +52,10 @@ DECISION_COLUMNS = ("decision", "reviewer", "comment", "review_date")
 COLUMNS = FACT_COLUMNS + DECISION_COLUMNS
 SHEET = "Access review"
 REVIEWS_DIR = "reviews"
+# One workbook per group up to this many groups; above it a single filterable workbook.
+WORKBOOKS_PER_GROUP_LIMIT = 50
+COMBINED_STEM = "access-review-all"
+GROUP_COLUMN = "review_group"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Checks whose user-level exceptions are worth a reviewer's attention, shown as flags.
 _FLAG_CHECKS = {
@@ -179,7 +189,11 @@ def write_review_workbooks(
         privileged_roles = privileged_roles_of(findings)
     paths: list[Path] = []
     used: set[str] = set()
-    for group, rows in review_rows(snapshot, findings, privileged_roles).items():
+    groups = review_rows(snapshot, findings, privileged_roles)
+    if len(groups) > WORKBOOKS_PER_GROUP_LIMIT:
+        paths += write_combined_review(out_dir, groups, snapshot.meta)
+        groups = {}
+    for group, rows in groups.items():
         stem = _file_stem(group, used)
         paths.append(_write_csv(out_dir / f"{stem}.csv", rows))
         paths.append(_write_xlsx(out_dir / f"{stem}.xlsx", group, rows, snapshot.meta))
@@ -209,6 +223,106 @@ def _write_csv(path: Path, rows: Iterable[ReviewRow]) -> Path:
         for r in rows:
             writer.writerow([guard(v) for v in asdict(r).values()] + [""] * len(DECISION_COLUMNS))
     return path
+
+
+def write_combined_review(
+    out_dir: Path, groups: dict[str, list[ReviewRow]], meta: dict
+) -> list[Path]:
+    """One review for every group: access-review-all.xlsx (streamed) and its CSV twin.
+
+    The CSV follows the evidence CSVs' size rule (plain while small, else .csv.zst); the xlsx
+    is written row by row (openpyxl's write-only mode) so that tens of thousands of people fit.
+    """
+    columns = (GROUP_COLUMN, *COLUMNS)
+    records = [(group, r) for group, rows in groups.items() for r in rows]
+    csv_writer = CsvEvidenceWriter(out_dir, COMBINED_STEM, columns)
+    for group, r in records:
+        values = [group, *asdict(r).values()] + [""] * len(DECISION_COLUMNS)
+        csv_writer.writerow([guard(v) for v in values])
+    csv_path = csv_writer.close()
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET)
+    last = max(len(records) + 1, 2)
+    letter = {name: get_column_letter(i) for i, name in enumerate(columns, start=1)}
+    _validations(ws, letter["decision"], letter["review_date"], last)
+    ws.freeze_panes = "D2"
+    ws.auto_filter.ref = f"A1:{letter[columns[-1]]}{last}"
+    for name in columns:
+        ws.column_dimensions[letter[name]].width = {**_WIDTHS, GROUP_COLUMN: 36}.get(name, 14)
+    header_font = Font(bold=True, color="FFFFFF")
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = header_font
+        cell.fill = _DECIDE_FILL if name in DECISION_COLUMNS else _FACT_FILL
+        header.append(cell)
+    ws.append(header)
+    for group, r in records:
+        ws.append([_text_value(ws, v) for v in (group, *asdict(r).values())])
+    about = wb.create_sheet("About")
+    org = meta.get("org") or {}
+    for key, value in (
+        ("Review groups", f"{len(groups)} (managers and departments); filter {GROUP_COLUMN}"),
+        ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
+        ("Data collected at", meta.get("collected_at", "")),
+        ("How to complete", _HOW_TO),
+    ):
+        about.append([key, _text_value(about, str(value))])
+    xlsx_path = out_dir / f"{COMBINED_STEM}.xlsx"
+    wb.save(xlsx_path)
+    return [csv_path, xlsx_path]
+
+
+def _text_value(ws, value: str):
+    """A write-only cell that a spreadsheet shows as text and never evaluates."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def _validations(ws, decision_col: str, date_col: str, last: int) -> None:
+    """Decision from a list, review date a date, on every row of the review."""
+    check = DataValidation(
+        type="list",
+        formula1='"' + ",".join(DECISIONS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Decision",
+        error="Choose keep, revoke or modify",
+    )
+    check.add(f"{decision_col}2:{decision_col}{last}")
+    dates = DataValidation(
+        type="date",
+        operator="greaterThan",
+        formula1="36526",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="Enter a date",
+    )
+    dates.add(f"{date_col}2:{date_col}{last}")
+    ws.data_validations.append(check)
+    ws.data_validations.append(dates)
+
+
+_FACT_FILL = PatternFill("solid", fgColor="305496")
+_DECIDE_FILL = PatternFill("solid", fgColor="C65911")
+_WIDTHS = {
+    "user_id": 38,
+    "name": 24,
+    "email": 30,
+    "roles": 40,
+    "divisions": 24,
+    "flags": 36,
+    "comment": 40,
+}
+_HOW_TO = (
+    "For each person choose keep, revoke or modify in `decision`, and fill reviewer, comment "
+    "and review_date (YYYY-MM-DD). Then run: gcevidence review import THIS_FILE"
+)
 
 
 def _text_cell(ws, row: int, col: int, value: str):
@@ -310,12 +424,15 @@ def read_review(path: Path) -> list[ReviewDecision]:
             "does not exist",
             "pass a review file written by a gcevidence run",
         )
-    if path.suffix.lower() == ".xlsx":
+    name = path.name.lower()
+    if name.endswith(".xlsx"):
         header, records = _xlsx_records(path)
-    elif path.suffix.lower() == ".csv":
+    elif name.endswith((".csv", ".csv.zst")):
         header, records = _csv_records(path)
     else:
-        raise InputError(str(path), "(file)", path.suffix, "is not a .csv or .xlsx review")
+        raise InputError(
+            str(path), "(file)", path.suffix, "is not a .csv, .csv.zst or .xlsx review"
+        )
     missing = [c for c in ("user_id", "roles", *DECISION_COLUMNS) if c not in header]
     if missing:
         raise InputError(
@@ -330,7 +447,11 @@ def read_review(path: Path) -> list[ReviewDecision]:
 
 def _csv_records(path: Path):
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bytes(path).decode("utf-8-sig")
+    except (OSError, EOFError) as exc:
+        raise InputError(
+            str(path), "(file)", path.name, f"cannot be read ({exc})", "pass the file as written"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InputError(
             str(path), "(file)", path.name, "is not UTF-8", "save the review as CSV UTF-8"

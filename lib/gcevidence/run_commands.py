@@ -45,7 +45,7 @@ def report(result: RunResult) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    params = load_params(args.params, period_end=args.period_end)
+    params = load_params(args.params, period_end=args.period_end, operator=args.operator)
     from gcevidence.pipeline import run_pipeline  # after the params: see the comment above
 
     out = Path(args.out) if args.out else params.output_dir
@@ -68,6 +68,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         args.fail_on_findings,
         pdf=not args.no_pdf,
         progress=sys.stderr.isatty(),
+        operator=args.operator,
     )
     return report(result)
 
@@ -87,9 +88,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="exit 1 when a check fails (the pack is still sealed)",
     )
     run.add_argument("--no-pdf", action="store_true", help="skip PDF rendering")
+    run.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="who runs the collection, recorded in the pack (overrides operator in the params)",
+    )
     run.set_defaults(func=cmd_run)
     demo = subparsers.add_parser("demo", help="run everything against the embedded simulator")
     demo.add_argument("--out", help="output folder (default: output)")
     demo.add_argument("--fail-on-findings", action="store_true", help=argparse.SUPPRESS)
     demo.add_argument("--no-pdf", action="store_true", help="skip PDF rendering")
+    demo.add_argument("--operator", metavar="NAME", help="who runs it (default: the demo params')")
     demo.set_defaults(func=cmd_demo)

@@ -1,17 +1,20 @@
 """The per-run snapshot on disk: datasets written once by collection, read back by checks.
 
 Layout inside a run folder:
-    snapshot.json            run metadata and one status record per dataset
-    evidence/<name>.csv      normalised table (CSV-injection guarded, see csvsafe)
-    evidence/raw/<name>.jsonl  raw API entities of a table, one per line
-    evidence/<name>.json     an object dataset
+    snapshot.json                 run metadata and one status record per dataset
+    evidence/<name>.csv           normalised table (CSV-injection guarded, see csvsafe); a table
+                                  larger than evidence_files.CSV_PLAIN_LIMIT is <name>.csv.zst
+    evidence/raw/<name>.jsonl.zst  raw API entities of a table, one per line, zstd
+    evidence/<name>.json          an object dataset
+A table written in segments (audit events by UTC day) records each segment's byte range in its
+status (`segments`), so that one day can be read without the rest (`Snapshot.segment_table`).
 """
 
 from __future__ import annotations
 
-import csv
+import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,13 @@ import pandas as pd
 
 from gcevidence.csvsafe import guard, unguard
 from gcevidence.datasets import SPECS
+from gcevidence.evidence_files import (
+    CsvEvidenceWriter,
+    FramedWriter,
+    Segment,
+    open_text,
+    segment_bytes,
+)
 
 SNAPSHOT_FILE = "snapshot.json"
 
@@ -39,6 +49,8 @@ class DatasetStatus:
     reason: str = ""
     raw_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # segment key (a UTC day) -> [offset, length, rows] of its rows in the file at `path`
+    segments: dict[str, list[int]] = field(default_factory=dict)
 
 
 def dumps(obj: Any) -> str:
@@ -71,25 +83,33 @@ class SnapshotWriter:
         expected_rows: int | None = None,
         requests: int = 0,
         complete: bool | None = None,
+        segment_of: Callable[[dict], str] | None = None,
         **extra: Any,
     ) -> DatasetStatus:
         """Write rows (dicts keyed by the spec's columns) and optionally the raw entities.
 
-        `complete` defaults to rows == expected_rows when an expectation is given.
+        `complete` defaults to rows == expected_rows when an expectation is given. With
+        `segment_of`, rows arrive grouped by its value in ascending order and each group's byte
+        range is recorded (audit events by day).
         """
         spec = SPECS[name]
-        rel = f"evidence/{name}.csv"
-        count = 0
-        with (self.root / rel).open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(spec.columns)
+        evidence = self.root / "evidence"
+        writer = CsvEvidenceWriter(evidence, name, spec.columns)
+        try:
             for row in rows:
-                writer.writerow([guard(row.get(col, "")) for col in spec.columns])
-                count += 1
+                writer.writerow(
+                    [guard(row.get(col, "")) for col in spec.columns],
+                    segment_of(row) if segment_of else None,
+                )
+        except BaseException:
+            writer.discard()
+            raise
+        rel = writer.close().relative_to(self.root).as_posix()
+        count = writer.rows
         raw_rel = ""
         if raw is not None:
-            raw_rel = f"evidence/raw/{name}.jsonl"
-            with (self.root / raw_rel).open("w", encoding="utf-8") as fh:
+            raw_rel = f"evidence/raw/{name}.jsonl.zst"
+            with FramedWriter(self.root / raw_rel) as fh:
                 for entity in raw:
                     fh.write(json.dumps(entity, sort_keys=True, ensure_ascii=False) + "\n")
         if complete is None:
@@ -97,6 +117,7 @@ class SnapshotWriter:
         status = DatasetStatus(
             name, rel, count, expected_rows, complete, requests, raw_path=raw_rel, extra=extra
         )
+        status.segments = {k: s.as_list() for k, s in writer.segments.items()}
         self.statuses[name] = status
         return status
 
@@ -163,29 +184,59 @@ class Snapshot:
     def table(self, name: str) -> pd.DataFrame:
         """The table as strings ("" for absent); raises KeyError when it was not collected."""
         if name not in self._cache:
-            status = self.statuses.get(name)
-            if not status or not status.available:
-                raise KeyError(f"dataset {name} is not available")
-            frame = pd.read_csv(
-                self.root / status.path, dtype=str, keep_default_na=False, encoding="utf-8"
-            )
-            for col in frame.columns:
-                quoted = frame[col].str.startswith("'")
-                if quoted.any():
-                    frame.loc[quoted, col] = frame.loc[quoted, col].map(unguard)
-            self._cache[name] = frame
+            status = self._available(name)
+            # pandas reads .csv.zst itself (compression inferred from the suffix).
+            self._cache[name] = _frame(self.root / status.path)
         return self._cache[name]
+
+    def segment_table(self, name: str, keys: Iterable[str]) -> pd.DataFrame:
+        """Only the rows of the given segments (UTC days of audit events), read without the rest.
+
+        A key without a segment has no rows. Nothing is cached: this is for reading a few days
+        of a large table.
+        """
+        status = self._available(name)
+        path = self.root / status.path
+        spec = SPECS.get(name)
+        with open_text(path) as fh:
+            header = fh.readline()
+        parts = [header.encode("utf-8")]
+        for key in keys:
+            if key in status.segments:
+                parts.append(segment_bytes(path, Segment(*status.segments[key])))
+        frame = _frame(io.StringIO(b"".join(parts).decode("utf-8"), newline=""))
+        return frame if spec is None else frame[list(spec.columns)]
+
+    def _available(self, name: str) -> DatasetStatus:
+        status = self.statuses.get(name)
+        if not status or not status.available:
+            raise KeyError(f"dataset {name} is not available")
+        return status
 
     def object(self, name: str) -> Any:
         if name not in self._cache:
-            status = self.statuses.get(name)
-            if not status or not status.available:
-                raise KeyError(f"dataset {name} is not available")
+            status = self._available(name)
             self._cache[name] = json.loads((self.root / status.path).read_text(encoding="utf-8"))
         return self._cache[name]
 
     def raw(self, name: str) -> Iterator[dict]:
+        """The raw API entities of a table (from its raw file, or its stored responses)."""
         status = self.statuses[name]
-        with (self.root / status.raw_path).open(encoding="utf-8") as fh:
+        if not status.raw_path and status.extra.get("raw_in_responses"):
+            from gcevidence.rederive import raw_entities
+
+            yield from raw_entities(self.root, name)
+            return
+        with open_text(self.root / status.raw_path) as fh:
             for line in fh:
                 yield json.loads(line)
+
+
+def _frame(source: Path | io.StringIO) -> pd.DataFrame:
+    """A CSV of the snapshot as a frame of strings, the CSV-injection guard undone."""
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
+    for col in frame.columns:
+        quoted = frame[col].str.startswith("'")
+        if quoted.any():
+            frame.loc[quoted, col] = frame.loc[quoted, col].map(unguard)
+    return frame

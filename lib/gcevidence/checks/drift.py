@@ -234,7 +234,8 @@ def role_drift(ctx: CheckContext) -> Outcome:
         population=total,
         reason=reason + note,
         extra=extra,
-        evidence=("evidence/audit_events.csv",),
+        # The file as written: audit_events.csv, or .csv.zst when it is large (evidence_files).
+        evidence=(ctx.snapshot.status("audit_events").path or "evidence/audit_events.csv",),
     )
 
 

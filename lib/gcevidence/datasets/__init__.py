@@ -16,6 +16,7 @@ from types import MappingProxyType
 from gcevidence.datasets import (
     api_access,
     audit,
+    collector,
     directory,
     hr,
     integrations,
@@ -37,6 +38,7 @@ _ORDER = (
     sign_in.GENESYS_LOGIN,
     sign_in.IDENTITY_PROVIDERS,
     directory.DIVISIONS,
+    collector.COLLECTOR_CLIENT,
     sign_in.AUTH_SETTINGS,
     sign_in.TOKEN_TIMEOUT,
     directory.GROUPS,

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gcevidence.datasets.model import Entity, compact, document, table
 from gcevidence.endpoints import ENDPOINTS
+from gcevidence.privacy import USER_CONTACT_FIELDS, contact_change_values
+from gcevidence.redact import without_fields
+
+# A change of a user's contact field is kept as evidence, its values are not (privacy.py).
+CONTACT_VALUES = contact_change_values()
 
 QUERY_READS = (
     ENDPOINTS["audit_query"],
@@ -31,11 +38,20 @@ def audit_row(event: Entity) -> Entity:
         "client_id": (event.get("client") or {}).get("id", ""),
         "status": event.get("status", ""),
         "remote_ip": ";".join(remote) if isinstance(remote, list) else str(remote),
-        "property_changes": compact(event.get("propertyChanges")),
+        "property_changes": compact(_changes_kept(event.get("propertyChanges"))),
         "context": compact(event.get("context")),
         # The actor's organisation: another one's id marks a partner's (trustee) user.
         "user_home_org_id": event.get("userHomeOrgId", ""),
     }
+
+
+def _changes_kept(changes: Any) -> Any:
+    """Property changes, minus the values of a contact field's change (rarely there at all)."""
+    if isinstance(changes, list) and any(
+        isinstance(c, dict) and c.get("property") in USER_CONTACT_FIELDS for c in changes
+    ):
+        return without_fields({"propertyChanges": changes}, CONTACT_VALUES)["propertyChanges"]
+    return changes
 
 
 # Reconciled against the realtime endpoint's `total` for the part of the period it can count.
@@ -45,6 +61,7 @@ AUDIT_EVENTS = table(
     "user_name client_id status remote_ip property_changes context user_home_org_id",
     (*QUERY_READS, ENDPOINTS["audit_realtime"]),
     row=audit_row,
+    drops=CONTACT_VALUES,
     collector="audits",
 )
 # One row per asynchronous audit query the run submitted (provenance of audit_events).

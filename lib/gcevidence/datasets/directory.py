@@ -6,6 +6,7 @@ import hashlib
 
 from gcevidence.datasets.model import Entity, compact, document, flag, table
 from gcevidence.endpoints import ENDPOINTS
+from gcevidence.privacy import user_fields
 
 ORGANIZATION = document("organization", (ENDPOINTS["organization"],))
 
@@ -50,6 +51,7 @@ USERS = table(
     (ENDPOINTS["users"], ENDPOINTS["user"]),
     params={"state": "any", "expand": USER_EXPANSIONS},
     row=user_row,
+    drops=user_fields(),
     collector="users",
     about="one row per user, in every state (active, inactive, deleted)",
 )

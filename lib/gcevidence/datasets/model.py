@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from gcevidence.endpoints import Endpoint, Paging
+from gcevidence.redact import without_fields
 
 Entity = dict[str, Any]
 
@@ -35,6 +36,9 @@ class DatasetSpec:
     # The credentials scrub removes from an entity: held in memory only, so that sealing
     # refuses a pack in which one turns up anyway (pack/secrets.py).
     withheld: Callable[[Entity], list[str]] | None = None
+    # Fields of the raw entity never copied to the evidence: personal data no check or auditor
+    # uses (privacy.py); the columns are what is kept.
+    drops: tuple[str, ...] = ()
     summary: Callable[[list[Entity]], dict[str, Any]] | None = None  # extra status fields
     collector: str = ""  # "" = the declaration is enough; else a special collector's name
     about: str = ""  # what a row is, for the report and docs/datasets.md
@@ -65,8 +69,9 @@ class DatasetSpec:
         return [self.row(entity)] if self.row is not None else []
 
     def stored(self, entity: Entity) -> Entity:
-        """The raw entity as it is written to evidence/raw/."""
-        return self.scrub(entity) if self.scrub is not None else entity
+        """The raw entity as it is written to evidence/raw/: scrubbed, personal data dropped."""
+        clean = self.scrub(entity) if self.scrub is not None else entity
+        return without_fields(clean, self.drops) if self.drops else clean
 
     def secrets_of(self, entity: Entity) -> list[str]:
         """The credentials the scrubber removes from this entity (never written anywhere)."""

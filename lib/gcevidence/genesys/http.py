@@ -123,8 +123,12 @@ class GenesysClient:
         max_retry_after: float | None = None,
         timeout: tuple[float, float] = (10.0, 60.0),
         rate_limit_per_minute: int = 300,
+        minimize: bool = True,
     ):
-        """`retry` is the policy of every request; the four keywords after it override fields."""
+        """`retry` is the policy of every request; the four keywords after it override fields.
+
+        `minimize` keeps the personal fields endpoints declare out of the stored answers.
+        """
         self.creds = creds
         self.api_base_url, self.login_base_url, self.region = resolve_bases(
             api_base_url, login_base_url, region or creds.region
@@ -145,7 +149,7 @@ class GenesysClient:
         self.stats = ClientStats()
         self.pacer = Pacer(allowed=rate_limit_per_minute)
         # Without a path yet, calls are kept until the run folder exists (RequestLog.attach).
-        self.log = RequestLog(request_log, buffer=True)
+        self.log = RequestLog(request_log, buffer=True, minimize=minimize)
         self._session = requests.Session()
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.max_workers + 4, max_retries=0)
         self._session.mount("http://", adapter)
@@ -166,6 +170,7 @@ class GenesysClient:
         """Credentials from the environment, host from params.org (URL, else region, else env)."""
         creds = Credentials.from_env(env)
         org = params.org
+        kwargs.setdefault("minimize", params.privacy.minimize)
         return cls(
             creds,
             api_base_url=org.api_base_url,

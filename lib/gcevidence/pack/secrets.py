@@ -1,8 +1,9 @@
 """Searching every byte of a pack for secrets, in the encodings they could leak in.
 
 A secret can reach a file as itself, base64 (an HTTP Basic header, at any byte offset inside a
-larger base64 blob), URL-, JSON- or HTML-escaped, hex or UTF-16. Inside zip containers (xlsx)
-and compressed PDF streams it is searched after decompression. PDF text drawn with subset fonts
+larger base64 blob), URL-, JSON- or HTML-escaped, hex or UTF-16. Inside zstd files (the raw
+evidence and stored responses; every frame), zip containers (xlsx) and compressed PDF streams
+it is searched after decompression. PDF text drawn with subset fonts
 is stored as glyph ids and cannot be searched this way; the HTML it is printed from is.
 """
 
@@ -19,10 +20,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+import zstandard
+
 from gcevidence.pack.manifest import walk_files
 
 _CHUNK = 4 << 20
 _MIN_DERIVED = 8  # shorter derived patterns would match by chance
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _PDF_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
 
 
@@ -92,7 +96,16 @@ def _containers(
     """Matches inside zip members and compressed PDF streams, labelled by where they were."""
     with open(path, "rb") as fh:
         magic = fh.read(5)
-    if magic.startswith(b"PK\x03\x04"):
+    if magic.startswith(_ZSTD_MAGIC):
+        try:
+            with (
+                open(path, "rb") as raw,
+                zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True) as inner,
+            ):
+                yield " (zstd content)", _scan_stream(inner, patterns)
+        except (OSError, zstandard.ZstdError):
+            return
+    elif magic.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as zf:
                 for member in zf.infolist():

@@ -22,7 +22,7 @@ from gcevidence.report.html import (
     status_badge,
     table,
 )
-from gcevidence.report.provenance import inputs_html, thresholds_html
+from gcevidence.report.provenance import inputs_html, provenance_html, thresholds_html
 from gcevidence.report.sections import status_matrix_html
 
 
@@ -70,21 +70,22 @@ def index_html(
     notebooks: list[NotebookOutput],
     extra_files: list[str],
     evidence_digest: str = "",
+    signed_by: str = "",
 ) -> str:
-    """The landing page: scope, provenance, status matrix, and links to every file."""
+    """The landing page: scope, provenance, status matrix, and links to every file.
+
+    `signed_by` is the fingerprint of the key that signs manifest.json ("" when unsigned).
+    """
     org = run.get("org") or {}
     period = run.get("period") or {}
     counts = Counter(f.status for f in findings)
     provenance = definition_list(
         [
             ("Organisation", f"{org.get('name', '')} ({org.get('id', '')})"),
-            ("Region / API", f"{run.get('region') or ''} {run.get('api_base_url') or ''}".strip()),
             ("Audit period (UTC)", f"{period.get('start', '')} to {period.get('end', '')}"),
             ("Baseline", run.get("baseline", "")),
             ("Run id", run.get("id", "")),
             ("Generated at (UTC)", run.get("generated_at", "")),
-            ("Collected by (OAuth client id)", run.get("client_id", "")),
-            ("Tool version", f"gcevidence {run.get('tool_version', '')}"),
             ("Params digest", params_digest),
             ("Content digest (manifest.json)", content_digest),
             ("Evidence digest (printed on every page of the PDFs)", evidence_digest or "-"),
@@ -135,7 +136,8 @@ def index_html(
 <p>Compliance evidence from Genesys Cloud for {esc(frameworks)}. {esc(summary)}
 Every file of this folder is listed with its SHA-256 in <code>manifest.json</code>; check it
 with <code>gcevidence verify</code> on this folder.</p>
-<h2>Scope and provenance</h2>
+{provenance_html(run, signed_by)}
+<h2>Scope and digests</h2>
 {provenance}
 <h2>Inputs not from the API</h2>
 {inputs_html(run.get("inputs"))}

@@ -21,6 +21,7 @@ from gcevidence.catalog import (
     threshold_basis,
 )
 from gcevidence.catalog.records import ref_sort_key
+from gcevidence.collection_scope import division_scope_html
 from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report import paper_html
@@ -58,6 +59,7 @@ def show_scope(ctx: RunContext) -> HTML:
         ("Data collected at", meta.get("collected_at", "")),
         ("Collected by (OAuth client id)", run.get("client_id") or meta.get("client_id", "")),
         ("Tool version", run.get("tool_version") or meta.get("tool_version", "")),
+        ("Operator", run.get("operator") or ctx.params.operator or "not stated"),
         ("Params digest", ctx.params.digest),
         ("Evidence digest (findings.json, evidence/ and the inputs)", ctx.evidence_digest),
     ]
@@ -91,7 +93,8 @@ def paper_datasets(notebook: str) -> tuple[str, ...]:
 
 
 def show_population(ctx: RunContext, *names: str, paper: str | None = None) -> HTML:
-    """The datasets a section rests on, with rows read against rows the API announced.
+    """The datasets a section rests on, with rows read against rows the API announced, and the
+    divisions the collecting client sees (collection_scope.division_scope_html).
 
     With `paper`, the datasets of that paper's checks come first, then `names`.
     """
@@ -106,6 +109,7 @@ def show_population(ctx: RunContext, *names: str, paper: str | None = None) -> H
             rows,
             raw_columns=range(6),
         )
+        + division_scope_html(ctx.snapshot)
     )
 
 

@@ -202,6 +202,7 @@ ROUTES = (
     ),
     Route("GET", "/api/v2/tokens/timeout", "token_timeout"),
     Route("GET", "/api/v2/integrations", "integrations", "integrations:integration:view"),
+    Route("GET", "/api/v2/oauth/clients/{clientId}", "oauth_client", "oauth:client:view"),
     Route("GET", _R + "/keyconfigurations", "key_configs", _KEY_VIEW),
     Route("GET", _R + "/keyconfigurations/{keyConfigurationId}", "key_config", _KEY_VIEW),
     Route("GET", _R + "/recordingkeys", "recording_keys", _KEY_VIEW),
@@ -265,7 +266,19 @@ class Api:
             "department": u.department,
             "email": u.email,
             "primaryContactInfo": [{"address": u.email, "mediaType": "EMAIL", "type": "PRIMARY"}],
-            "addresses": [{"display": u.phone, "mediaType": "PHONE", "type": "WORK"}],
+            # Personal data no check needs (privacy.py): a work phone as E.164 and as shown,
+            # and a profile image.
+            "addresses": [
+                {
+                    "address": "+" + "".join(ch for ch in u.phone if ch.isdigit()),
+                    "display": u.phone,
+                    "mediaType": "PHONE",
+                    "type": "WORK",
+                }
+            ]
+            if u.phone
+            else None,
+            "images": [{"resolution": "x96", "imageUri": f"https://images.example/{u.id}/x96.jpg"}],
             "state": u.state,
             "title": u.title,
             "username": u.email,
@@ -588,6 +601,9 @@ class Api:
         if ids:
             items = [i for i in items if i["id"] in ids]
         return paged(req, items, self.integration_wire)
+
+    def oauth_client(self, req: Request) -> Reply:
+        return Reply(200, client_wire(self.org, self._client(req.match["id"])))
 
     # recording ------------------------------------------------------------------------------
     def key_config_wire(self, c: dict) -> dict:

@@ -59,6 +59,8 @@ class SimConfig:
     audit_history_days: int = 400
     client_id: str = "gcevidence-sim"
     client_secret: str = "sim-secret"  # noqa: S105 - the simulator's own demo secret
+    # The divisions the collecting client holds its role in (names); None = all ("*").
+    collector_divisions: tuple[str, ...] | None = None
     permissions: frozenset[str] | set[str] | None = None  # None = every permission
     rate_limit_per_minute: int = 300
     token_lifetime_seconds: int = 86400

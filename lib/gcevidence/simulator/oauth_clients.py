@@ -32,6 +32,9 @@ class SimClient:
     first_used_days: int = 0
     last_used_days: int | None = None
     daily_requests: int = 0
+    # roleDivisions as the API answers them when they differ from the grants: the collector's
+    # role held with division `*` (every division) is granted in each division (clients.py).
+    role_divisions: tuple[tuple[str, str], ...] | None = None
 
     def requests_on(self, day: dt.date, today: dt.date) -> int:
         """How many API requests the client made on `day` (UTC)."""
@@ -113,6 +116,11 @@ def _secret(rng: random.Random) -> str:
 def client_wire(org, client: SimClient) -> dict:
     """OAuthClient as GET /api/v2/oauth/clients sends it (secret included, as the model has)."""
     grants = org.grants.get(client.id, [])
+    pairs = (
+        client.role_divisions
+        if client.role_divisions is not None
+        else tuple((g.role_id, g.division_id) for g in grants)
+    )
     body = {
         "id": client.id,
         "name": client.name,
@@ -131,8 +139,7 @@ def client_wire(org, client: SimClient) -> dict:
         "authorizedGrantType": client.grant_type,
         # Scopes apply to clients not using the client-credentials grant (SDK model).
         "scope": ["users:readonly"] if client.grant_type != "CLIENT-CREDENTIALS" else None,
-        "roleDivisions": [{"roleId": g.role_id, "divisionId": g.division_id} for g in grants]
-        or None,
+        "roleDivisions": [{"roleId": r, "divisionId": d} for r, d in pairs] or None,
         "state": client.state,
         "selfUri": f"/api/v2/oauth/clients/{client.id}",
     }

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from gcevidence.simulator.api import Api
+from gcevidence.simulator.clients import add_oauth_clients
 from gcevidence.simulator.config import FaultConfig, SimConfig
 from gcevidence.simulator.evolve import advance_month
 from gcevidence.simulator.org import Org
@@ -34,6 +35,9 @@ class Simulator:
             self.cfg.audit_history_days,
             self.cfg.sign_in,
             self.cfg.siem_export,
+        )
+        add_oauth_clients(
+            self.org, self.cfg.client_id, self.cfg.client_secret, self.cfg.collector_divisions
         )
         log.info(
             "generated org with %d users in %.2fs", self.cfg.users, time.perf_counter() - started
