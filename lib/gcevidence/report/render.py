@@ -2,7 +2,8 @@
 
 The HTML exporter's steps and settings (code hidden, parameter cells dropped, images embedded,
 a template that fetches nothing) are declared in report/rewrites.py; this module applies them,
-refuses a page that would fetch from the network, and prints the pages with headless Chromium.
+drops the style rules a page cannot use (report/css_prune.py), refuses a page that would fetch
+from the network, and prints the pages with headless Chromium.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import nbformat
 
 from gcevidence.errors import PackError
 from gcevidence.pack.manifest import evidence_digest
+from gcevidence.report.css_prune import prune_page
 from gcevidence.report.html import css_string
 from gcevidence.report.rewrites import html_exporter
 
@@ -59,6 +61,7 @@ def render_html(notebook_path: Path, html_path: Path, footer: str = "") -> Path:
     if footer:
         resources["gce_footer"] = css_string(footer)
     body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    body = prune_page(body)  # the theme's rules for editors and widgets: none apply here
     fetches = network_fetches(body)
     if fetches:
         raise PackError(
