@@ -566,7 +566,7 @@ BAD_CATALOG = [
         "    genesys: Genesys runs the change process of the platform\n",
         'requirements["CC8.1"]',
         "title, genesys, checks",
-        "give at most one of checks, manual, genesys",
+        "give exactly one of checks, manual, genesys, organisation",
     ),
     (
         "frameworks/soc2.yaml",
@@ -596,9 +596,9 @@ BAD_CATALOG = [
         "frameworks/iso27001-2022.yaml",
         '  "5.14":\n',
         '  "5.3":\n',
-        "line 18",
+        "line 92",
         "5.3",
-        "key given twice (first on line 11)",
+        "key given twice (first on line 36)",
     ),
     (
         "frameworks/soc2.yaml",

@@ -1,0 +1,203 @@
+"""The coverage matrix: every in-scope requirement of the four frameworks accounted for, once."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from gcevidence.catalog import load_catalog, read_catalog
+from gcevidence.catalog.load import HERE
+from gcevidence.catalog.schema import COVERAGE_KINDS
+from gcevidence.errors import CatalogError
+
+# The in-scope sets as the standards number them (ids are facts; the files hold the same lists).
+ISO_2022_THEMES = {"5": 37, "6": 8, "7": 14, "8": 34}
+SOC2_SCOPE = [f"CC6.{i}" for i in range(1, 9)] + [f"CC7.{i}" for i in range(1, 6)]
+SOC2_SCOPE += ["CC8.1", "CC9.1", "CC9.2"]
+PCI_REQUIREMENTS = {"2", "3", "4", "7", "8", "10", "12"}
+# Sub-requirements an auditor will look for by number (lockout, history, logging, incidents).
+PCI_SAMPLE = {"2.2.2", "3.3.1.2", "4.2.1.1", "7.3.3", "8.3.4", "8.3.7", "8.3.10.1", "8.5.1"}
+PCI_SAMPLE |= {"10.2.1.7", "10.6.3", "10.7.3", "12.5.2", "12.8.4", "12.10.7"}
+ATTESTATIONS = ("SOC 2 Type II report", "attestation of compliance", "ISO/IEC 27001 certificate")
+
+
+def ways(req) -> list[str]:
+    return [k for k in COVERAGE_KINDS if getattr(req, k)]
+
+
+def test_the_scopes_are_the_standards_sets():
+    fws = load_catalog().frameworks
+    iso22 = fws["iso27001-2022"].scope
+    assert len(iso22) == 93
+    assert set(iso22) == {
+        f"{t}.{n}" for t, count in ISO_2022_THEMES.items() for n in range(1, count + 1)
+    }
+    iso13 = fws["iso27001-2013"]
+    assert set(iso13.scope) == set(iso13.successor.correspondence) and len(iso13.scope) == 34
+    assert list(fws["soc2"].scope) == SOC2_SCOPE
+    pci = fws["pci-dss-4.0.1"].scope
+    assert len(pci) == 151 and set(pci) >= PCI_SAMPLE
+    assert {c.split(".")[0] for c in pci} == PCI_REQUIREMENTS
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+(\.\d+)?", c) for c in pci)
+    # a row the file already has under those requirements is in scope: the list misses none
+    pci_rows = fws["pci-dss-4.0.1"].requirements
+    assert {c for c in pci_rows if c.split(".")[0] in PCI_REQUIREMENTS} == set(pci)
+
+
+def test_every_in_scope_requirement_has_a_row_with_exactly_one_coverage():
+    for fid in ("iso27001-2013", "iso27001-2022", "soc2", "pci-dss-4.0.1"):
+        fw = load_catalog().frameworks[fid]
+        assert fw.scope and fw.scope_description, fid
+        for control in fw.scope:
+            req = fw.requirements.get(control)
+            assert req is not None, (fid, control)
+            assert len(ways(req)) == 1 and req.title, (fid, control, ways(req))
+
+
+def test_every_row_of_every_framework_states_exactly_one_coverage():
+    for fw in load_catalog().frameworks.values():
+        for req in fw.requirements.values():
+            assert len(ways(req)) == 1, (fw.id, req.id)
+            assert req.coverage == ways(req)[0]
+            assert bool(req.coverage_text) == (req.coverage != "checks")
+
+
+def test_every_control_a_check_names_has_a_row():
+    cat = load_catalog()
+    for spec in cat.checks.values():
+        for fid, controls in spec.controls.items():
+            for control in controls:
+                req = cat.frameworks[fid].requirements.get(control)
+                assert req is not None and req.coverage == "checks", (spec.id, fid, control)
+                assert spec.id in [m.check for m in req.checks]
+
+
+def test_genesys_rows_name_the_attestation_that_covers_them():
+    for fw in load_catalog().frameworks.values():
+        for req in fw.requirements.values():
+            if req.coverage == "genesys":
+                assert any(a in req.genesys for a in ATTESTATIONS), (fw.id, req.id)
+
+
+def test_what_genesys_leaves_to_the_customer_is_a_manual_procedure():
+    pci = load_catalog().frameworks["pci-dss-4.0.1"].requirements
+    lockout = pci["8.3.4"]
+    assert lockout.coverage == "manual"
+    assert "30 minutes" in lockout.manual and "identity provider" in lockout.manual
+    assert pci["8.3.7"].coverage == "manual" and "last 10" in pci["8.3.7"].manual
+    assert "secure pause" in pci["3.3.1.2"].manual and "recordings" in pci["3.3.1.2"].manual
+    assert "phones" in pci["4.2.1.1"].manual.lower()
+    assert pci["8.2.2"].coverage == "checks"  # shared IDs: the orphan accounts test
+    iso = load_catalog().frameworks["iso27001-2022"].requirements
+    assert iso["5.1"].coverage == "organisation" and iso["7.1"].coverage == "organisation"
+
+
+# --- the loader refuses a row without coverage, with two, and a scope id without a row --------
+
+
+@pytest.fixture
+def catalog_copy(tmp_path):
+    root = tmp_path / "catalog"
+    shutil.copytree(HERE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+
+    def edit(name: str, old: str, new: str) -> Path:
+        path = root / "frameworks" / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return root, edit
+
+
+ORG_5_1 = (
+    "    title: Policies for information security\n    organisation: >-\n"
+    "      The information security policy and its topic-specific policies, approved by management"
+    " and\n"
+    "      communicated; documents of the ISMS, outside the tenant.\n"
+)
+BAD = [
+    (
+        ORG_5_1,
+        ORG_5_1.replace("    organisation:", "    manual: Read it.\n    organisation:"),
+        'requirements["5.1"]',
+        "title, manual, organisation",
+        "give exactly one of checks, manual, genesys, organisation",
+    ),
+    (
+        ORG_5_1,
+        ORG_5_1.replace("organisation:", "comment:"),
+        'requirements["5.1"].comment',
+        "The information security policy and its topic-specific policies, approved by management "
+        "and communicated; documents of the ISMS, outside the tenant.",
+        "unknown key",
+    ),
+    (
+        ORG_5_1,
+        "    title: Policies for information security\n    organisation: >-\n      \n",
+        'requirements["5.1"].organisation',
+        "",
+        "must be non-empty text",
+    ),
+    (
+        '  "8.34":\n    title: Protection of information systems during audit testing\n',
+        '  "8.34x":\n    title: Protection of information systems during audit testing\n',
+        'requirements["8.34x"]',
+        "8.34x",
+        "does not match the framework's id_pattern",
+    ),
+]
+
+
+@pytest.mark.parametrize("old, new, field, value, problem", BAD, ids=[b[2] for b in BAD])
+def test_a_row_stating_two_ways_or_a_bad_coverage_fails_at_load(
+    catalog_copy, old, new, field, value, problem
+):
+    root, edit = catalog_copy
+    path = edit("iso27001-2022.yaml", old, new)
+    with pytest.raises(CatalogError) as err:
+        read_catalog(root)
+    assert (err.value.file, err.value.field, err.value.value) == (str(path), field, value)
+    assert problem in str(err.value) and err.value.exit_status == 2
+
+
+def test_a_row_stating_no_coverage_fails_at_load(catalog_copy):
+    root, edit = catalog_copy
+    edit("iso27001-2022.yaml", ORG_5_1, "    title: Policies for information security\n")
+    with pytest.raises(CatalogError) as err:
+        read_catalog(root)
+    assert (err.value.field, err.value.value) == ('requirements["5.1"]', "title")
+    assert "states no coverage" in str(err.value)
+    assert "give exactly one of checks, manual, genesys, organisation" in str(err.value)
+
+
+def test_an_in_scope_id_without_a_row_fails_at_load(catalog_copy):
+    root, edit = catalog_copy
+    block = (
+        '  "8.34":\n    title: Protection of information systems during audit testing\n'
+        "    manual: >-\n"
+    )
+    path = edit("iso27001-2022.yaml", block, '  "8.99":\n    title: moved\n    manual: >-\n')
+    with pytest.raises(CatalogError) as err:
+        read_catalog(root)
+    assert (err.value.file, err.value.field, err.value.value) == (
+        str(path),
+        "scope.ids[92]",
+        "8.34",
+    )
+    assert "is in scope but has no row under requirements" in str(err.value)
+
+
+def test_an_in_scope_id_given_twice_or_off_pattern_fails_at_load(catalog_copy):
+    root, edit = catalog_copy
+    edit("soc2.yaml", '"CC9.1", "CC9.2",\n', '"CC9.1", "CC9.1",\n')
+    with pytest.raises(CatalogError) as err:
+        read_catalog(root)
+    assert err.value.field == "scope.ids"
+    root2, edit2 = catalog_copy
+    edit2("soc2.yaml", '"CC9.1", "CC9.1",\n', '"CC9.1", "XX9.2",\n')
+    with pytest.raises(CatalogError) as err:
+        read_catalog(root2)
+    assert (err.value.field, err.value.value) == ("scope.ids[15]", "XX9.2")
