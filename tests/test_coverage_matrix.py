@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from gcevidence.catalog import load_catalog, read_catalog
+from checks_world import World
+from gcevidence.catalog import EXTRA_FRAMEWORKS_ENV, load_catalog, read_catalog, roll_up
 from gcevidence.catalog.load import HERE
 from gcevidence.catalog.schema import COVERAGE_KINDS
+from gcevidence.coverage import CSV_COLUMNS, TALLIES, coverage_matrix, write_coverage
+from gcevidence.csvsafe import unguard
 from gcevidence.errors import CatalogError
 
 # The in-scope sets as the standards number them (ids are facts; the files hold the same lists).
@@ -201,3 +207,108 @@ def test_an_in_scope_id_given_twice_or_off_pattern_fails_at_load(catalog_copy):
     with pytest.raises(CatalogError) as err:
         read_catalog(root2)
     assert (err.value.field, err.value.value) == ("scope.ids[15]", "XX9.2")
+
+
+# --- coverage.json and coverage.csv of a run --------------------------------------------------
+
+
+def _run_doc(tmp_path: Path, findings: list) -> dict:
+    from gcevidence.findings_files import findings_document
+
+    world = World(tmp_path)
+    run = {
+        "id": "060000Z-ab12",
+        "generated_at": "2026-11-30T06:00:00Z",
+        "period": {"start": "2026-11-20T00:00:00Z", "end": "2026-11-30T23:59:59Z"},
+        "org": {"id": "org-1", "name": "Test Org"},
+        "baseline": "pci-dss-4.0.1",
+    }
+    return json.loads(json.dumps(findings_document(run, world.ctx().snapshot, findings)))
+
+
+@pytest.fixture
+def world_run(tmp_path):
+    world = World(tmp_path / "org")
+    world.data["auth_settings"]["multifactorAuthenticationRequired"] = False
+    findings = world.run_all()
+    return findings, _run_doc(tmp_path / "org", findings)
+
+
+def test_coverage_json_accounts_for_every_requirement_with_this_runs_results(tmp_path, world_run):
+    findings, doc = world_run
+    json_path, _ = write_coverage(doc, tmp_path)
+    cov = json.loads(json_path.read_text(encoding="utf-8"))
+    assert cov["schema"] == "gcevidence.coverage/1" and cov["run"]["id"] == "060000Z-ab12"
+    cat = load_catalog()
+    assert [f["id"] for f in cov["frameworks"]] == list(cat.framework_ids)
+    rolled = roll_up(findings)
+    for fw in cov["frameworks"]:
+        spec = cat.frameworks[fw["id"]]
+        assert [r["id"] for r in fw["requirements"]] == list(spec.requirements)
+        in_scope = [r for r in fw["requirements"] if r["in_scope"]]
+        assert len(in_scope) == (len(spec.scope) or len(spec.requirements))
+        assert sum(fw["counts"].values()) == len(in_scope)
+        for r in fw["requirements"]:
+            req = spec.requirements[r["id"]]
+            assert r["coverage"] == req.coverage and r["title"] == req.title
+            if r["coverage"] == "checks":
+                # the same roll-up as the status matrix and OSCAL: the worst of its checks
+                assert r["result"] == rolled[fw["id"]][r["id"]].status
+                assert [c["check"] for c in r["checks"]] == [m.check for m in req.checks]
+                assert all(c["rationale"] for c in r["checks"])
+            else:
+                assert r[r["coverage"]] == req.coverage_text and "checks" not in r
+    pci = next(f for f in cov["frameworks"] if f["id"] == "pci-dss-4.0.1")
+    rows = {r["id"]: r for r in pci["requirements"]}
+    assert rows["8.4.2"]["result"] == "fail"  # MFA switched off in this org
+    assert rows["8.3.4"]["coverage"] == "manual" and "30 minutes" in rows["8.3.4"]["manual"]
+    assert rows["1.3.1"]["in_scope"] is False  # a row a check maps to, outside the scope
+    expected = Counter(
+        r["result"] if r["coverage"] == "checks" else r["coverage"]
+        for r in pci["requirements"]
+        if r["in_scope"]
+    )
+    assert pci["counts"] == {k: expected.get(k, 0) for k in TALLIES}
+    failing = {r["id"] for r in pci["requirements"] if r.get("result") == "fail"}
+    assert failing == set(load_catalog().checks["auth.mfa_required"].controls["pci-dss-4.0.1"])
+    assert pci["counts"]["fail"] == 3 and pci["counts"]["manual"] > 0
+
+
+def test_a_check_without_a_finding_leaves_its_requirements_not_evaluable(tmp_path, world_run):
+    findings, doc = world_run
+    doc["findings"] = [f for f in doc["findings"] if f["check"] != "auth.idle_timeout"]
+    rows = {r.requirement: r for r in coverage_matrix(doc["findings"])["pci-dss-4.0.1"]}
+    assert rows["8.2.8"].result == "not_evaluable"  # idle timeout is its only check
+    assert rows["8.2.8"].checks[0].status == "not_evaluable"
+
+
+def test_coverage_csv_has_a_row_per_requirement_and_guards_every_cell(tmp_path, monkeypatch):
+    extra = tmp_path / "frameworks"
+    extra.mkdir()
+    (extra / "acme-isms.yaml").write_text(
+        "schema: gcevidence.catalog.framework/1\nid: acme-isms\nlabel: ACME\nshort: ACME\n"
+        "id_pattern: 'ACME-\\d{2}'\nreport: true\nrequirements:\n"
+        "  ACME-01:\n    title: '=HYPERLINK(\"http://x\")'\n"
+        "    manual: '+1 call the reception'\n"
+        "  ACME-02:\n    title: Leavers\n    checks:\n"
+        "      - check: access.terminated_active\n        rationale: the leaver rule\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(EXTRA_FRAMEWORKS_ENV, str(extra))
+    world = World(tmp_path / "org")
+    findings = world.run_all()
+    _, csv_path = write_coverage(_run_doc(tmp_path / "org", findings), tmp_path)
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert len(rows) == sum(len(fw.requirements) for fw in load_catalog().frameworks.values())
+    acme = {r["requirement"]: r for r in rows if r["framework"] == "acme-isms"}
+    assert acme["ACME-01"]["title"] == '\'=HYPERLINK("http://x")'
+    assert acme["ACME-01"]["procedure_or_attestation"] == "'+1 call the reception"
+    assert unguard(acme["ACME-01"]["title"]) == '=HYPERLINK("http://x")'
+    assert acme["ACME-02"]["in_scope"] == "yes"  # no scope: every row counts
+    assert acme["ACME-02"]["checks"] == "A09-1 access.terminated_active: pass"
+    assert (acme["ACME-02"]["coverage"], acme["ACME-02"]["result"]) == ("checks", "pass")
+    pci = {r["requirement"]: r for r in rows if r["framework"] == "pci-dss-4.0.1"}
+    assert pci["12.9.1"]["coverage"] == "genesys" and pci["12.9.1"]["result"] == ""
+    assert "attestation of compliance" in pci["12.9.1"]["procedure_or_attestation"]
