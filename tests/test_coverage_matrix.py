@@ -14,7 +14,13 @@ from checks_world import World
 from gcevidence.catalog import EXTRA_FRAMEWORKS_ENV, load_catalog, read_catalog, roll_up
 from gcevidence.catalog.load import HERE
 from gcevidence.catalog.schema import COVERAGE_KINDS
-from gcevidence.coverage import CSV_COLUMNS, TALLIES, coverage_matrix, write_coverage
+from gcevidence.coverage import (
+    CSV_COLUMNS,
+    TALLIES,
+    coverage_matrix,
+    tally_counts,
+    write_coverage,
+)
 from gcevidence.csvsafe import unguard
 from gcevidence.errors import CatalogError
 
@@ -312,3 +318,53 @@ def test_coverage_csv_has_a_row_per_requirement_and_guards_every_cell(tmp_path, 
     pci = {r["requirement"]: r for r in rows if r["framework"] == "pci-dss-4.0.1"}
     assert pci["12.9.1"]["coverage"] == "genesys" and pci["12.9.1"]["result"] == ""
     assert "attestation of compliance" in pci["12.9.1"]["procedure_or_attestation"]
+
+
+# --- the summary paper's section --------------------------------------------------------------
+
+
+def test_the_summary_section_counts_per_framework_and_lists_every_manual_procedure(world_run):
+    import html as html_lib
+
+    from gcevidence.report.coverage_html import count_rows, coverage_html, todo_rows
+
+    findings, _ = world_run
+    matrix = coverage_matrix(findings)
+    markup = coverage_html(findings)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", markup))
+    cat = load_catalog()
+    counts = {row[0]: row for row in count_rows(matrix)}
+    assert list(counts) == [fw.short for fw in cat.reported_frameworks()]
+    pci = counts["PCI DSS 4.0.1"]
+    assert pci[2] == 151 and pci[3:] == tuple(tally_counts(matrix["pci-dss-4.0.1"]).values())
+    assert counts["ISO 27001:2022"][2] == 93 and counts["SOC 2"][2] == 16
+    manual = [
+        (fw.short, r.id)
+        for fw in cat.reported_frameworks()
+        for r in fw.requirements.values()
+        if r.coverage == "manual" and r.id in fw.scope
+    ]
+    assert [(row[1], row[2]) for row in todo_rows(matrix)] == manual
+    for short, rid in manual:
+        fw = next(f for f in cat.reported_frameworks() if f.short == short)
+        assert " ".join(fw.requirements[rid].manual.split()) in " ".join(text.split())
+    assert "Manual procedures: the auditor's to-do list" in text
+    assert "12.9.1" in text and "12.1.1" in text  # a Genesys row and an organisational row
+
+
+def test_the_summary_section_escapes_catalog_text(tmp_path, monkeypatch):
+    from gcevidence.report.coverage_html import coverage_html
+
+    extra = tmp_path / "frameworks"
+    extra.mkdir()
+    (extra / "acme-isms.yaml").write_text(
+        "schema: gcevidence.catalog.framework/1\nid: acme-isms\nlabel: ACME\nshort: ACME\n"
+        "id_pattern: 'ACME-\\d{2}'\nreport: true\nrequirements:\n"
+        "  ACME-01:\n    title: Visitors <b>sign</b>\n"
+        "    manual: <script>alert(1)</script> the book\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(EXTRA_FRAMEWORKS_ENV, str(extra))
+    markup = coverage_html([])
+    assert "<script>" not in markup and "&lt;script&gt;alert(1)&lt;/script&gt; the book" in markup
+    assert "Visitors &lt;b&gt;sign&lt;/b&gt;" in markup
