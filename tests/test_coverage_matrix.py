@@ -368,3 +368,17 @@ def test_the_summary_section_escapes_catalog_text(tmp_path, monkeypatch):
     markup = coverage_html([])
     assert "<script>" not in markup and "&lt;script&gt;alert(1)&lt;/script&gt; the book" in markup
     assert "Visitors &lt;b&gt;sign&lt;/b&gt;" in markup
+
+
+def test_readme_states_the_coverage_counts_of_the_catalog():
+    readme = (HERE.parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Coverage\n", 1)[1].split("\n### ", 1)[0]
+    stated = {
+        cells[0]: tuple(int(c) for c in cells[1:6])
+        for line in section.splitlines()
+        if len(cells := [c.strip() for c in line.strip().strip("|").split("|")]) == 7
+        and cells[1].isdigit()
+    }
+    for fw in load_catalog().reported_frameworks():
+        counts = Counter(fw.requirements[c].coverage for c in fw.scope)
+        assert stated[fw.short] == (len(fw.scope), *(counts[k] for k in COVERAGE_KINDS)), fw.id
