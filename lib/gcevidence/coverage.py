@@ -125,11 +125,13 @@ def tally_counts(rows: Iterable[CoverageRow]) -> dict[str, int]:
     return {k: counts.get(k, 0) for k in TALLIES}
 
 
-def coverage_document(run: dict[str, Any], findings: Iterable[Any]) -> dict[str, Any]:
+def coverage_document(
+    run: dict[str, Any], findings: Iterable[Any], matrix: dict[str, list[CoverageRow]] | None = None
+) -> dict[str, Any]:
     """coverage.json: the run it belongs to, then per framework its counts and every row."""
     catalog = load_catalog()
     frameworks = []
-    for fid, rows in coverage_matrix(findings).items():
+    for fid, rows in (matrix if matrix is not None else coverage_matrix(findings)).items():
         fw = catalog.frameworks[fid]
         frameworks.append(
             {
@@ -183,14 +185,15 @@ def checks_cell(row: CoverageRow) -> str:
 def write_coverage(findings_doc: dict[str, Any], pack_dir: Path) -> tuple[Path, Path]:
     """Write coverage.json and coverage.csv (every cell CSV-injection guarded) into pack_dir."""
     pack_dir = Path(pack_dir)
-    doc = coverage_document(findings_doc["run"], findings_doc["findings"])
+    matrix = coverage_matrix(findings_doc["findings"])
+    doc = coverage_document(findings_doc["run"], findings_doc["findings"], matrix)
     json_path = pack_dir / JSON_FILE
     json_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     csv_path = pack_dir / CSV_FILE
     with csv_path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
-        for rows in coverage_matrix(findings_doc["findings"]).values():
+        for rows in matrix.values():
             for r in rows:
                 cells = (
                     r.framework,
