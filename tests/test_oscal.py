@@ -13,6 +13,7 @@ from gcevidence.errors import PackError
 from gcevidence.oscal import (
     AP_FILE,
     check_oscal_version,
+    control_token,
     read_assessment_results,
     write_assessment_results,
 )
@@ -187,7 +188,11 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
         for s in o.get("subjects", []):
             assert s["subject-uuid"] in (users if s["type"] == "user" else resources)
 
-    by_target = {f["target"]["target-id"]: f for f in result["findings"]}
+    def coverage(f: dict) -> str:
+        return next(p["value"] for p in f["props"] if p["name"] == "coverage")
+
+    every = {f["target"]["target-id"]: f for f in result["findings"]}
+    by_target = {t: f for t, f in every.items() if coverage(f) == "checks"}
     assert set(by_target) == {
         "iso27001-2013_A.9.2.6",
         "iso27001-2022_5.18",
@@ -223,7 +228,7 @@ def test_observations_and_control_findings_carry_what_an_assessor_needs(written)
         for sel in result["reviewed-controls"]["control-selections"]
         for c in sel["include-controls"]
     }
-    assert selected == set(by_target)
+    assert selected == set(every)  # the tested controls, and those no check covers
 
 
 def test_rendering_twice_gives_the_same_document(tmp_path, written):
@@ -243,3 +248,53 @@ def test_oscal_version_is_checked_by_us(tmp_path, written):
     assert AssessmentResults.oscal_read(bad) is not None  # trestle lets it through
     with pytest.raises(PackError, match="0.9"):
         read_assessment_results(bad)
+
+
+def test_requirements_no_check_covers_are_findings_with_their_procedure(written):
+    raw = json.loads(written.read_text())["assessment-results"]
+    [result] = raw["results"]
+    by_target = {f["target"]["target-id"]: f for f in result["findings"]}
+    cat = load_catalog()
+    expected = {
+        control_token(fid, r.id): r
+        for fid, fw in cat.frameworks.items()
+        for r in fw.requirements.values()
+        if r.coverage != "checks"
+    }
+    assert len(expected) > 200 and set(expected) <= set(by_target)
+    for target, req in expected.items():
+        f = by_target[target]
+        props = {p["name"]: p["value"] for p in f["props"]}
+        assert props["coverage"] == req.coverage and props["control-label"] == req.id
+        assert f["target"]["status"]["state"] == "not-satisfied"
+        assert f["target"]["status"]["reason"] == "other"  # not assessed: neither pass nor fail
+        assert f["target"]["status"]["remarks"].endswith(req.coverage_text)
+        assert f["remarks"] == req.coverage_text and "related-observations" not in f
+    lockout = by_target["pci-dss-4.0.1_8.3.4"]
+    assert lockout["target"]["status"]["remarks"].startswith("Manual procedure for the auditor")
+    assert "30 minutes" in lockout["remarks"]
+    genesys = by_target["pci-dss-4.0.1_12.9.1"]["target"]["status"]["remarks"]
+    assert genesys.startswith("Genesys' responsibility") and "attestation of compliance" in genesys
+    organisational = by_target["iso27001-2022_5.1"]["target"]["status"]["remarks"]
+    assert organisational.startswith("Organisational: evidenced outside the Genesys Cloud tenant")
+    # every requirement in scope of the four frameworks has exactly one finding
+    titles = [f["title"] for f in result["findings"]]
+    assert len(titles) == len(set(titles))
+    for fid in ("iso27001-2013", "iso27001-2022", "soc2", "pci-dss-4.0.1"):
+        fw = cat.frameworks[fid]
+        tested = {c for c in fw.scope if fw.requirements[c].coverage == "checks"}
+        untested = set(fw.scope) - tested
+        assert {f"{fid}_{c}" for c in untested} <= set(by_target)
+
+
+def test_a_control_the_findings_roll_up_is_never_also_a_coverage_finding(tmp_path):
+    doc = findings_doc()
+    # a pack sealed under an older catalog recorded a check on 8.3.4, manual today
+    doc["findings"][1]["controls"]["pci-dss-4.0.1"].append("8.3.4")
+    raw = json.loads(write_assessment_results(doc, tmp_path).read_text())["assessment-results"]
+    hits = [
+        f
+        for f in raw["results"][0]["findings"]
+        if f["target"]["target-id"] == "pci-dss-4.0.1_8.3.4"
+    ]
+    assert len(hits) == 1 and hits[0]["target"]["status"]["state"] == "satisfied"

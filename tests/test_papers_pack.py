@@ -113,3 +113,81 @@ def test_summary_and_index_define_severity_and_the_words_used(demo_pack):  # noq
         text = _text(_body((pack / name).read_text(encoding="utf-8")))
         for term in ("Severity", "Glossary", "not evaluable", "population", "roll-up"):
             assert term in text, (name, term)
+
+
+def test_the_pack_holds_the_coverage_matrix_listed_linked_and_summarised(demo_pack):  # noqa: F811
+    from gcevidence.coverage import TALLIES, TALLY_LABELS
+
+    pack = demo_pack[0].pack_dir
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"] for f in manifest["files"]}
+    assert {"coverage.json", "coverage.csv"} <= listed
+    index = (pack / "index.html").read_text(encoding="utf-8")
+    assert 'href="coverage.json"' in index and 'href="coverage.csv"' in index
+    cov = json.loads((pack / "coverage.json").read_text(encoding="utf-8"))
+    doc = json.loads((pack / "findings.json").read_text(encoding="utf-8"))
+    assert cov["run"]["id"] == doc["run"]["id"] == pack.name
+    status = {f["check"]: f["status"] for f in doc["findings"]}
+    with (pack / "coverage.csv").open(encoding="utf-8", newline="") as fh:
+        csv_rows = {(r["framework"], r["requirement"]): r for r in csv.DictReader(fh)}
+    for fw in cov["frameworks"]:
+        for r in fw["requirements"]:
+            row = csv_rows[(fw["id"], r["id"])]
+            assert row["coverage"] == r["coverage"]
+            if r["coverage"] == "checks":  # each mapped check's result is this run's
+                assert all(c["status"] == status[c["check"]] for c in r["checks"])
+                assert row["result"] == r["result"]
+    # the summary paper shows the same counts per framework, then the to-do list
+    summary = _text(_body((pack / "summary.html").read_text(encoding="utf-8")))
+    section = summary[summary.index("Coverage of every requirement in scope") :]
+    for label in TALLY_LABELS.values():
+        assert label in section
+    for fw in cov["frameworks"]:
+        spec = load_catalog().frameworks[fw["id"]]
+        if not spec.report:
+            continue
+        counts = " ".join(str(fw["counts"][k]) for k in TALLIES)
+        assert f"{fw['short']} {spec.scope_description} {sum(fw['counts'].values())} {counts}" in (
+            section
+        )
+    todo = section[section.index("the auditor's to-do list") :]
+    assert "8.3.4" in todo and "30 minutes" in todo and "8.3.7" in todo
+
+
+def test_readme_catalog_notebooks_and_oscal_name_the_same_checks_and_controls(demo_pack):  # noqa: F811
+    import nbformat
+    from gcevidence.oscal import control_token
+    from test_catalog import ROOT
+    from test_permissions import readme_table
+
+    pack = demo_pack[0].pack_dir
+    cat = load_catalog()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    in_readme = dict(re.findall(r"^\| (A\d\d-\d+) \| `([a-z]+\.[a-z_]+)` \|", readme, re.M))
+    assert in_readme == {spec.ref: cid for cid, spec in cat.checks.items()}
+    shown = set()
+    for paper in cat.family_papers():
+        nb = nbformat.read(ROOT / "notebooks" / f"{paper.notebook}.ipynb", as_version=4)
+        shown |= set(re.findall(r'show_check\(ctx, "([a-z0-9_.]+)"\)', nb_code(nb)))
+    assert shown == set(cat.checks)
+    permissions = readme_table()
+    for cid, spec in cat.checks.items():  # README names the checks each permission guards
+        for p in spec.permissions:
+            assert cid in permissions[p], (cid, p)
+    result = json.loads((pack / "findings.oscal.json").read_text(encoding="utf-8"))
+    [run] = result["assessment-results"]["results"]
+    observed = {
+        p["value"] for o in run["observations"] for p in o["props"] if p["name"] == "check-id"
+    }
+    assert observed == set(cat.checks)
+    targets = [f["target"]["target-id"] for f in run["findings"]]
+    assert len(targets) == len(set(targets))
+    assert set(targets) == {
+        control_token(fw.id, r.id)
+        for fw in cat.frameworks.values()
+        for r in fw.requirements.values()
+    }
+
+
+def nb_code(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")

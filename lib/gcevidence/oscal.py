@@ -6,6 +6,14 @@ control, from the catalog's roll-up: satisfied only when every automated test ma
 passed (not_evaluable is never satisfied); its remarks give each mapped test's rationale and
 condition. UUIDs are uuid5 of the run id and the object's ids, so rendering the same
 findings.json twice gives the same document.
+
+The requirements no check covers (the coverage matrix: manual, genesys, organisation) are
+findings too, so the document accounts for every requirement in scope. Each is not-satisfied
+with reason `other` and its procedure, attestation or outside evidence as the remarks: the
+tool did not assess them. A Genesys row is not marked satisfied "by inheritance": OSCAL states
+inheritance in a system security plan (`inherited` / `provided` under by-components), which a
+pack does not hold, and satisfied in assessment results is an assessor's conclusion that
+nobody reached by reading Genesys' attestation here.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from trestle.oscal import OSCAL_VERSION, common
 from trestle.oscal import assessment_plan as oscal_ap
 from trestle.oscal import assessment_results as oscal_ar
 
-from gcevidence.catalog import ROLLUP_LABEL, ControlResult, load_catalog, roll_up
+from gcevidence.catalog import ROLLUP_LABEL, ControlResult, Requirement, load_catalog, roll_up
 from gcevidence.errors import PackError
 
 AR_FILE = "findings.oscal.json"
@@ -74,17 +82,32 @@ def write_assessment_results(
     findings = findings_doc["findings"]
     org = run.get("org") or {}
     rolled = {fw: results for fw, results in roll_up(findings).items() if results}
+    # A control the findings already roll up (a pack sealed under an older catalog) keeps that.
+    untested = {
+        fw: [r for r in reqs if r.id not in rolled.get(fw, {})]
+        for fw, reqs in _untested_requirements().items()
+    }
+    selections = [
+        common.ControlSelections(
+            description=f"{_label(framework)} controls tested by gcevidence checks",
+            include_controls=[
+                common.SelectControlById(control_id=control_token(framework, c)) for c in results
+            ],
+        )
+        for framework, results in rolled.items()
+    ]
+    selections += [
+        common.ControlSelections(
+            description=f"{_label(framework)} controls no check covers (manual procedure, "
+            "Genesys' attestation, or evidenced outside the tenant)",
+            include_controls=[
+                common.SelectControlById(control_id=control_token(framework, r.id)) for r in reqs
+            ],
+        )
+        for framework, reqs in untested.items()
+    ]
     reviewed = common.ReviewedControls(
-        control_selections=[
-            common.ControlSelections(
-                description=f"{_label(framework)} controls tested by gcevidence checks",
-                include_controls=[
-                    common.SelectControlById(control_id=control_token(framework, c))
-                    for c in results
-                ],
-            )
-            for framework, results in rolled.items()
-        ]
+        control_selections=selections
         or [common.ControlSelectionsAll(include_all=common.IncludeAll())]
     )
 
@@ -113,6 +136,9 @@ def write_assessment_results(
         _control_finding(run_id, result, by_check, obs_by_check, origin)
         for results in rolled.values()
         for result in results.values()
+    ]
+    oscal_findings += [
+        _coverage_finding(run_id, req, origin) for reqs in untested.values() for req in reqs
     ]
 
     result = oscal_ar.Result(
@@ -298,7 +324,11 @@ def _control_finding(
         description=(
             f"Control {control_id}{title} of {_label(framework)}; {ROLLUP_LABEL}: {summary}"
         ),
-        props=[_prop("framework", framework), _prop("control-label", control_id)],
+        props=[
+            _prop("framework", framework),
+            _prop("control-label", control_id),
+            _prop("coverage", "checks"),
+        ],
         origins=[origin],
         target=common.FindingTarget(
             type="objective-id",
@@ -311,6 +341,48 @@ def _control_finding(
             common.RelatedObservation(observation_uuid=obs_by_check[f["check"]]) for f in related
         ],
         remarks=mapped or None,
+    )
+
+
+# How each coverage without a check reads in a finding's remarks.
+_COVERAGE_LEAD = {
+    "manual": "Manual procedure for the auditor (no check covers it)",
+    "genesys": "Genesys' responsibility, covered by its attestation",
+    "organisation": "Organisational: evidenced outside the Genesys Cloud tenant",
+}
+
+
+def _untested_requirements() -> dict[str, list[Requirement]]:
+    """framework -> its requirements covered by a manual procedure, Genesys or the organisation."""
+    found = {}
+    for fid, fw in load_catalog().frameworks.items():
+        reqs = [r for r in fw.requirements.values() if r.coverage in _COVERAGE_LEAD]
+        if reqs:
+            found[fid] = reqs
+    return found
+
+
+def _coverage_finding(run_id: str, req: Requirement, origin: common.Origin) -> common.Finding:
+    """A requirement no check covers: not satisfied (not assessed here), reason other."""
+    lead = _COVERAGE_LEAD[req.coverage]
+    return common.Finding(
+        uuid=_uuid(run_id, "finding", req.framework, req.id),
+        title=f"{req.framework} {req.id}",
+        description=f"Control {req.id}: {req.title} of {_label(req.framework)}; {lead}.",
+        props=[
+            _prop("framework", req.framework),
+            _prop("control-label", req.id),
+            _prop("coverage", req.coverage),
+        ],
+        origins=[origin],
+        target=common.FindingTarget(
+            type="objective-id",
+            target_id=control_token(req.framework, req.id),
+            status=common.ObjectiveStatus(
+                state="not-satisfied", reason="other", remarks=f"{lead}: {req.coverage_text}"
+            ),
+        ),
+        remarks=req.coverage_text,
     )
 
 

@@ -28,6 +28,7 @@ from gcevidence.catalog import effective_thresholds, load_catalog
 from gcevidence.checks import CheckContext, run_checks
 from gcevidence.collect import collect, required_retention_days
 from gcevidence.config import Params
+from gcevidence.coverage import write_coverage
 from gcevidence.exceptions_register import apply_register, load_register
 from gcevidence.execute import PARAMS_COPY, execute_all, kernel_env
 from gcevidence.findings import Finding
@@ -195,6 +196,7 @@ def evaluate_checks(state: RunState) -> None:
     doc = findings_document(state.run, snapshot, findings)
     (state.dir / FINDINGS_FILE).write_text(dumps(doc), encoding="utf-8")
     write_findings_csv(state.dir / CSV_FILE, findings)
+    write_coverage(doc, state.dir)  # coverage.json, coverage.csv
     (state.dir / THRESHOLDS_FILE).write_text(dumps(state.inputs.thresholds), encoding="utf-8")
     shutil.copyfile(params.path, state.dir / PARAMS_COPY)
     write_assessment_results(doc, state.dir)

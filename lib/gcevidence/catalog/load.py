@@ -307,7 +307,26 @@ def _framework(path: Path, check_ids: Sequence[str]) -> Framework:
             tuple(mappings),
             _words(req.get("manual", "")),
             _words(req.get("genesys", "")),
+            _words(req.get("organisation", "")),
         )
+        if not requirements[control].coverage:
+            raise CatalogError(
+                str(path),
+                schema.key_path(("requirements", control)),
+                ", ".join(req),
+                "states no coverage",
+                f"give exactly one of {', '.join(schema.COVERAGE_KINDS)}",
+            )
+    scope = doc.get("scope") or {"ids": [], "description": ""}
+    for i, control in enumerate(scope["ids"]):
+        if control not in requirements:
+            raise CatalogError(
+                str(path),
+                f"scope.ids[{i}]",
+                control,
+                "is in scope but has no row under requirements",
+                "add the requirement with its coverage",
+            )
     successor = None
     if "successor" in doc:
         s = doc["successor"]
@@ -326,6 +345,8 @@ def _framework(path: Path, check_ids: Sequence[str]) -> Framework:
         _frozen(requirements),
         path,
         successor,
+        tuple(scope["ids"]),
+        _words(scope["description"]),
     )
 
 

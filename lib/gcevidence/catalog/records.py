@@ -37,13 +37,19 @@ class Requirement:
     checks: tuple[CheckMapping, ...] = ()
     manual: str = ""  # the manual procedure that proves it, when no check does
     genesys: str = ""  # why it is Genesys' own responsibility (attestation)
+    organisation: str = ""  # what evidences it outside the tenant (no concern of the tenant)
 
     @property
     def coverage(self) -> str:
-        """checks | manual | genesys | "" (listed, coverage not yet stated)."""
+        """checks | manual | genesys | organisation ("" only for a record built by hand)."""
         if self.checks:
             return "checks"
-        return "manual" if self.manual else "genesys" if self.genesys else ""
+        return next((k for k in ("manual", "genesys", "organisation") if getattr(self, k)), "")
+
+    @property
+    def coverage_text(self) -> str:
+        """The procedure, the attestation or the outside evidence; "" for checks."""
+        return getattr(self, self.coverage) if self.coverage not in ("", "checks") else ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class Framework:
     requirements: MappingProxyType  # control id -> Requirement, in file order
     path: Path
     successor: Successor | None = None
+    scope: tuple[str, ...] = ()  # the requirement ids the file must account for, in file order
+    scope_description: str = ""  # which part of the framework those are
 
     def title(self, control_id: str) -> str:
         req = self.requirements.get(control_id)

@@ -7,6 +7,7 @@ error with the key path that holds it.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -22,6 +23,9 @@ CHECK_ID = r"^[a-z][a-z0-9]*\.[a-z][a-z0-9_]*$"
 PAPER_REF = r"^[A-Z][A-Z0-9]{1,5}$"
 CHECK_REF = r"^[A-Z][A-Z0-9]{1,5}-[1-9][0-9]*$"
 NAME = r"^[a-z0-9][a-z0-9._-]*$"
+# How a framework requirement is covered: mapped checks, a manual procedure, Genesys'
+# attestation, or evidence the organisation holds outside the tenant.
+COVERAGE_KINDS = ("checks", "manual", "genesys", "organisation")
 
 _TEXT = {"type": "string", "pattern": r"\S", "x-problem": "must be non-empty text"}
 
@@ -124,16 +128,21 @@ def framework_schema(stem: str, id_pattern: str | None, check_ids: Iterable[str]
             "checks": {"type": "array", "minItems": 1, "items": mapping},
             "manual": _TEXT,
             "genesys": _TEXT,
+            "organisation": _TEXT,
         },
     )
+    # Exactly one way per row: two are refused here, none by the loader (a clearer message).
     requirement["not"] = {
-        "anyOf": [
-            {"required": ["checks", "manual"]},
-            {"required": ["checks", "genesys"]},
-            {"required": ["manual", "genesys"]},
-        ]
+        "anyOf": [{"required": list(pair)} for pair in itertools.combinations(COVERAGE_KINDS, 2)]
     }
-    requirement["x-not"] = "give at most one of checks, manual, genesys"
+    requirement["x-not"] = f"give exactly one of {', '.join(COVERAGE_KINDS)}"
+    scope = _object(
+        ("description", "ids"),
+        {
+            "description": _TEXT,
+            "ids": {"type": "array", "minItems": 1, "uniqueItems": True, "items": control_name},
+        },
+    )
     successor = _object(
         ("framework", "correspondence"),
         {
@@ -161,6 +170,7 @@ def framework_schema(stem: str, id_pattern: str | None, check_ids: Iterable[str]
             "report": {"type": "boolean"},
             "order": {"type": "integer"},
             "successor": successor,
+            "scope": scope,
             "requirements": {
                 "type": "object",
                 "propertyNames": control_name,

@@ -26,6 +26,7 @@ from gcevidence.report.provenance import show_inputs
 from gcevidence.report.sections import (
     show_check,
     show_conclusion,
+    show_coverage,
     show_datasets,
     show_finding,
     show_findings_summary,
@@ -62,6 +63,7 @@ __all__ = [
     "show_history",
     "show_status_matrix",
     "show_requirements",
+    "show_coverage",
     "show_glossary",
     "show_datasets",
     "chart_privileged_holders",

@@ -9,6 +9,8 @@ from typing import Any
 
 from gcevidence.catalog import reported_frameworks
 from gcevidence.catalog.records import ref_sort_key
+from gcevidence.coverage import CSV_FILE as COVERAGE_CSV
+from gcevidence.coverage import JSON_FILE as COVERAGE_JSON
 from gcevidence.findings import Finding
 from gcevidence.pack.manifest import evidence_digest as compute_evidence_digest
 from gcevidence.report.glossary import glossary_html, severity_html
@@ -25,12 +27,26 @@ from gcevidence.report.html import (
 from gcevidence.report.provenance import inputs_html, provenance_html, thresholds_html
 from gcevidence.report.sections import status_matrix_html
 
+COVERAGE_FILES = (COVERAGE_JSON, COVERAGE_CSV)
+
 
 @dataclass(frozen=True)
 class NotebookOutput:
     name: str
     title: str
     files: tuple[str, ...]  # pack-relative: .html, .pdf, .ipynb
+
+
+def _coverage_links(files: list[str]) -> str:
+    """The coverage matrix's files, when the pack has them (packs sealed before it do not)."""
+    present = [p for p in COVERAGE_FILES if p in files]
+    if not present:
+        return ""
+    links = " · ".join(link(p, p) for p in present)
+    return (
+        f"<p>How every requirement in scope is covered (by checks and their results here, by a "
+        f"manual procedure, by Genesys' attestation, or outside the tenant): {links}</p>"
+    )
 
 
 def _ref_cell(notebook: str, ref: str, linked: bool) -> str:
@@ -166,6 +182,7 @@ with <code>gcevidence verify</code> on this folder.</p>
     }
 <p>All findings with every exception: {link("findings.json", "findings.json")} ·
 {link("findings.csv", "findings.csv")}</p>
+{_coverage_links(extra_files)}
 <h2>Datasets</h2>
 {
         table(
@@ -175,7 +192,7 @@ with <code>gcevidence verify</code> on this folder.</p>
         )
     }
 <h2>Other files</h2>
-<ul>{"".join(f"<li>{link(p, p)}</li>" for p in extra_files)}</ul>
+<ul>{"".join(f"<li>{link(p, p)}</li>" for p in extra_files if p not in COVERAGE_FILES)}</ul>
 <h2>How to read this pack</h2>
 <p>The evidence digest is the SHA-256 of the lines <code>&lt;sha256&gt; &lt;size&gt;
 &lt;path&gt;</code> of <code>manifest.json</code> for findings.json, snapshot.json,

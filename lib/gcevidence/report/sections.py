@@ -26,6 +26,7 @@ from gcevidence.datasets import SPECS
 from gcevidence.findings import Finding
 from gcevidence.report import paper_html
 from gcevidence.report.context import RunContext
+from gcevidence.report.coverage_html import coverage_html
 from gcevidence.report.glossary import glossary_html, severity_html
 from gcevidence.report.html import STYLE, definition_list, esc, ident, link, status_badge, table
 
@@ -250,6 +251,11 @@ def show_signoff(ctx: RunContext) -> HTML:
 def show_glossary(ctx: RunContext) -> HTML:
     """The severity scale and the glossary."""
     return _display(f"<h4>Severity</h4>{severity_html()}<h4>Glossary</h4>{glossary_html()}")
+
+
+def show_coverage(ctx: RunContext) -> HTML:
+    """Per framework, how its requirements in scope are covered; the manual to-do list."""
+    return _display(coverage_html(ctx.findings))
 
 
 def show_requirements(ctx: RunContext) -> HTML:
