@@ -115,3 +115,19 @@ def test_every_pdf_page_is_numbered_and_names_the_run_and_evidence_digest(demo_p
             assert f"page {n} of {len(pages)}" in flat, (pdf.name, n)
             assert f"gcevidence · run {run_id} · evidence digest" in flat, (pdf.name, n)
             assert digest in flat.replace(" ", ""), (pdf.name, n)
+
+
+def test_every_pdf_is_tagged_and_packed(demo_pack):  # noqa: F811
+    """The printed papers keep Chromium's structure tree (screen readers follow their tables),
+    packed into compressed object streams rather than one plain object per tag."""
+    import pikepdf
+
+    for path in sorted(demo_pack[0].pack_dir.glob("*.pdf")):
+        raw = path.read_bytes()
+        with pikepdf.open(path) as pdf:
+            assert pdf.Root.MarkInfo.Marked, path.name
+            assert "/StructTreeRoot" in pdf.Root, path.name
+            assert len(pdf.pages) >= 2, path.name
+        assert b"/ObjStm" in raw, path.name
+        # Tags are no longer plain text in the file: every StructElem sits in a packed stream.
+        assert raw.count(b"/StructElem") == 0, path.name

@@ -3,7 +3,7 @@
 The HTML exporter's steps and settings (code hidden, parameter cells dropped, images embedded,
 a template that fetches nothing) are declared in report/rewrites.py; this module applies them,
 drops the style rules a page cannot use (report/css_prune.py), refuses a page that would fetch
-from the network, and prints the pages with headless Chromium.
+from the network, and prints the pages with headless Chromium (then packs each PDF's objects).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+import pikepdf
 
 from gcevidence.errors import PackError
 from gcevidence.pack.manifest import evidence_digest
@@ -105,6 +106,23 @@ def print_pdf(chromium: str, html_path: Path, pdf_path: Path, timeout: int = 180
     if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"Chromium did not print {html_path.name}: {tail[0]}")
+    return compact_pdf(pdf_path)
+
+
+def compact_pdf(pdf_path: Path) -> Path:
+    """Rewrite a printed PDF with its objects packed into compressed object streams.
+
+    Chromium writes a tagged PDF (its structure tree lets screen readers follow the tables),
+    one uncompressed object per tag: more than half of each paper's bytes. qpdf (pikepdf) packs
+    them losslessly: same pages, text, images and tags, about 55% smaller.
+    """
+    packed = pdf_path.with_name(pdf_path.name + ".packing")
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            pdf.save(packed, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        packed.replace(pdf_path)
+    finally:
+        packed.unlink(missing_ok=True)
     return pdf_path
 
 
