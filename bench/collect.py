@@ -40,6 +40,7 @@ import multiprocessing as mp
 import resource
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,11 +103,12 @@ def bench_gcevidence(sim: SimHandle, work: Path, max_workers: int) -> dict:
     params_path = work / "params.yaml"
     params_path.write_text(
         f"org: {{api_base_url: '{sim.base_url}'}}\n"
-        f"period: {{end: {sim.now.date().isoformat()}, days: {PERIOD_DAYS}}}\n"
+        f"period: {{days: {PERIOD_DAYS}}}\n"
         f"hr: {{roster: {sim.write_roster(work / 'roster.csv')}}}\n"
         "audit: {max_interval_days: 30}\n"
     )
-    params = load_params(params_path)
+    # The simulator's `now` is today: the period ends on the day before it, as in the demo.
+    params = load_params(params_path, today=sim.now.date())
     run_dir = work / "run"
     client = GenesysClient(
         Credentials(sim.client_id, sim.client_secret),
@@ -303,17 +305,29 @@ def _serve(cfg: SimConfig, roster: Path, conn, stop) -> None:
 
 
 def _in_child(fn, *args) -> dict:
-    """Run one client in its own process, so that its peak RSS is its own."""
+    """Run one client in its own process, so that its peak RSS is its own.
+
+    A child that fails sends its traceback (or dies without a word): either ends the benchmark
+    instead of leaving it waiting forever.
+    """
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe()
 
     def target():
-        child.send(fn(*args))
+        try:
+            child.send(("ok", fn(*args)))
+        except BaseException:
+            child.send(("error", traceback.format_exc()))
 
     proc = ctx.Process(target=target)
     proc.start()
-    result = parent.recv()
+    while not parent.poll(1):
+        if not proc.is_alive():
+            raise SystemExit(f"{fn.__name__}: the benchmark process died (exit {proc.exitcode})")
+    kind, result = parent.recv()
     proc.join()
+    if kind == "error":
+        raise SystemExit(f"{fn.__name__} failed:\n{result}")
     return result
 
 
