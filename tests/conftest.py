@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+from gcevidence.catalog.load import HERE
 from gcevidence.simulator import SimConfig, Simulator
 
 # A fixed clock keeps the synthetic org (and its planted cases) identical run to run.
@@ -51,3 +53,19 @@ def make_simulator():
 def simulator(make_simulator):
     """A small simulated org (60 users), all permissions, no faults."""
     return make_simulator()
+
+
+@pytest.fixture
+def catalog_copy(tmp_path):
+    """A writable copy of the shipped catalog, and a function that edits one of its files."""
+    root = tmp_path / "catalog"
+    shutil.copytree(HERE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+
+    def edit(name: str, old: str, new: str) -> Path:
+        path = root / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+    return root, edit

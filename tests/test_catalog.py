@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -388,22 +387,6 @@ def test_conflicts_are_all_listed_and_filtered_by_baseline():
 
 
 # --- schema errors: each names the file, the key path and the value ---------------------------
-
-
-@pytest.fixture
-def catalog_copy(tmp_path):
-    """A writable copy of the shipped catalog, and a function that edits one of its files."""
-    root = tmp_path / "catalog"
-    shutil.copytree(HERE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-
-    def edit(name: str, old: str, new: str) -> Path:
-        path = root / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text, (name, old)
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
-        return path
-
-    return root, edit
 
 
 MFA = (

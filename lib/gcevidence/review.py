@@ -353,38 +353,10 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
             _text_cell(ws, i, col, value)
     last = max(len(rows) + 1, 2)
     decision_col = ws.cell(row=1, column=COLUMNS.index("decision") + 1).column_letter
-    check = DataValidation(
-        type="list",
-        formula1='"' + ",".join(DECISIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Choose keep, revoke or modify",
-    )
-    check.add(f"{decision_col}2:{decision_col}{last}")
-    ws.add_data_validation(check)
     date_col = ws.cell(row=1, column=COLUMNS.index("review_date") + 1).column_letter
-    dates = DataValidation(
-        type="date",
-        operator="greaterThan",
-        formula1="36526",
-        allow_blank=True,
-        showErrorMessage=True,
-        error="Enter a date",
-    )
-    dates.add(f"{date_col}2:{date_col}{last}")
-    ws.add_data_validation(dates)
-    widths = {
-        "user_id": 38,
-        "name": 24,
-        "email": 30,
-        "roles": 40,
-        "divisions": 24,
-        "flags": 36,
-        "comment": 40,
-    }
+    _validations(ws, decision_col, date_col, last)
     for col, name in enumerate(COLUMNS, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = widths.get(name, 14)
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = _WIDTHS.get(name, 14)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{ws.cell(row=1, column=len(COLUMNS)).column_letter}{last}"
 
