@@ -24,6 +24,7 @@ import pandas as pd
 from gcevidence.csvsafe import guard, unguard
 from gcevidence.datasets import SPECS
 from gcevidence.evidence_files import (
+    CopiedSegment,
     CsvEvidenceWriter,
     FramedWriter,
     Segment,
@@ -77,7 +78,7 @@ class SnapshotWriter:
     def write_table(
         self,
         name: str,
-        rows: Iterable[dict],
+        rows: Iterable[dict | CopiedSegment],
         raw: Iterable[dict] | None = None,
         *,
         expected_rows: int | None = None,
@@ -90,13 +91,17 @@ class SnapshotWriter:
 
         `complete` defaults to rows == expected_rows when an expectation is given. With
         `segment_of`, rows arrive grouped by its value in ascending order and each group's byte
-        range is recorded (audit events by day).
+        range is recorded (audit events by day); a CopiedSegment among the rows is a whole
+        segment taken as written from an earlier pack.
         """
         spec = SPECS[name]
         evidence = self.root / "evidence"
         writer = CsvEvidenceWriter(evidence, name, spec.columns)
         try:
             for row in rows:
+                if isinstance(row, CopiedSegment):
+                    writer.write_segment(row)
+                    continue
                 writer.writerow(
                     [guard(row.get(col, "")) for col in spec.columns],
                     segment_of(row) if segment_of else None,
