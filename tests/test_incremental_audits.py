@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 from gcevidence.audit_reuse import FULL_REQUESTED
 from gcevidence.catalog import effective_thresholds
@@ -24,6 +25,7 @@ from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.history import previous_snapshot
 from gcevidence.pack import PackBuilder
 from gcevidence.rederive import rederive
+from gcevidence.report.audit_days import show_audit_provenance
 from gcevidence.simulator import SimConfig
 from gcevidence.snapshot import Snapshot, dumps
 
@@ -181,6 +183,16 @@ def test_incremental_months_match_a_full_collection(tmp_path):
     assert _rederived_days(third) == {
         d["day"] for d in days if d["source"] == "api" and int(d["events"])
     }
+    # The A12 paper says where the days came from; the completeness check says so too.
+    shown = show_audit_provenance(SimpleNamespace(snapshot=Snapshot(third))).data
+    assert f"taken from pack {taken['pack']}" in shown and manifest["content_digest"] in shown
+    assert f"{from_pack[0]['day']} to {from_pack[-1]['day']}" in shown
+    assert "Every day of the period was read from the API (a full collection was requested" in (
+        show_audit_provenance(SimpleNamespace(snapshot=Snapshot(full_pack))).data
+    )
+    completeness = next(f for f in third_findings if f.check == "logging.audit_completeness")
+    assert completeness.status == "pass"
+    assert f"copied from pack {taken['pack']}" in completeness.reason
 
 
 def _rederived_days(pack: Path) -> set[str]:
@@ -233,3 +245,43 @@ def test_overlap_mismatch_falls_back_to_a_full_query(tmp_path):
     assert status.complete and _rederived_days(second) == {
         d["day"] for d in _days(second) if int(d["events"])
     }
+
+
+def test_full_is_an_option_of_run():
+    from gcevidence.cli import build_parser
+
+    argv = ["run", "--params", "p.yaml", "--full"]
+    assert build_parser(argv).parse_args(argv).full is True
+    assert build_parser(argv[:3]).parse_args(argv[:3]).full is False
+
+
+def test_day_spans_fold_consecutive_days_of_one_source():
+    from gcevidence.audit_reuse import DaySpan, day_spans
+
+    rows = [
+        {
+            "day": "2026-01-01",
+            "events": "3",
+            "source": "pack",
+            "pack_run_id": "r1",
+            "pack_content_digest": "d1",
+        },
+        {
+            "day": "2026-01-02",
+            "events": "0",
+            "source": "pack",
+            "pack_run_id": "r1",
+            "pack_content_digest": "d1",
+        },
+        {
+            "day": "2026-01-03",
+            "events": "5",
+            "source": "api",
+            "pack_run_id": "",
+            "pack_content_digest": "",
+        },
+    ]
+    assert day_spans(rows) == [
+        DaySpan("2026-01-01", "2026-01-02", 2, 3, "pack", "r1", "d1"),
+        DaySpan("2026-01-03", "2026-01-03", 1, 5, "api", "", ""),
+    ]

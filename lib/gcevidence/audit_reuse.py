@@ -163,3 +163,32 @@ def day_rows(
         )
         day += DAY
     return rows
+
+
+@dataclass(frozen=True)
+class DaySpan:
+    """Consecutive days of audit_days with the same source: how a paper summarises the table."""
+
+    first: str
+    last: str
+    days: int
+    events: int
+    source: str
+    pack_run_id: str
+    pack_content_digest: str
+
+
+def day_spans(rows: list[dict[str, Any]]) -> list[DaySpan]:
+    """audit_days rows (in day order) folded into spans of one source each."""
+    spans: list[DaySpan] = []
+    for row in rows:
+        key = (str(row["source"]), str(row["pack_run_id"]), str(row["pack_content_digest"]))
+        events = int(row["events"] or 0)
+        last = spans[-1] if spans else None
+        if last and (last.source, last.pack_run_id, last.pack_content_digest) == key:
+            spans[-1] = DaySpan(
+                last.first, str(row["day"]), last.days + 1, last.events + events, *key
+            )
+        else:
+            spans.append(DaySpan(str(row["day"]), str(row["day"]), 1, events, *key))
+    return spans

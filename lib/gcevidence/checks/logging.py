@@ -61,16 +61,25 @@ def audit_completeness(ctx: CheckContext) -> Outcome:
                     f"ended {q['state'] or 'without a state'}",
                 )
             )
-    evidence = tuple(snap.status(n).path for n in names if snap.has(n))
+    evidence = tuple(snap.status(n).path for n in (*names, "audit_days") if snap.has(n))
     events = snap.status("audit_events").rows if snap.has("audit_events") else 0
+    taken = snap.status("audit_events").extra.get("from_pack") or {}
+    # Days an earlier verified pack held were copied from it, not queried (audit_reuse.py).
+    copied = (
+        f" ({taken['events']} of them, days {taken['first_day']} to {taken['last_day']}, "
+        f"copied from pack {taken['pack']}, whose overlap day {taken['overlap_day']} the API "
+        "confirmed)"
+        if taken
+        else ""
+    )
     return Outcome(
         exceptions,
         population=len(queries),
         evidence=evidence,
         reason=f"{len(exceptions)} problem(s) reading the audit trail"
         if exceptions
-        else f"{len(queries)} audit queries succeeded; all {events} events read",
-        extra={"queries": len(queries), "events": events},
+        else f"{len(queries)} audit queries succeeded; all {events} events read{copied}",
+        extra={"queries": len(queries), "events": events, "from_pack": taken},
     )
 
 
