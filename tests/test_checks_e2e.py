@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from gcevidence.simulator.clients import COLLECTOR_ROLE
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "params" / "demo.yaml"
@@ -327,5 +328,6 @@ def test_sensitive_permissions_count_wildcard_roles_the_filter_does_not_list(e2e
     assert roles["audits:audit:view"] == {
         "Master Admin": "through *:*:*",
         "Reporting Admin": "listed by Genesys",
+        COLLECTOR_ROLE: "listed by Genesys",  # the collecting client's own role
     }
     assert roles["recording:recording:view"]["Quality Evaluator"] == "listed by Genesys"

@@ -11,6 +11,7 @@ import yaml
 from gcevidence import cli, demo, execute, pipeline, run_commands
 from gcevidence.report import render
 from gcevidence.simulator import SimConfig, Simulator
+from gcevidence.snapshot import Snapshot
 
 SECRET = "Sup3r-Secret-pipeline-7f3a"
 NOTEBOOKS = (
@@ -213,8 +214,7 @@ def test_exceptions_resting_on_an_audit_event_cite_it_in_json_and_csv(demo_pack)
     pack = demo_pack[0].pack_dir
     doc = json.loads((pack / "findings.json").read_text(encoding="utf-8"))
     checks = {f["check"]: f for f in doc["findings"]}
-    with (pack / "evidence" / "audit_events.csv").open(encoding="utf-8", newline="") as fh:
-        event_ids = {row["id"] for row in csv.DictReader(fh)}
+    event_ids = set(Snapshot(pack).table("audit_events")["id"])
     for check in ("access.deprovision_latency", "logging.privileged_grants"):
         exceptions = checks[check]["exceptions"]
         assert exceptions, check

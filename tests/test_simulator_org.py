@@ -159,6 +159,7 @@ def test_planted_cases_cover_every_check_as_documented(make_simulator, sign_in):
                     "oauth_unused",  # an OAuth client holding Reporting Admin
                 )
             ),
+            simulator.client_id,  # the collector itself: its role reads the audit trail
         ]
     )
 
@@ -177,7 +178,9 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "access.dormant_accounts": 3,
         "access.privileged_outside_group": 6,
         "access.privileged_count": 1,
-        "access.undeclared_privileged_roles": 4,
+        # admin, People Admin, Quality Administrator, Telephony Admin, and the collector's own
+        # Evidence Collector (directory:organization:admin, telephony:plugin:all)
+        "access.undeclared_privileged_roles": 5,
         "access.unused_roles": 3,
         "access.sod_conflicts": 2,
         "auth.password_policy": 2 if password else 0,
@@ -199,8 +202,9 @@ def test_planted_shape_holds_for_other_seeds_and_sizes(seed, users, sign_in):
         "access.trustees": 3,
         "data.recording_retention": 4,
         # 8 holders of Master Admin, Quality Evaluator or Reporting Admin outside the allowed
-        # groups, and the supervisors in Reporting Analysts (how many grows with the org)
-        "access.sensitive_permissions": 8 + len(_group(sim.org, "Reporting Analysts").member_ids),
+        # groups, the collector (Evidence Collector: audits:audit:view), and the supervisors in
+        # Reporting Analysts (how many grows with the org)
+        "access.sensitive_permissions": 9 + len(_group(sim.org, "Reporting Analysts").member_ids),
     }
     assert len(sim.org.users) == users
 

@@ -32,14 +32,14 @@ def test_client_secrets_are_withheld_and_reach_no_file(simulator, tmp_path):
         assert planted <= snapshot.withheld_secrets
         assert scan_for_secrets(pack.dir, sorted(planted)) == []
         sealed = pack.seal({}, refuse_secrets=sorted(snapshot.withheld_secrets))
-    assert (sealed / "evidence" / "raw" / "oauth_clients.jsonl").is_file()
+    assert (sealed / "evidence" / "raw" / "oauth_clients.jsonl.zst").is_file()
 
 
 def test_a_pack_that_would_hold_a_client_secret_is_not_sealed(simulator, tmp_path, monkeypatch):
     # A scrubber that forgets the secret: the collection still knows what it should have removed.
     leaky = dataclasses.replace(OAUTH_CLIENTS, scrub=lambda client: client)
     monkeypatch.setattr(collect_clients, "OAUTH_CLIENTS", leaky)
-    leak = r"evidence/raw/oauth_clients\.jsonl: secret #"
+    leak = r"evidence/raw/oauth_clients\.jsonl\.zst \(zstd content\): secret #"
     with (
         pytest.raises(PackError, match=leak),
         PackBuilder(tmp_path / "out", simulator.now.date()) as pack,

@@ -11,6 +11,9 @@ dataset with the declared normalisers (datasets/) by the same rules the collecto
 - role grants: for each role of the roles listing, its subject grants, each with its role;
 - group members: the members listing of every group holding a role (PC_GROUP), by group id;
 - trunks: the listing, where a later single read replaces the listing's copy;
+- role permissions: the roles listing; sensitive roles: the roles listing filtered by each
+  sensitive permission; OAuth client usage: per summary query of an active client, the last
+  poll of its execution, in the order of the clients listing;
 - audit events: the results of every query of the period (the retention probe's transaction
   ids, in audit_retention_probe.json, are left out), each event once by id, ordered by
   eventDate and id; days copied from an earlier pack (audit_days.csv names it and its
@@ -118,11 +121,21 @@ def check_digests(root: Path) -> list[str]:
 # -- reading answers as the collectors do --------------------------------------------------------
 
 
-def _pages(root: Path, endpoint: str, path: str | None = None) -> list[dict]:
-    """Entities of a page-number listing: the last answer of each page, in page order."""
+def _pages(
+    root: Path, endpoint: str, path: str | None = None, permission: str | None = None
+) -> list[dict]:
+    """Entities of a page-number listing: the last answer of each page, in page order.
+
+    The roles listing is read twice over: in full, and filtered by each sensitive permission
+    (`permission` names the filter; None is the unfiltered listing).
+    """
     pages: dict[int, StoredResponse] = {}
     for resp in stored_responses(root, endpoint):
-        if resp.ok and (path is None or resp.bare_path == path):
+        if (
+            resp.ok
+            and (path is None or resp.bare_path == path)
+            and resp.query.get("permission") == permission
+        ):
             pages[int(resp.query.get("pageNumber", "1"))] = resp
     return [
         e for _, resp in sorted(pages.items()) for e in (resp.json() or {}).get("entities") or []
@@ -187,6 +200,48 @@ def _trunks(root: Path) -> list[dict]:
         if resp.ok and index is not None:
             trunks[index] = resp.json() or trunks[index]
     return trunks
+
+
+def _sensitive_roles(root: Path) -> list[dict]:
+    filters = sorted(
+        {
+            resp.query["permission"]
+            for resp in stored_responses(root, "roles")
+            if resp.ok and "permission" in resp.query
+        }
+    )
+    return [
+        {"permission": permission, "role": {"id": r.get("id"), "name": r.get("name")}}
+        for permission in filters
+        for r in _pages(root, "roles", permission=permission)
+    ]
+
+
+def _client_usage(root: Path) -> list[dict]:
+    """Each active client's usage: its summary query's execution id, then the last poll."""
+    names = {c.get("id"): c.get("name", "") for c in _read(root, "oauth_clients")}
+    results: dict[str, Any] = {}
+    for resp in stored_responses(root, "oauth_client_usage_result"):
+        if resp.ok:
+            results[resp.bare_path.rsplit("/", 1)[-1]] = resp.json() or {}
+    usages = []
+    for resp in stored_responses(root, "oauth_client_usage_summary"):
+        started = (resp.json() if resp.ok else None) or {}
+        client_id = resp.bare_path.split("/")[5]
+        execution = str(started.get("executionId", ""))
+        usage: dict[str, Any] = {
+            "client": {"id": client_id, "name": names.get(client_id, "")},
+            "days": int(resp.query.get("days", "0") or 0),
+            "executionId": execution,
+        }
+        if execution in results:
+            usage.update(
+                queryStatus=str(results[execution].get("queryStatus", "")),
+                results=results[execution].get("results") or [],
+            )
+        usages.append(usage)
+    order = {c_id: i for i, c_id in enumerate(names)}
+    return sorted(usages, key=lambda u: order.get(u["client"]["id"], len(order)))
 
 
 def _probe_transactions(root: Path) -> set[str]:
@@ -254,6 +309,10 @@ _SPECIAL = {
     "users": _users,
     "unused_roles": _users,
     "roles": lambda root: _pages(root, "roles"),
+    "role_permissions": lambda root: _pages(root, "roles"),
+    "sensitive_roles": _sensitive_roles,
+    "oauth_clients": lambda root: _read(root, "oauth_clients"),
+    "oauth_client_usage": _client_usage,
     "role_grants": _grants,
     "group_members": _members,
     "trunks": _trunks,
