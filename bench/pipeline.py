@@ -1,14 +1,22 @@
 """Wall time of a `gcevidence demo` run, split into phases, and its peak memory.
 
-Usage: python bench/pipeline.py [--users N] [--events-per-day N] [--no-pdf]
+Usage: python bench/pipeline.py [--users N] [--events-per-day N] [--no-pdf] [--rate-limit N]
+       [--incremental]
 Peak memory is reported two ways: the largest resident set of this process and of any one
 child (getrusage), and the peak PSS of the whole process tree (sampled every 0.2 s).
+With --incremental a second run follows a month later (the simulator moved on 30 days) into
+the same output folder: it takes the audit days the first pack holds, and the audit requests
+of both are printed. The simulator's clock then starts 31 days behind ours, so that the second
+run's period still ends before today, as a monthly run's does.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import datetime as dt
+import json
 import os
 import resource
 import sys
@@ -17,7 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-from gcevidence.demo import run_demo
+from gcevidence.config import PeriodConfig
+from gcevidence.demo import demo_params
+from gcevidence.pipeline import RunResult, run_pipeline
 from gcevidence.simulator import SimConfig
 
 
@@ -54,43 +64,108 @@ def pack_parts(pack: Path) -> dict[str, tuple[int, int]]:
     return {name: (n, b) for name, (n, b) in parts.items()}
 
 
+def audit_requests(pack: Path) -> tuple[int, int]:
+    """(requests reading the period's audit trail, every audit endpoint request) of a pack."""
+    doc = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    trail = next(d["requests"] for d in doc["datasets"] if d["name"] == "audit_events")
+    with (pack / "requests.jsonl").open(encoding="utf-8") as fh:
+        every = sum(1 for line in fh if json.loads(line)["path"].startswith("/api/v2/audits/"))
+    return trail, every
+
+
+def describe(label: str, result: RunResult, wall: float) -> tuple[int, int]:
+    """Print one run's pack, phases and requests; returns its audit requests."""
+    pack = result.pack_dir
+    files = sum(1 for p in pack.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file())
+    trail, every = audit_requests(pack)
+    with (pack / "requests.jsonl").open(encoding="utf-8") as fh:
+        api = sum(1 for _ in fh)
+    doc = json.loads((pack / "snapshot.json").read_text(encoding="utf-8"))
+    status = next(d for d in doc["datasets"] if d["name"] == "audit_events")
+    how = status["extra"].get("collection", "full")
+    print(
+        f"{label}: {len(result.findings)} checks, {status['rows']} audit events ({how}), "
+        f"pack {files} files, {size / 2**20:.1f} MiB"
+    )
+    print(
+        "  "
+        + ", ".join(f"{n} {k} files {b / 2**20:.1f} MiB" for n, (k, b) in pack_parts(pack).items())
+    )
+    for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
+        print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")
+    print(f"  {'total':<11} {wall:7.2f} s (wall)")
+    print(
+        f"  requests: {api} in all; audit trail {trail} (submit, polls, result pages), "
+        f"every audit endpoint {every} (with the retention probe and the realtime counts)"
+    )
+    return trail, every
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=SimConfig().users)
     ap.add_argument("--events-per-day", type=int, default=SimConfig().audit_events_per_day)
     ap.add_argument("--no-pdf", action="store_true")
+    ap.add_argument(
+        "--rate-limit",
+        type=int,
+        default=SimConfig().rate_limit_per_minute,
+        help="the simulator's requests a minute (default the real 300)",
+    )
+    ap.add_argument("--incremental", action="store_true", help="a second run a month later")
     args = ap.parse_args()
-    cfg = SimConfig(users=args.users, audit_events_per_day=args.events_per_day)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=31 if args.incremental else 0)
+    cfg = SimConfig(
+        users=args.users,
+        audit_events_per_day=args.events_per_day,
+        rate_limit_per_minute=args.rate_limit,
+        now=now,
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
     stop, peak = threading.Event(), [0]
     sampler = threading.Thread(target=tree_rss_sampler, args=(stop, peak), daemon=True)
     sampler.start()
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as out:
-        result = run_demo(Path(out), pdf=not args.no_pdf, sim_config=cfg, env=env)
-        files = sum(1 for p in result.pack_dir.rglob("*") if p.is_file())
-        size = sum(p.stat().st_size for p in result.pack_dir.rglob("*") if p.is_file())
-        parts = pack_parts(result.pack_dir)
-    total = time.perf_counter() - started
+    print(
+        f"demo: {args.users} users, {args.events_per_day} audit events/day, "
+        f"rate limit {args.rate_limit}/min"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as out,
+        demo_params(Path(out), cfg, env) as (params, sim),
+    ):
+        first = run_pipeline(params, Path(out), env=env, pdf=not args.no_pdf)
+        first_peak = peak[0]
+        requests = [describe("first run", first, time.perf_counter() - started)]
+        if args.incremental:
+            changes = sim.advance_month()
+            end = dt.date.fromisoformat(changes["now"][:10]) - dt.timedelta(days=1)
+            later = dataclasses.replace(
+                params,
+                period=PeriodConfig(end, params.period.days),
+                hr_roster=sim.write_roster(Path(out) / "roster-next-month.csv"),
+            )
+            peak[0], began = 0, time.perf_counter()
+            second = run_pipeline(later, Path(out), env=env, pdf=not args.no_pdf)
+            requests.append(describe("second run", second, time.perf_counter() - began))
     stop.set()
     sampler.join()
     self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(
-        f"demo: {args.users} users, {args.events_per_day} audit events/day, "
-        f"{len(result.findings)} checks, pack {files} files, {size / 2**20:.1f} MiB"
-    )
-    print(
-        "  " + ", ".join(f"{name} {n} files {b / 2**20:.1f} MiB" for name, (n, b) in parts.items())
-    )
-    for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
-        print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")
-    print(f"  {'total':<11} {total:7.2f} s (wall, including simulator start-up)")
-    print(
         f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
         f"{child_kib / 1024:.0f} MiB"
-        + (f", whole tree PSS (sampled) {peak[0] / 2**20:.0f} MiB" if peak[0] else "")
+        + (f", whole tree PSS (sampled, first run) {first_peak / 2**20:.0f} MiB" if peak[0] else "")
+        + (f", second run {peak[0] / 2**20:.0f} MiB" if args.incremental and peak[0] else "")
     )
+    if len(requests) == 2:
+        (t1, e1), (t2, e2) = requests
+        print(
+            f"incremental: the second run made {t2 / t1:.0%} of the first's audit-trail "
+            f"requests ({t2} / {t1}) and {e2 / e1:.0%} of its audit endpoint requests "
+            f"({e2} / {e1})"
+        )
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gcevidence.audit_events import role_member_change
+from gcevidence.audit_trail import audit_trail
 from gcevidence.role_holders import role_holders
 from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
 
@@ -311,7 +312,7 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
     rows = []
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("PeoplePermissions", "Role"):
         change = role_member_change(e)
         if change is None:
             continue

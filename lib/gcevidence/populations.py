@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service
+from gcevidence.audit_trail import audit_trail
 from gcevidence.catalog.permissions import admin_permissions
 from gcevidence.config import Params
 from gcevidence.hr import termination_start
@@ -111,9 +112,10 @@ class _Sources:
 
     def events(self) -> list[dict[str, str]]:
         """The period's successful audit events, oldest first."""
+        # Only the kinds of event the populations read (role and user changes) are kept.
         rows = [
             e
-            for e in self.table("audit_events")
+            for e in audit_trail(self.snapshot).records()
             if succeeded(e) and self.in_period(e["event_date"])
         ]
         return sorted(rows, key=lambda e: (e["event_date"], e["id"]))

@@ -175,7 +175,7 @@ class Snapshot:
         self.statuses: dict[str, DatasetStatus] = {
             d["name"]: DatasetStatus(**d) for d in doc["datasets"]
         }
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
 
     def status(self, name: str) -> DatasetStatus:
         return self.statuses.get(name) or DatasetStatus(
@@ -218,6 +218,12 @@ class Snapshot:
             raise KeyError(f"dataset {name} is not available")
         return status
 
+    def derived(self, key: str, build: Callable[[], Any]) -> Any:
+        """Something computed from the snapshot once and shared (the checks' audit trail)."""
+        if ("derived", key) not in self._cache:
+            self._cache[("derived", key)] = build()
+        return self._cache[("derived", key)]
+
     def object(self, name: str) -> Any:
         if name not in self._cache:
             status = self._available(name)
@@ -239,9 +245,25 @@ class Snapshot:
 
 def _frame(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of the snapshot as a frame of strings, the CSV-injection guard undone."""
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
+    return unguard_frame(pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8"))
+
+
+def unguard_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of strings read from an evidence CSV with the CSV-injection guard undone."""
     for col in frame.columns:
-        quoted = frame[col].str.startswith("'")
-        if quoted.any():
+        values = frame[col].to_numpy(dtype=object)
+        if len(values) and not _may_hold_guarded(values):
+            continue
+        quoted = [isinstance(v, str) and v[:1] == "'" for v in values]
+        if any(quoted):
             frame.loc[quoted, col] = frame.loc[quoted, col].map(unguard)
     return frame
+
+
+def _may_hold_guarded(values: Any) -> bool:
+    """Whether a cell may start with the guard's quote: one join, not a loop in Python (most
+    columns hold none)."""
+    try:
+        return "\x00'" in "\x00" + "\x00".join(values)
+    except TypeError:  # not all strings
+        return True

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from gcevidence.audit_events import succeeded, took_out_of_service
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import (
     fmt_time,
     join_names,
@@ -119,7 +120,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
     start, end = period_bounds(ctx)
     first_off: dict[str, dt.datetime] = {}
     off_event: dict[str, str] = {}  # user id -> the audit event that took the user out
-    for event in records(ctx.snapshot.table("audit_events")):
+    for event in audit_trail(ctx.snapshot).records("Directory", "User"):
         when = _deactivation_time(event)
         if when is None or not start <= when.date() <= end:
             continue  # leavers deactivated before the period are out of scope

@@ -18,6 +18,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from gcevidence.audit_events import succeeded
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import fmt_time, parse_time, users_by_id
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
@@ -61,7 +62,7 @@ def _deleted_users(snapshot, start: dt.datetime, end: dt.datetime) -> dict[str, 
     if not snapshot.has("audit_events"):
         return {}
     out = {}
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("Directory", "User"):
         if (e["service_name"], e["entity_type"], e["action"]) != ("Directory", "User", "Delete"):
             continue
         when = parse_time(e["event_date"])
@@ -78,8 +79,7 @@ def _data_time(snapshot, collected_at: str | None = None) -> dt.datetime | None:
     """
     times = [parse_time(collected_at or snapshot.meta.get("collected_at", ""))]
     if snapshot.has("audit_events"):
-        dates = snapshot.table("audit_events")["event_date"]
-        times.append(parse_time(dates.max()) if len(dates) else None)
+        times.append(parse_time(audit_trail(snapshot).latest))
     known = [t for t in times if t is not None]
     return max(known) if known else None
 
@@ -268,7 +268,7 @@ def _group_changes(snapshot, since: dt.datetime, until: dt.datetime) -> list[dic
     if not snapshot.has("audit_events"):
         return []
     out = []
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("Groups"):
         when = parse_time(e["event_date"])
         if e["service_name"] == "Groups" and when and since < when <= until and succeeded(e):
             out.append(e)

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
 from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service  # noqa: E402
+from gcevidence.audit_trail import audit_trail  # noqa: E402
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
@@ -52,6 +53,8 @@ def no_data(what: str, why: str) -> HTML:
 
 
 def _table(ctx: RunContext, name: str) -> pd.DataFrame | None:
+    if name == "audit_events":  # the kinds of event the charts read, never all of them
+        return audit_trail(ctx.snapshot).events if ctx.snapshot.has(name) else None
     return ctx.snapshot.table(name) if ctx.snapshot.has(name) else None
 
 
@@ -317,18 +320,16 @@ def events_per_day(ctx: RunContext) -> pd.DataFrame:
     """Audit events per day (rows: every day of the period) and service (columns)."""
     start, end = _period(ctx)
     days = pd.date_range(start, end, freq="D")
-    events = _table(ctx, "audit_events")
-    if events is None:
+    if not ctx.snapshot.has("audit_events"):
         return pd.DataFrame(index=days)
-    day = _dates(events["event_date"]).dt.tz_localize(None).dt.floor("D")
-    counts = (
-        pd.DataFrame({"day": day, "service": events["service_name"]})
-        .dropna()
-        .groupby(["day", "service"])
-        .size()
-        .unstack(fill_value=0)
+    # Counted per UTC day and service when the trail was read: no event is loaded here.
+    counts = audit_trail(ctx.snapshot).counts
+    counts = counts[counts["day"] != ""]
+    frame = counts.assign(day=pd.to_datetime(counts["day"])).pivot_table(
+        index="day", columns="service_name", values="events", aggfunc="sum", fill_value=0
     )
-    return counts.reindex(days, fill_value=0)
+    frame.columns.name, frame.index.name = "service", None
+    return frame.reindex(days, fill_value=0)
 
 
 def chart_audit_events_per_day(ctx: RunContext) -> HTML:
