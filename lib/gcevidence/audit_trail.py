@@ -21,8 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gcevidence.csvsafe import unguard
 from gcevidence.datasets import SPECS
 from gcevidence.evidence_files import Segment, open_text, segment_bytes
+from gcevidence.snapshot import records as frame_records
+from gcevidence.snapshot import unguard_frame
 
 COLUMNS = SPECS["audit_events"].columns
 # The kinds of event any check, population or chart reads, as (service, entity type or None).
@@ -54,7 +57,7 @@ class AuditTrail:
                 frame = frame[frame["service_name"] == service]
             if entity_type is not None:
                 frame = frame[frame["entity_type"] == entity_type]
-            self._records[key] = frame.to_dict("records")
+            self._records[key] = frame_records(frame)
         return self._records[key]
 
 
@@ -65,9 +68,6 @@ def audit_trail(snapshot: Any) -> AuditTrail:
 
 def read_trail(snapshot: Any) -> AuditTrail:
     """Read audit_events day by day, keeping the rows of KEPT_KINDS and partners' actors."""
-    from gcevidence.csvsafe import unguard
-    from gcevidence.snapshot import unguard_frame
-
     status = snapshot._available("audit_events")
     own_org = str((snapshot.meta.get("org") or {}).get("id") or "")
     trustee_users = _trustee_users(snapshot)

@@ -18,6 +18,7 @@ from gcevidence.audit_trail import audit_trail
 from gcevidence.catalog.permissions import admin_permissions
 from gcevidence.config import Params
 from gcevidence.hr import termination_start
+from gcevidence.snapshot import records
 
 JOINERS = "joiners"
 ROLE_CHANGES = "role_changes"
@@ -93,7 +94,7 @@ class _Sources:
     def table(self, name: str) -> list[dict[str, str]]:
         if name not in self.cache:
             has = self.snapshot.has(name)
-            self.cache[name] = self.snapshot.table(name).to_dict("records") if has else []
+            self.cache[name] = records(self.snapshot.table(name)) if has else []
         return self.cache[name]
 
     def missing(self, *names: str) -> str:

@@ -243,6 +243,14 @@ class Snapshot:
                 yield json.loads(line)
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as dicts, like `to_dict("records")` but many times faster on the
+    snapshot's string columns (pandas boxes each cell on its own; this reads each column once)."""
+    columns = list(frame.columns)
+    values = [frame[c].to_numpy(dtype=object).tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def _frame(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of the snapshot as a frame of strings, the CSV-injection guard undone."""
     return unguard_frame(pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8"))

@@ -281,7 +281,7 @@ def _holders(ctx: CheckContext) -> dict[str, dict[tuple[str, str], dict[str, Any
     or through a group) and every OAuth client or trustee."""
     frame = held_by_active(role_holders(ctx.snapshot), _active_ids(ctx))
     holders: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for r in frame.to_dict("records"):
+    for r in records(frame):
         h = holders[r["role_name"]].setdefault(
             (r["holder_type"], r["holder_id"]),
             {"name": r["holder_name"], "divisions": set(), "via": set(), "direct": False},
@@ -464,7 +464,7 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
     # role name -> how the person holds it (groups it comes through; "" = directly)
     roles_of: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     names: dict[str, str] = {}
-    for r in role_holders(ctx.snapshot).to_dict("records"):
+    for r in records(role_holders(ctx.snapshot)):
         if r["holder_type"] == "user":
             roles_of[r["holder_id"]][r["role_name"]].add(r["via_group_name"])
             names[r["holder_id"]] = r["holder_name"]

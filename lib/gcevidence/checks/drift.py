@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from gcevidence.audit_events import succeeded
 from gcevidence.audit_trail import audit_trail
-from gcevidence.checks.common import fmt_time, parse_time, users_by_id
+from gcevidence.checks.common import fmt_time, parse_time, records, users_by_id
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 from gcevidence.history import role_membership_events, user_role_grants
@@ -42,7 +42,7 @@ class Grant:
 def _grants(snapshot, expand_groups: bool) -> dict[Grant, dict[str, str]]:
     return {
         Grant(r["subject_id"], r["role_id"], r["division_id"]): r
-        for r in user_role_grants(snapshot, expand_groups).to_dict("records")
+        for r in records(user_role_grants(snapshot, expand_groups))
     }
 
 
@@ -241,7 +241,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
 
 def _events_in_window(snapshot, since: dt.datetime, until: dt.datetime) -> list[dict]:
     events = []
-    for e in role_membership_events(snapshot).to_dict("records"):
+    for e in records(role_membership_events(snapshot)):
         when = parse_time(e["event_date"])
         if when and since < when <= until and e["status"] in ("SUCCESS", ""):
             events.append(e)

@@ -24,6 +24,7 @@ from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
 from gcevidence.role_holders import HOLDER_LABELS, role_holders  # noqa: E402
+from gcevidence.snapshot import records  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
 GRANT_ACTIONS = ("MemberAdd", "MemberRemove")
@@ -193,7 +194,7 @@ def grant_events(ctx: RunContext) -> pd.DataFrame:
     if events is None:
         return pd.DataFrame(columns=["day", "action"])
     # The same reading of role events as the checks (audit_events.role_member_change).
-    mask = [role_member_change(e) is not None and succeeded(e) for e in events.to_dict("records")]
+    mask = [role_member_change(e) is not None and succeeded(e) for e in records(events)]
     chosen = events[pd.Series(mask, index=events.index, dtype=bool)]
     return pd.DataFrame(
         {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
@@ -260,7 +261,7 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
     # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
-    out_of_service = [took_out_of_service(e) and succeeded(e) for e in events.to_dict("records")]
+    out_of_service = [took_out_of_service(e) and succeeded(e) for e in records(events)]
     removal = events[pd.Series(out_of_service, index=events.index, dtype=bool)]
     first = (
         removal.assign(at=_dates(removal["event_date"]))
