@@ -31,22 +31,41 @@ from gcevidence.pipeline import RunResult, run_pipeline
 from gcevidence.simulator import SimConfig
 
 
-def tree_rss_sampler(stop: threading.Event, peak: list[int]) -> None:
+def tree_rss_sampler(stop: threading.Event, peak: list) -> None:
+    """Keep in peak[0] the largest PSS of the process tree seen, and in peak[1] what it was
+    made of (MiB per kind of process: this one, notebook kernels, Chromium, others)."""
     try:
         import psutil
     except ImportError:
         return
     me = psutil.Process()
     while not stop.is_set():
-        total = 0
+        total, parts = 0, {}
         for proc in [me, *me.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):  # a child may exit while we look
                 # PSS splits shared pages (Chromium's many processes) instead of counting
                 # them once per process as RSS does.
                 info = proc.memory_full_info()
-                total += getattr(info, "pss", info.rss)
-        peak[0] = max(peak[0], total)
+                size = getattr(info, "pss", info.rss)
+                total += size
+                kind = _kind(proc, me)
+                parts[kind] = parts.get(kind, 0) + size
+        if total > peak[0]:
+            peak[0], peak[1] = total, parts
         stop.wait(0.2)
+
+
+def _kind(proc, me) -> str:
+    if proc.pid == me.pid:
+        return "pipeline and simulator"
+    line = " ".join(proc.cmdline())
+    if "ipykernel" in line:
+        return "kernels"
+    return "chromium" if "chrom" in line else "other"
+
+
+def breakdown(parts: dict) -> str:
+    return ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(parts.items()))
 
 
 PARTS = ("evidence/responses", "evidence/raw", "evidence", "review")
@@ -123,7 +142,7 @@ def main() -> int:
         now=now,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
-    stop, peak = threading.Event(), [0]
+    stop, peak = threading.Event(), [0, {}]
     sampler = threading.Thread(target=tree_rss_sampler, args=(stop, peak), daemon=True)
     sampler.start()
     started = time.perf_counter()
@@ -136,7 +155,7 @@ def main() -> int:
         demo_params(Path(out), cfg, env) as (params, sim),
     ):
         first = run_pipeline(params, Path(out), env=env, pdf=not args.no_pdf)
-        first_peak = peak[0]
+        first_peak, first_parts = peak[0], peak[1]
         requests = [describe("first run", first, time.perf_counter() - started)]
         if args.incremental:
             changes = sim.advance_month()
@@ -146,7 +165,7 @@ def main() -> int:
                 period=PeriodConfig(end, params.period.days),
                 hr_roster=sim.write_roster(Path(out) / "roster-next-month.csv"),
             )
-            peak[0], began = 0, time.perf_counter()
+            peak[0], peak[1], began = 0, {}, time.perf_counter()
             second = run_pipeline(later, Path(out), env=env, pdf=not args.no_pdf)
             requests.append(describe("second run", second, time.perf_counter() - began))
     stop.set()
@@ -156,9 +175,17 @@ def main() -> int:
     print(
         f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
         f"{child_kib / 1024:.0f} MiB"
-        + (f", whole tree PSS (sampled, first run) {first_peak / 2**20:.0f} MiB" if peak[0] else "")
-        + (f", second run {peak[0] / 2**20:.0f} MiB" if args.incremental and peak[0] else "")
     )
+    if first_peak:
+        print(
+            f"peak PSS of the whole tree (sampled): first run {first_peak / 2**20:.0f} MiB "
+            f"({breakdown(first_parts)})"
+            + (
+                f"; second run {peak[0] / 2**20:.0f} MiB ({breakdown(peak[1])})"
+                if args.incremental
+                else ""
+            )
+        )
     if len(requests) == 2:
         (t1, e1), (t2, e2) = requests
         print(
