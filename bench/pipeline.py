@@ -2,8 +2,11 @@
 
 Usage: python bench/pipeline.py [--users N] [--events-per-day N] [--no-pdf] [--rate-limit N]
        [--incremental]
-Peak memory is reported two ways: the largest resident set of this process and of any one
-child (getrusage), and the peak PSS of the whole process tree (sampled every 0.2 s).
+Peak memory is reported two ways: the largest resident set of this process (getrusage), and
+the peak PSS of the whole process tree (sampled every 0.2 s), split into the pipeline, the
+notebook kernels and Chromium. The simulator runs in a process of its own, left out of both:
+a real run has no simulator. (A forked child's getrusage peak counts the parent's pages it
+shared before exec, so it is not printed.)
 With --incremental a second run follows a month later (the simulator moved on 30 days) into
 the same output folder: it takes the audit days the first pack holds, and the audit requests
 of both are printed. The simulator's clock then starts 31 days behind ours, so that the second
@@ -17,6 +20,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import multiprocessing as mp
 import os
 import resource
 import sys
@@ -25,13 +29,14 @@ import threading
 import time
 from pathlib import Path
 
-from gcevidence.config import PeriodConfig
-from gcevidence.demo import demo_params
+from gcevidence.config import PeriodConfig, load_params
+from gcevidence.demo import DEFAULT_OUT, demo_roster_source
 from gcevidence.pipeline import RunResult, run_pipeline
-from gcevidence.simulator import SimConfig
+from gcevidence.resources import DEMO_PARAMS
+from gcevidence.simulator import SimConfig, Simulator
 
 
-def tree_rss_sampler(stop: threading.Event, peak: list) -> None:
+def tree_rss_sampler(stop: threading.Event, peak: list, exclude: frozenset[int]) -> None:
     """Keep in peak[0] the largest PSS of the process tree seen, and in peak[1] what it was
     made of (MiB per kind of process: this one, notebook kernels, Chromium, others)."""
     try:
@@ -42,6 +47,8 @@ def tree_rss_sampler(stop: threading.Event, peak: list) -> None:
     while not stop.is_set():
         total, parts = 0, {}
         for proc in [me, *me.children(recursive=True)]:
+            if proc.pid in exclude:  # the simulator: not part of a run
+                continue
             with contextlib.suppress(psutil.Error):  # a child may exit while we look
                 # PSS splits shared pages (Chromium's many processes) instead of counting
                 # them once per process as RSS does.
@@ -57,15 +64,67 @@ def tree_rss_sampler(stop: threading.Event, peak: list) -> None:
 
 def _kind(proc, me) -> str:
     if proc.pid == me.pid:
-        return "pipeline and simulator"
+        return "pipeline"
     line = " ".join(proc.cmdline())
     if "ipykernel" in line:
         return "kernels"
-    return "chromium" if "chrom" in line else "other"
+    if "chrom" in line:
+        return "chromium"
+    return f"other ({proc.name()})"
 
 
 def breakdown(parts: dict) -> str:
     return ", ".join(f"{k} {v / 2**20:.0f}" for k, v in sorted(parts.items()))
+
+
+class SimProcess:
+    """The simulator in a process of its own, so that its memory and CPU are not the run's."""
+
+    def __init__(self, cfg: SimConfig):
+        ctx = mp.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(cfg, child), daemon=True)
+        self._proc.start()
+        self.base_url, self.client_id, self.client_secret, self.now = self._conn.recv()
+
+    @property
+    def pid(self) -> int:
+        return int(self._proc.pid or 0)
+
+    def call(self, method: str, *args):
+        """Call a method of the Simulator in its process and return its answer."""
+        self._conn.send((method, args))
+        return self._conn.recv()
+
+    def stop(self) -> None:
+        self._conn.send(("stop", ()))
+        self._proc.join(timeout=30)
+
+
+def _serve(cfg: SimConfig, conn) -> None:
+    with Simulator(cfg) as sim:
+        conn.send((sim.base_url, sim.client_id, sim.client_secret, sim.now))
+        while True:
+            method, args = conn.recv()
+            if method == "stop":
+                return
+            conn.send(getattr(sim, method)(*args))
+
+
+def bench_params(sim: SimProcess, out: Path, roster: Path, env: dict):
+    """The demo params pointed at the simulator process, as `gcevidence demo` sets them."""
+    env["GENESYSCLOUD_OAUTHCLIENT_ID"] = sim.client_id
+    env["GENESYSCLOUD_OAUTHCLIENT_SECRET"] = sim.client_secret
+    base = load_params(DEMO_PARAMS, today=sim.now.date())
+    return dataclasses.replace(
+        base,
+        org=dataclasses.replace(
+            base.org, api_base_url=sim.base_url, region=None, login_base_url=None
+        ),
+        hr_roster=sim.call("write_roster", roster),
+        hr=dataclasses.replace(base.hr, source=demo_roster_source(sim.now)),
+        output_dir=out or DEFAULT_OUT,
+    )
 
 
 PARTS = ("evidence/responses", "evidence/raw", "evidence", "review")
@@ -142,40 +201,41 @@ def main() -> int:
         now=now,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    sim = SimProcess(cfg)  # before any thread starts: it forks
     stop, peak = threading.Event(), [0, {}]
-    sampler = threading.Thread(target=tree_rss_sampler, args=(stop, peak), daemon=True)
+    sampler = threading.Thread(
+        target=tree_rss_sampler, args=(stop, peak, frozenset({sim.pid})), daemon=True
+    )
     sampler.start()
     started = time.perf_counter()
     print(
         f"demo: {args.users} users, {args.events_per_day} audit events/day, "
-        f"rate limit {args.rate_limit}/min"
+        f"rate limit {args.rate_limit}/min (the simulator in its own process, not measured)"
     )
-    with (
-        tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as out,
-        demo_params(Path(out), cfg, env) as (params, sim),
-    ):
-        first = run_pipeline(params, Path(out), env=env, pdf=not args.no_pdf)
-        first_peak, first_parts = peak[0], peak[1]
-        requests = [describe("first run", first, time.perf_counter() - started)]
-        if args.incremental:
-            changes = sim.advance_month()
-            end = dt.date.fromisoformat(changes["now"][:10]) - dt.timedelta(days=1)
-            later = dataclasses.replace(
-                params,
-                period=PeriodConfig(end, params.period.days),
-                hr_roster=sim.write_roster(Path(out) / "roster-next-month.csv"),
-            )
-            peak[0], peak[1], began = 0, {}, time.perf_counter()
-            second = run_pipeline(later, Path(out), env=env, pdf=not args.no_pdf)
-            requests.append(describe("second run", second, time.perf_counter() - began))
+    try:
+        with tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as tmp:
+            out = Path(tmp) / "output"
+            params = bench_params(sim, out, Path(tmp) / "roster.csv", env)
+            first = run_pipeline(params, out, env=env, pdf=not args.no_pdf)
+            first_peak, first_parts = peak[0], peak[1]
+            requests = [describe("first run", first, time.perf_counter() - started)]
+            if args.incremental:
+                changes = sim.call("advance_month")
+                end = dt.date.fromisoformat(changes["now"][:10]) - dt.timedelta(days=1)
+                later = dataclasses.replace(
+                    params,
+                    period=PeriodConfig(end, params.period.days),
+                    hr_roster=sim.call("write_roster", Path(tmp) / "roster-next-month.csv"),
+                )
+                peak[0], peak[1], began = 0, {}, time.perf_counter()
+                second = run_pipeline(later, out, env=env, pdf=not args.no_pdf)
+                requests.append(describe("second run", second, time.perf_counter() - began))
+    finally:
+        sim.stop()
     stop.set()
     sampler.join()
     self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(
-        f"peak RSS: this process {self_kib / 1024:.0f} MiB, largest child "
-        f"{child_kib / 1024:.0f} MiB"
-    )
+    print(f"peak RSS of this process (the pipeline): {self_kib / 1024:.0f} MiB")
     if first_peak:
         print(
             f"peak PSS of the whole tree (sampled): first run {first_peak / 2**20:.0f} MiB "
