@@ -142,18 +142,16 @@ def _parse(text: str, usecols: tuple[str, ...] | None = None) -> pd.DataFrame:
 
 
 def _days(stamps: Any) -> list[str]:
-    """The UTC day of each event_date ("" when unreadable), as activity_gaps counts them."""
+    """The day of each event_date ("" when unreadable)."""
     return [s[:10] if len(s) > 19 and s[10] == "T" and s[-1] == "Z" else _day(s) for s in stamps]
 
 
 def _day(stamp: str) -> str:
+    """The day an event_date names, as activity_gaps has always counted it ("" if unreadable)."""
     try:
-        when = dt.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00"))
+        return dt.datetime.fromisoformat(stamp.strip().replace("Z", "+00:00")).date().isoformat()
     except ValueError:
         return ""
-    return (
-        (when if when.tzinfo else when.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).date().isoformat()
-    )
 
 
 def _kept(index: pd.DataFrame, own_org: str, trustee_users: set[str]) -> np.ndarray:
