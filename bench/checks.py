@@ -12,6 +12,11 @@ then time every check over it, as often as needed, with this tree's code:
 date, to rebuild the demo params). `time` prints the checks' wall time, the slowest checks,
 and the peak RSS of the process. It runs the checks the way the pipeline does (one
 CheckContext, every check), without an earlier pack.
+
+Measured on 2 cores shared with other work, one snapshot of 50,000 users and 934,921 audit
+events: main before issue 11 §3 took 95.8 s and 1.1 GiB (activity_gaps 22.6 s,
+deprovision_latency 21.2 s, privileged_grants 20.7 s: each turned every event into a dict);
+now 12.8 s and 417 MiB, of which reading the audit trail once is about 5 s.
 """
 
 from __future__ import annotations
