@@ -18,7 +18,14 @@ from test_collect_sim import run, run_text
 # Tables whose raw file is not one API entity per line: the raw of group_members is one line per
 # group (its member ids), unused_roles and role_permissions are derived from the users' and the
 # roles' raw (DERIVED_FROM), audit_queries and the roster have no API entities.
-NOT_FROM_RAW = {"group_members", "unused_roles", "role_permissions", "audit_queries", "hr_roster"}
+NOT_FROM_RAW = {
+    "group_members",
+    "unused_roles",
+    "role_permissions",
+    "audit_queries",
+    "audit_days",
+    "hr_roster",
+}
 DERIVED_FROM = {"unused_roles": "users", "role_permissions": "roles"}
 
 

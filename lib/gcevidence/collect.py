@@ -30,6 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from gcevidence import __version__
+from gcevidence.audit_reuse import FULL_REQUESTED, AuditBase, audit_base
 from gcevidence.catalog import effective_thresholds
 from gcevidence.collect_audits import collect_audits
 from gcevidence.collect_clients import collect_oauth_clients
@@ -50,6 +51,12 @@ from gcevidence.snapshot import DatasetStatus, Snapshot, SnapshotWriter
 log = logging.getLogger(__name__)
 
 FIRST = "hr_roster"
+# Read next, before the background steps: the org's id names its earlier packs, whose audit
+# days the audit step may take (audit_reuse.py).
+ORG_STEP = "organization"
+# What finds the newest verified earlier pack of an org (history.previous_snapshot, bound to
+# the output folder): (its snapshot or None, what history says about it).
+PreviousPack = Callable[[str], tuple[Snapshot | None, dict[str, Any]]]
 # Read alongside the rest: audit queries take longest (server-side work plus polling), and
 # OAuth client usage queries are polled too.
 IN_BACKGROUND = ("audits", "oauth_clients")
@@ -67,11 +74,15 @@ def collect(
     retention_days: int = 365,
     progress: bool = False,
     dormant_days: int | None = None,
+    previous: PreviousPack | None = None,
+    full: bool = False,
 ) -> Snapshot:
     """Collect every dataset into run_dir; IncompleteEvidence when anything is incomplete.
 
     dormant_days (default: the params' effective threshold) decides which users are dormant
-    suspects, re-read one by one before the checks may call them dormant.
+    suspects, re-read one by one before the checks may call them dormant. With `previous`,
+    the audit days the org's newest verified earlier pack holds are taken from it (only the
+    rest is queried), unless `full`.
     """
     run_dir = Path(run_dir)
     thresholds = effective_thresholds(params)
@@ -79,6 +90,7 @@ def collect(
         dormant_days = int(thresholds["dormant_days"]["value"])
     collector = _Collector(params, client, SnapshotWriter(run_dir), retention_days, progress)
     collector.dormant_days = dormant_days
+    collector.previous, collector.full = previous, full
     # A client is unused when it made no request in this many days: its usage is asked for
     # over exactly that span.
     collector.usage_days = int(thresholds["oauth_client_unused_days"]["value"])
@@ -173,6 +185,8 @@ class _Collector:
         }
         self.collector_doc: dict | None = None
         self.divisions: list[dict] = []
+        self.previous: PreviousPack | None = None
+        self.full = False
 
     # -- orchestration -----------------------------------------------------------------------
 
@@ -182,6 +196,7 @@ class _Collector:
         steps = {key: (names, self._runner(key, names)) for key, names in collection_steps()}
         # A bad roster is the user's input error (exit 2): find out before any API call.
         self._step(*steps.pop(FIRST))
+        self._step(*steps.pop(ORG_STEP))
         # Audit and OAuth-client usage queries take longest (server-side work plus polling):
         # run them alongside.
         background = [steps.pop(key) for key in IN_BACKGROUND]
@@ -340,6 +355,7 @@ class _Collector:
         collect_group_members(self.client, self.writer, self.grants)
 
     def audits(self) -> None:
+        base, no_base = self.audit_base()
         collect_audits(
             self.client,
             self.writer,
@@ -347,4 +363,17 @@ class _Collector:
             self.retention_days,
             self.stop,
             on_events=self.audit_bar.update,
+            base=base,
+            no_base=no_base,
         )
+
+    def audit_base(self) -> tuple[AuditBase | None, str]:
+        """The earlier pack whose audit days may be taken, or None and why there is none."""
+        if self.full:
+            return None, FULL_REQUESTED
+        org_id = str(self.org.get("id") or "")
+        if self.previous is None or not org_id:
+            return None, "no earlier pack was looked for"
+        snapshot, info = self.previous(org_id)
+        base = audit_base(snapshot, info)
+        return base, "" if base else str(info.get("problem") or "no verified earlier pack")

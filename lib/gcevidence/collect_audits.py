@@ -9,13 +9,19 @@ events are not copied again: they are the stored responses of the results endpoi
 realtime endpoint can count, the last 14 days) is reconciled against the realtime endpoint's
 `total`. A window of queries at the retention boundary shows whether the trail reaches back as
 far as the baseline requires.
+
+With a base (an earlier verified pack of the org, audit_reuse.py), the days it holds are copied
+and only the rest is queried, from an overlap day whose events must match the base's by id;
+audit_days records where each day's events came from.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import logging
 import re
 import shutil
 import threading
@@ -23,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from gcevidence.audit_reuse import AuditBase, ReusePlan, day_rows, plan_reuse
 from gcevidence.config import Params
 from gcevidence.datasets.audit import audit_row
 from gcevidence.genesys.audits import (
@@ -36,6 +43,7 @@ from gcevidence.genesys.audits import (
 )
 from gcevidence.snapshot import SnapshotWriter
 
+log = logging.getLogger(__name__)
 RETENTION_PROBE_DAYS = 7
 SPOOL_DIR = "evidence/.audit-spool"  # removed once audit_events is written
 RESULTS_ENDPOINT = "audit_query_results"  # where the raw events are stored (its responses)
@@ -49,15 +57,18 @@ def collect_audits(
     retention_days: int,
     stop: threading.Event,
     on_events: Callable[[int], Any] = lambda count: None,
+    base: AuditBase | None = None,
+    no_base: str = "",
 ) -> None:
-    """audit_events, audit_queries and audit_retention_probe from one batch of queries.
+    """audit_events, audit_queries, audit_retention_probe and audit_days.
 
     `stop` abandons the queries (the rest of the collection failed); `on_events` is told how
-    many events of the period each results page brought (a progress bar).
+    many events of the period each results page brought (a progress bar). With `base`, the
+    days it holds are taken from it where it allows (audit_reuse.plan_reuse); `no_base` says
+    why there is none (recorded as the reason for a full collection).
     """
     period, audit = params.period, params.audit
     services = list(audit.services)
-    main = plan_queries(services, period.start_utc, period.end_utc, audit.max_interval_days)
     probe_start = period.end_utc - dt.timedelta(days=retention_days)
     probe_end = probe_start + dt.timedelta(days=RETENTION_PROBE_DAYS)
     probe = [AuditQuerySpec(s, probe_start, probe_end) for s in services]
@@ -69,6 +80,14 @@ def collect_audits(
         period.start_utc, rt_end - dt.timedelta(days=REALTIME_MAX_DAYS) + dt.timedelta(hours=1)
     )
     window = (rt_start, rt_end) if rt_end - rt_start >= dt.timedelta(hours=1) else None
+    plan: ReusePlan | None = None
+    full_reason = no_base
+    if base is not None:
+        plan, full_reason = plan_reuse(base, params, window[0] if window else None)
+        if plan is None:
+            log.warning("audit events: every day is queried: %s", full_reason)
+    api_start = plan.api_start if plan else period.start_utc
+    main = plan_queries(services, api_start, period.end_utc, audit.max_interval_days)
     spool = AuditSpool(writer.root / SPOOL_DIR, window)
     probe_stats = {"events": 0, "earliest": ""}
 
@@ -84,6 +103,7 @@ def collect_audits(
         spool.add(entities)
         on_events(len(entities))
 
+    overlap = ""
     try:
         outcomes = run_audit_queries(
             client,
@@ -92,6 +112,15 @@ def collect_audits(
             timeout_seconds=audit.query_timeout_seconds,
             stop=stop,
         )
+        if plan is not None:
+            overlap, full_reason = _reconcile_seam(plan, spool)
+            if full_reason:  # the pack and the API disagree: read every day from the API
+                log.warning("audit events: every day is queried: %s", full_reason)
+                rest = plan_queries(services, period.start_utc, api_start, audit.max_interval_days)
+                outcomes += run_audit_queries(
+                    client, rest, on_page, timeout_seconds=audit.query_timeout_seconds, stop=stop
+                )
+                main, plan = main + rest, None
     except BaseException:
         spool.discard()
         raise
@@ -108,12 +137,13 @@ def collect_audits(
     main_outcomes = [o for o in outcomes if o.spec not in probe_specs]
     probe_outcomes = [o for o in outcomes if o.spec in probe_specs]
     read = sum(o.result_count for o in main_outcomes)
+    copied = plan.rows_copied() if plan else 0
     try:
         status = writer.write_table(
             "audit_events",
-            spool.rows(),
+            itertools.chain(plan.segments() if plan else (), spool.rows()),
             None,
-            expected_rows=read - spool.duplicates,
+            expected_rows=read - spool.duplicates + copied,
             requests=sum(o.pages + o.polls + 1 for o in main_outcomes),
             complete=not mismatches and spool.count == read - spool.duplicates,
             segment_of=event_day,
@@ -128,9 +158,18 @@ def collect_audits(
             interval_end=iso_z(period.end_utc),
             segmented_by="UTC day of event_date; rows sorted by event_date, id",
             raw_in_responses=RESULTS_ENDPOINT,
+            collection="incremental" if plan else "full",
+            full_reason="" if plan else full_reason,
+            from_pack=_from_pack(plan, copied, overlap),
         )
     finally:
         spool.discard()
+    writer.write_table(
+        "audit_days",
+        day_rows(period.start, period.end, status.segments, plan, overlap),
+        None,
+        complete=True,
+    )
     if mismatches:
         status.reason = "audit results disagree with the API's count: " + "; ".join(mismatches[:5])
     query_rows = [
@@ -166,6 +205,37 @@ def collect_audits(
         },
         requests=sum(o.pages + o.polls + 1 for o in probe_outcomes),
     )
+
+
+def _reconcile_seam(plan: ReusePlan, spool: AuditSpool) -> tuple[str, str]:
+    """(what the overlap day showed, "") when the API's ids of it are the base's, else ("", why)."""
+    seam = plan.seam.isoformat()
+    answered, held = spool.ids_of(seam), plan.seam_ids()
+    run_id = plan.base.run_id
+    if answered == held:
+        return f"{len(answered)} events from the API, the same ids as pack {run_id}", ""
+    return "", (
+        f"the overlap day {seam} does not match pack {run_id}: the API answered "
+        f"{len(answered)} events, the pack holds {len(held)}, {len(answered ^ held)} ids are "
+        "in one of them only"
+    )
+
+
+def _from_pack(plan: ReusePlan | None, rows: int, overlap: str) -> dict[str, Any]:
+    """The audit_events status's record of the days taken from an earlier pack ({} if none)."""
+    if plan is None:
+        return {}
+    return {
+        "run_id": plan.base.run_id,
+        "content_digest": plan.base.content_digest,
+        "pack": plan.base.pack,
+        "first_day": plan.days[0],
+        "last_day": plan.days[-1],
+        "days": len(plan.days),
+        "events": rows,
+        "overlap_day": plan.seam.isoformat(),
+        "overlap": overlap,
+    }
 
 
 class AuditSpool:
@@ -211,6 +281,15 @@ class AuditSpool:
 
     def _path(self, day: str) -> Path:
         return self.folder / f"{day or 'undated'}.jsonl"
+
+    def ids_of(self, day: str) -> set[str]:
+        """The ids of the events spooled for one day so far."""
+        fh = self._days.get(day)
+        if fh is None:
+            return set()
+        fh.flush()
+        with self._path(day).open(encoding="utf-8") as lines:
+            return {str(json.loads(line).get("id", "")) for line in lines}
 
     def close(self) -> None:
         for fh in self._days.values():

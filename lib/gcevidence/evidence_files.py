@@ -112,6 +112,15 @@ class Segment:
         return [self.offset, self.length, self.rows]
 
 
+@dataclass(frozen=True)
+class CopiedSegment:
+    """One segment's rows as CSV text already written by an earlier pack (same columns)."""
+
+    key: str
+    data: bytes
+    rows: int
+
+
 def segment_bytes(path: Path, segment: Segment) -> bytes:
     """The rows of one segment as CSV text bytes (no header), read without the rest."""
     with open(path, "rb") as fh:
@@ -161,6 +170,14 @@ class CsvEvidenceWriter:
         self._csv.writerow(values)
         self.rows += 1
         self._key_rows += 1
+
+    def write_segment(self, segment: CopiedSegment) -> None:
+        """Append a whole segment of rows already CSV-encoded (copied from an earlier pack)."""
+        self._begin(segment.key)
+        if segment.data:
+            self.write(segment.data.decode("utf-8"))
+        self.rows += segment.rows
+        self._key_rows += segment.rows
 
     def _begin(self, key: str) -> None:
         if key in self.segments or key in self._rows_of or key == self._key:

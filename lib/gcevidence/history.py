@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from gcevidence.audit_events import role_member_change
+from gcevidence.audit_trail import audit_trail
 from gcevidence.role_holders import role_holders
-from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot
+from gcevidence.snapshot import SNAPSHOT_FILE, Snapshot, records
 
 if TYPE_CHECKING:
     from gcevidence.pack.verify import VerifyReport
@@ -241,7 +242,7 @@ def user_role_grants(snapshot: Snapshot, expand_groups: bool = True) -> pd.DataF
     holders = role_holders(snapshot, expand_groups)
     people = holders[holders["holder_type"] == "user"]
     merged: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for r in people.to_dict("records"):
+    for r in records(people):
         key = (r["holder_id"], r["role_id"], r["division_id"])
         row = merged.setdefault(
             key,
@@ -311,7 +312,7 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
     if not snapshot.has("audit_events"):
         return pd.DataFrame(columns=columns)
     rows = []
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("PeoplePermissions", "Role"):
         change = role_member_change(e)
         if change is None:
             continue

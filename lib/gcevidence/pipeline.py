@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import shutil
@@ -92,9 +93,12 @@ class RunInputs:
     signing_key: Any  # an Ed25519 private key, or None
     register: Any  # the accepted-exceptions register, or None
     pdf: bool
+    full: bool = False  # query every audit day, whatever earlier packs hold (--full)
 
     @classmethod
-    def check(cls, params: Params, env: Mapping[str, str], *, pdf: bool) -> RunInputs:
+    def check(
+        cls, params: Params, env: Mapping[str, str], *, pdf: bool, full: bool = False
+    ) -> RunInputs:
         """Credentials, thresholds, signing key, HR roster and register, or an exit-2 error."""
         creds = Credentials.from_env(env)
         thresholds = effective_thresholds(params)
@@ -106,7 +110,7 @@ class RunInputs:
         register = None
         if params.exceptions_register is not None:
             register = load_register(params.exceptions_register)
-        return cls(params, env, creds, thresholds, signing_key, register, pdf)
+        return cls(params, env, creds, thresholds, signing_key, register, pdf, full)
 
 
 @dataclass
@@ -125,6 +129,11 @@ class RunState:
     executed: list[Path] = field(default_factory=list)
     pages: list[Path] = field(default_factory=list)
     pack_dir: Path | None = None
+
+    @functools.cached_property
+    def previous(self) -> Callable[[str], tuple[Snapshot | None, dict[str, Any]]]:
+        """The org's newest verified earlier pack, verified once for both collection and checks."""
+        return functools.cache(lambda org_id: previous_snapshot(self.out_root, org_id))
 
     @property
     def dir(self) -> Path:
@@ -152,6 +161,8 @@ def collect_evidence(state: RunState) -> None:
             state.dir,
             retention_days=required_retention_days(state.inputs.thresholds),
             progress=state.progress,
+            previous=state.previous,
+            full=state.inputs.full,
         )
     finally:
         state.client.log.close()
@@ -162,7 +173,7 @@ def evaluate_checks(state: RunState) -> None:
     the populations and their samples."""
     params, snapshot = state.params, _snapshot(state)
     org_id = (snapshot.meta.get("org") or {}).get("id", "")
-    previous, previous_info = previous_snapshot(state.out_root, org_id) if org_id else (None, {})
+    previous, previous_info = state.previous(org_id) if org_id else (None, {})
     findings = run_checks(
         CheckContext(
             snapshot,
@@ -282,13 +293,14 @@ def run_pipeline(
     *,
     pdf: bool = True,
     progress: bool = False,
+    full: bool = False,
 ) -> RunResult:
-    """Collect, check, execute, render and seal one pack.
+    """Collect, check, execute, render and seal one pack (`full`: every audit day queried).
 
     Errors propagate as GcEvidenceError subclasses (exit 2 bad input, 3 incomplete evidence);
     the PackBuilder removes the unfinished pack whatever goes wrong.
     """
-    inputs = RunInputs.check(params, env, pdf=pdf)
+    inputs = RunInputs.check(params, env, pdf=pdf, full=full)
     out_root = Path(out_root or params.output_dir)
     client = GenesysClient(
         inputs.creds,

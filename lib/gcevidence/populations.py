@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service
+from gcevidence.audit_trail import audit_trail
 from gcevidence.catalog.permissions import admin_permissions
 from gcevidence.config import Params
 from gcevidence.hr import termination_start
+from gcevidence.snapshot import records
 
 JOINERS = "joiners"
 ROLE_CHANGES = "role_changes"
@@ -92,7 +94,7 @@ class _Sources:
     def table(self, name: str) -> list[dict[str, str]]:
         if name not in self.cache:
             has = self.snapshot.has(name)
-            self.cache[name] = self.snapshot.table(name).to_dict("records") if has else []
+            self.cache[name] = records(self.snapshot.table(name)) if has else []
         return self.cache[name]
 
     def missing(self, *names: str) -> str:
@@ -111,9 +113,10 @@ class _Sources:
 
     def events(self) -> list[dict[str, str]]:
         """The period's successful audit events, oldest first."""
+        # Only the kinds of event the populations read (role and user changes) are kept.
         rows = [
             e
-            for e in self.table("audit_events")
+            for e in audit_trail(self.snapshot).records()
             if succeeded(e) and self.in_period(e["event_date"])
         ]
         return sorted(rows, key=lambda e: (e["event_date"], e["id"]))

@@ -16,7 +16,9 @@ dataset with the declared normalisers (datasets/) by the same rules the collecto
   poll of its execution, in the order of the clients listing;
 - audit events: the results of every query of the period (the retention probe's transaction
   ids, in audit_retention_probe.json, are left out), each event once by id, ordered by
-  eventDate and id; audit queries: each submitted query, its last state, results and pages.
+  eventDate and id; days copied from an earlier pack (audit_days.csv names it and its
+  digest) re-derive from that pack's answers, not from these; audit queries: each submitted
+  query, its last state, results and pages.
 
 `differences(pack)` compares all of it with the CSVs and JSON documents of the pack and returns
 one line per disagreement (none for an intact pack); `python -m gcevidence.rederive PACK_DIR`
@@ -322,6 +324,7 @@ _ONE_ANSWER = {"collector_client"}
 NOT_FROM_ANSWERS = {
     "hr_roster": "a file the organisation supplies",
     "audit_retention_probe": "a summary of the retention probe's queries",
+    "audit_days": "where each day's audit events came from (the API or an earlier pack)",
 }
 REDERIVED = tuple(name for name in SPECS if name not in NOT_FROM_ANSWERS)
 
@@ -374,6 +377,8 @@ def differences(root: Path) -> list[str]:
             continue
         with open_text(root / status.path) as fh:
             written = list(csv.reader(fh))[1:]
+        if name == "audit_events":  # days copied from an earlier pack re-derive from its answers
+            written = _queried_days(written, status.extra.get("from_pack") or {})
         expected = _as_written(derived, spec.columns)
         if name == "audit_queries":  # submitted concurrently: compared in id order
             written, expected = sorted(written), sorted(expected)
@@ -387,6 +392,15 @@ def differences(root: Path) -> list[str]:
                 f"stored answers; first difference at row {first + 1}"
             )
     return problems
+
+
+def _queried_days(rows: list[list[str]], from_pack: dict[str, Any]) -> list[list[str]]:
+    """The audit_events rows of the days this run queried (not those copied from a pack)."""
+    first, last = from_pack.get("first_day"), from_pack.get("last_day")
+    if not first or not last:
+        return rows
+    column = SPECS["audit_events"].columns.index("event_date")
+    return [r for r in rows if not first <= r[column][:10] <= last]
 
 
 def main(argv: list[str] | None = None) -> int:

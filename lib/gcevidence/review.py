@@ -20,7 +20,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -81,6 +81,10 @@ class ReviewRow:
     divisions: str
     last_login: str
     flags: str
+
+    def values(self) -> list[str]:
+        """The fields in column order (asdict deep-copies each one: slow for 50,000 people)."""
+        return [getattr(self, f.name) for f in fields(self)]
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,7 @@ def _write_csv(path: Path, rows: Iterable[ReviewRow]) -> Path:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
         for r in rows:
-            writer.writerow([guard(v) for v in asdict(r).values()] + [""] * len(DECISION_COLUMNS))
+            writer.writerow([guard(v) for v in r.values()] + [""] * len(DECISION_COLUMNS))
     return path
 
 
@@ -237,7 +241,7 @@ def write_combined_review(
     records = [(group, r) for group, rows in groups.items() for r in rows]
     csv_writer = CsvEvidenceWriter(out_dir, COMBINED_STEM, columns)
     for group, r in records:
-        values = [group, *asdict(r).values()] + [""] * len(DECISION_COLUMNS)
+        values = [group, *r.values()] + [""] * len(DECISION_COLUMNS)
         csv_writer.writerow([guard(v) for v in values])
     csv_path = csv_writer.close()
 
@@ -259,7 +263,7 @@ def write_combined_review(
         header.append(cell)
     ws.append(header)
     for group, r in records:
-        ws.append([_text_value(ws, v) for v in (group, *asdict(r).values())])
+        ws.append([_text_value(ws, v) for v in (group, *r.values())])
     about = wb.create_sheet("About")
     org = meta.get("org") or {}
     for key, value in (
@@ -349,7 +353,7 @@ def _write_xlsx(path: Path, group: str, rows: list[ReviewRow], meta: dict) -> Pa
         cell.fill = decide_fill if name in DECISION_COLUMNS else fact_fill
         cell.alignment = Alignment(vertical="center")
     for i, r in enumerate(rows, start=2):
-        for col, value in enumerate(asdict(r).values(), start=1):
+        for col, value in enumerate(r.values(), start=1):
             _text_cell(ws, i, col, value)
     last = max(len(rows) + 1, 2)
     decision_col = ws.cell(row=1, column=COLUMNS.index("decision") + 1).column_letter

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from gcevidence.snapshot import records
+
 # subject grant `type` (SDK enum) -> the holder type the checks and exceptions use
 HOLDER_TYPES = {
     "PC_USER": "user",
@@ -42,12 +44,18 @@ def role_holders(snapshot: Any, expand_groups: bool = True) -> pd.DataFrame:
     """One row per (role, holder, division, path): direct grants and group-derived ones.
 
     Group rows are replaced by one row per member of the group (via_group_* set); without
-    the group_members dataset (or expand_groups False) group grants are left out.
+    the group_members dataset (or expand_groups False) group grants are left out. Built once
+    per snapshot (half a dozen checks read it); each caller gets its own copy.
     """
-    grants = snapshot.table("role_grants").to_dict("records")
+    key = f"role_holders:{expand_groups}"
+    return snapshot.derived(key, lambda: _role_holders(snapshot, expand_groups)).copy()
+
+
+def _role_holders(snapshot: Any, expand_groups: bool) -> pd.DataFrame:
+    grants = records(snapshot.table("role_grants"))
     members: dict[str, list[dict[str, str]]] = {}
     if expand_groups and snapshot.has("group_members"):
-        for m in snapshot.table("group_members").to_dict("records"):
+        for m in records(snapshot.table("group_members")):
             members.setdefault(m["group_id"], []).append(m)
     rows = []
     for g in grants:

@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ,
         pdf=not args.no_pdf,
         progress=sys.stderr.isatty(),
+        full=args.full,
     )
     return report(result)
 
@@ -88,6 +89,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="exit 1 when a check fails (the pack is still sealed)",
     )
     run.add_argument("--no-pdf", action="store_true", help="skip PDF rendering")
+    run.add_argument(
+        "--full",
+        action="store_true",
+        help="query every day of the audit trail, even those the previous pack holds",
+    )
     run.add_argument(
         "--operator",
         metavar="NAME",

@@ -24,6 +24,7 @@ import pandas as pd
 from gcevidence.csvsafe import guard, unguard
 from gcevidence.datasets import SPECS
 from gcevidence.evidence_files import (
+    CopiedSegment,
     CsvEvidenceWriter,
     FramedWriter,
     Segment,
@@ -77,7 +78,7 @@ class SnapshotWriter:
     def write_table(
         self,
         name: str,
-        rows: Iterable[dict],
+        rows: Iterable[dict | CopiedSegment],
         raw: Iterable[dict] | None = None,
         *,
         expected_rows: int | None = None,
@@ -90,13 +91,17 @@ class SnapshotWriter:
 
         `complete` defaults to rows == expected_rows when an expectation is given. With
         `segment_of`, rows arrive grouped by its value in ascending order and each group's byte
-        range is recorded (audit events by day).
+        range is recorded (audit events by day); a CopiedSegment among the rows is a whole
+        segment taken as written from an earlier pack.
         """
         spec = SPECS[name]
         evidence = self.root / "evidence"
         writer = CsvEvidenceWriter(evidence, name, spec.columns)
         try:
             for row in rows:
+                if isinstance(row, CopiedSegment):
+                    writer.write_segment(row)
+                    continue
                 writer.writerow(
                     [guard(row.get(col, "")) for col in spec.columns],
                     segment_of(row) if segment_of else None,
@@ -170,7 +175,7 @@ class Snapshot:
         self.statuses: dict[str, DatasetStatus] = {
             d["name"]: DatasetStatus(**d) for d in doc["datasets"]
         }
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
 
     def status(self, name: str) -> DatasetStatus:
         return self.statuses.get(name) or DatasetStatus(
@@ -213,6 +218,12 @@ class Snapshot:
             raise KeyError(f"dataset {name} is not available")
         return status
 
+    def derived(self, key: str, build: Callable[[], Any]) -> Any:
+        """Something computed from the snapshot once and shared (the checks' audit trail)."""
+        if ("derived", key) not in self._cache:
+            self._cache[("derived", key)] = build()
+        return self._cache[("derived", key)]
+
     def object(self, name: str) -> Any:
         if name not in self._cache:
             status = self._available(name)
@@ -232,11 +243,35 @@ class Snapshot:
                 yield json.loads(line)
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as dicts, like `to_dict("records")` but many times faster on the
+    snapshot's string columns (pandas boxes each cell on its own; this reads each column once)."""
+    columns = list(frame.columns)
+    values = [frame[c].to_numpy(dtype=object).tolist() for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def _frame(source: Path | io.StringIO) -> pd.DataFrame:
     """A CSV of the snapshot as a frame of strings, the CSV-injection guard undone."""
-    frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8")
+    return unguard_frame(pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8"))
+
+
+def unguard_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of strings read from an evidence CSV with the CSV-injection guard undone."""
     for col in frame.columns:
-        quoted = frame[col].str.startswith("'")
-        if quoted.any():
+        values = frame[col].to_numpy(dtype=object)
+        if len(values) and not _may_hold_guarded(values):
+            continue
+        quoted = [isinstance(v, str) and v[:1] == "'" for v in values]
+        if any(quoted):
             frame.loc[quoted, col] = frame.loc[quoted, col].map(unguard)
     return frame
+
+
+def _may_hold_guarded(values: Any) -> bool:
+    """Whether a cell may start with the guard's quote: one join, not a loop in Python (most
+    columns hold none)."""
+    try:
+        return "\x00'" in "\x00" + "\x00".join(values)
+    except TypeError:  # not all strings
+        return True

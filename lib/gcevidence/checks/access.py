@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from gcevidence.audit_events import succeeded, took_out_of_service
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import (
     fmt_time,
     join_names,
@@ -119,7 +120,7 @@ def deprovision_latency(ctx: CheckContext) -> Outcome:
     start, end = period_bounds(ctx)
     first_off: dict[str, dt.datetime] = {}
     off_event: dict[str, str] = {}  # user id -> the audit event that took the user out
-    for event in records(ctx.snapshot.table("audit_events")):
+    for event in audit_trail(ctx.snapshot).records("Directory", "User"):
         when = _deactivation_time(event)
         if when is None or not start <= when.date() <= end:
             continue  # leavers deactivated before the period are out of scope
@@ -280,7 +281,7 @@ def _holders(ctx: CheckContext) -> dict[str, dict[tuple[str, str], dict[str, Any
     or through a group) and every OAuth client or trustee."""
     frame = held_by_active(role_holders(ctx.snapshot), _active_ids(ctx))
     holders: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)
-    for r in frame.to_dict("records"):
+    for r in records(frame):
         h = holders[r["role_name"]].setdefault(
             (r["holder_type"], r["holder_id"]),
             {"name": r["holder_name"], "divisions": set(), "via": set(), "direct": False},
@@ -463,7 +464,7 @@ def sod_conflicts(ctx: CheckContext) -> Outcome:
     # role name -> how the person holds it (groups it comes through; "" = directly)
     roles_of: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     names: dict[str, str] = {}
-    for r in role_holders(ctx.snapshot).to_dict("records"):
+    for r in records(role_holders(ctx.snapshot)):
         if r["holder_type"] == "user":
             roles_of[r["holder_id"]][r["role_name"]].add(r["via_group_name"])
             names[r["holder_id"]] = r["holder_name"]

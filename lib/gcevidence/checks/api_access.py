@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import (
     day_start,
     join_names,
@@ -159,7 +160,8 @@ def _trustee_activity(ctx: CheckContext, trustee_org_ids: set[str]) -> dict[str,
                 user_org[g["subject_id"]] = ""
     start, end = period_bounds(ctx)
     first, last = day_start(start), day_start(end + dt.timedelta(days=1))
-    events = snap.table("audit_events")
+    # Every event of an actor from another organisation or of a trustee user is kept.
+    events = audit_trail(snap).events
     # The trail is large: keep the partners' rows before turning any into dicts.
     events = events[
         events["user_home_org_id"].isin(trustee_org_ids) | events["user_id"].isin(set(user_org))

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from gcevidence.hr import roster_groups
+from gcevidence.snapshot import records as frame_records
 
 
 def parse_time(value: str) -> dt.datetime | None:
@@ -40,7 +41,7 @@ def period_days(ctx: Any) -> list[dt.date]:
 
 
 def records(frame: Any) -> list[dict[str, str]]:
-    return frame.to_dict("records")
+    return frame_records(frame)
 
 
 def users_by_id(snapshot: Any) -> dict[str, dict[str, str]]:

@@ -18,7 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from gcevidence.audit_events import succeeded
-from gcevidence.checks.common import fmt_time, parse_time, users_by_id
+from gcevidence.audit_trail import audit_trail
+from gcevidence.checks.common import fmt_time, parse_time, records, users_by_id
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
 from gcevidence.findings import ExceptionItem
 from gcevidence.history import role_membership_events, user_role_grants
@@ -41,7 +42,7 @@ class Grant:
 def _grants(snapshot, expand_groups: bool) -> dict[Grant, dict[str, str]]:
     return {
         Grant(r["subject_id"], r["role_id"], r["division_id"]): r
-        for r in user_role_grants(snapshot, expand_groups).to_dict("records")
+        for r in records(user_role_grants(snapshot, expand_groups))
     }
 
 
@@ -61,7 +62,7 @@ def _deleted_users(snapshot, start: dt.datetime, end: dt.datetime) -> dict[str, 
     if not snapshot.has("audit_events"):
         return {}
     out = {}
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("Directory", "User"):
         if (e["service_name"], e["entity_type"], e["action"]) != ("Directory", "User", "Delete"):
             continue
         when = parse_time(e["event_date"])
@@ -78,8 +79,7 @@ def _data_time(snapshot, collected_at: str | None = None) -> dt.datetime | None:
     """
     times = [parse_time(collected_at or snapshot.meta.get("collected_at", ""))]
     if snapshot.has("audit_events"):
-        dates = snapshot.table("audit_events")["event_date"]
-        times.append(parse_time(dates.max()) if len(dates) else None)
+        times.append(parse_time(audit_trail(snapshot).latest))
     known = [t for t in times if t is not None]
     return max(known) if known else None
 
@@ -241,7 +241,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
 
 def _events_in_window(snapshot, since: dt.datetime, until: dt.datetime) -> list[dict]:
     events = []
-    for e in role_membership_events(snapshot).to_dict("records"):
+    for e in records(role_membership_events(snapshot)):
         when = parse_time(e["event_date"])
         if when and since < when <= until and e["status"] in ("SUCCESS", ""):
             events.append(e)
@@ -268,7 +268,7 @@ def _group_changes(snapshot, since: dt.datetime, until: dt.datetime) -> list[dic
     if not snapshot.has("audit_events"):
         return []
     out = []
-    for e in snapshot.table("audit_events").to_dict("records"):
+    for e in audit_trail(snapshot).records("Groups"):
         when = parse_time(e["event_date"])
         if e["service_name"] == "Groups" and when and since < when <= until and succeeded(e):
             out.append(e)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from gcevidence.audit_events import role_member_change, succeeded
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import (
     join_names,
     parse_time,
@@ -61,16 +62,25 @@ def audit_completeness(ctx: CheckContext) -> Outcome:
                     f"ended {q['state'] or 'without a state'}",
                 )
             )
-    evidence = tuple(snap.status(n).path for n in names if snap.has(n))
+    evidence = tuple(snap.status(n).path for n in (*names, "audit_days") if snap.has(n))
     events = snap.status("audit_events").rows if snap.has("audit_events") else 0
+    taken = snap.status("audit_events").extra.get("from_pack") or {}
+    # Days an earlier verified pack held were copied from it, not queried (audit_reuse.py).
+    copied = (
+        f" ({taken['events']} of them, days {taken['first_day']} to {taken['last_day']}, "
+        f"copied from pack {taken['pack']}, whose overlap day {taken['overlap_day']} the API "
+        "confirmed)"
+        if taken
+        else ""
+    )
     return Outcome(
         exceptions,
         population=len(queries),
         evidence=evidence,
         reason=f"{len(exceptions)} problem(s) reading the audit trail"
         if exceptions
-        else f"{len(queries)} audit queries succeeded; all {events} events read",
-        extra={"queries": len(queries), "events": events},
+        else f"{len(queries)} audit queries succeeded; all {events} events read{copied}",
+        extra={"queries": len(queries), "events": events, "from_pack": taken},
     )
 
 
@@ -89,7 +99,8 @@ def privileged_grants(ctx: CheckContext) -> Outcome:
     exceptions, population = [], 0
     grants_per_day: dict[str, Counter] = defaultdict(Counter)
     events = sorted(
-        records(ctx.snapshot.table("audit_events")), key=lambda e: (e["event_date"], e["id"])
+        audit_trail(ctx.snapshot).records("PeoplePermissions", "Role"),
+        key=lambda e: (e["event_date"], e["id"]),
     )
     group_names = _group_names(ctx)
     for e in events:
@@ -207,13 +218,12 @@ def activity_gaps(ctx: CheckContext) -> Outcome:
     days = [str(d) for d in period_days(ctx)]
     per_day: Counter = Counter()
     per_service: dict[str, Counter] = defaultdict(Counter)
-    for e in records(ctx.snapshot.table("audit_events")):
-        when = parse_time(e["event_date"])
-        if when is None:
+    # Counted once, per UTC day and service, when the trail was read (audit_trail.py).
+    for day, service, count in audit_trail(ctx.snapshot).counts.itertuples(index=False):
+        if not day:
             continue
-        day = str(when.date())
-        per_day[day] += 1
-        per_service[e["service_name"]][day] += 1
+        per_day[day] += int(count)
+        per_service[service][day] += int(count)
     exceptions = [
         ExceptionItem("day", d, d, "no audit events at all on this day (UTC)")
         for d in days

@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from gcevidence.audit_events import succeeded
+from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import fmt_time, parse_time, records
 from gcevidence.checks.drift import FIRST_RUN, _data_time
 from gcevidence.checks.registry import CheckContext, Outcome, register_check
@@ -63,9 +64,7 @@ def role_changes(previous, current) -> list[RoleChange]:
 def _role_events(snapshot, since: dt.datetime, until: dt.datetime) -> list[dict[str, str]]:
     """PeoplePermissions/Role events in the window that change a role itself (not members)."""
     out = []
-    for e in records(snapshot.table("audit_events")):
-        if e["service_name"] != "PeoplePermissions" or e["entity_type"] != "Role":
-            continue
+    for e in audit_trail(snapshot).records("PeoplePermissions", "Role"):
         when = parse_time(e["event_date"])
         if when and since < when <= until and succeeded(e):
             out.append(e)

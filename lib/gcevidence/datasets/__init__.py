@@ -55,6 +55,7 @@ _ORDER = (
     audit.AUDIT_EVENTS,
     audit.AUDIT_QUERIES,
     audit.AUDIT_RETENTION_PROBE,
+    audit.AUDIT_DAYS,
     hr.HR_ROSTER,
 )
 SPECS: MappingProxyType = MappingProxyType({spec.name: spec for spec in _ORDER})

@@ -74,3 +74,13 @@ AUDIT_QUERIES = table(
 # Did the audit trail reach back as far as the baseline's retention requires? (A window of
 # queries at the retention boundary.)
 AUDIT_RETENTION_PROBE = document("audit_retention_probe", QUERY_READS, collector="audits")
+# Where each day's audit events came from: the API, or an earlier sealed pack (incremental
+# collection, audit_reuse.py), with the seam day read from both.
+AUDIT_DAYS = table(
+    "audit_days",
+    "day events source pack_run_id pack_content_digest overlap",
+    (),
+    collector="audits",
+    origin="this run's audit collection: per day, the API or the earlier pack its events are from",
+    about="one UTC day of the period",
+)

@@ -6,6 +6,7 @@ each check of the paper, `report.show_conclusion(ctx, "A09_access_control")` and
 `report.show_signoff(ctx)`.
 """
 
+from gcevidence.report.audit_days import show_audit_provenance
 from gcevidence.report.charts import (
     chart_audit_events_per_day,
     chart_deprovision_delay,
@@ -47,6 +48,7 @@ __all__ = [
     "show_header",
     "show_scope",
     "show_inputs",
+    "show_audit_provenance",
     "show_joiners",
     "show_role_changes",
     "show_privileged_grants",

@@ -19,10 +19,12 @@ import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
 from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service  # noqa: E402
+from gcevidence.audit_trail import audit_trail  # noqa: E402
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
 from gcevidence.role_holders import HOLDER_LABELS, role_holders  # noqa: E402
+from gcevidence.snapshot import records  # noqa: E402
 
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
 GRANT_ACTIONS = ("MemberAdd", "MemberRemove")
@@ -52,6 +54,8 @@ def no_data(what: str, why: str) -> HTML:
 
 
 def _table(ctx: RunContext, name: str) -> pd.DataFrame | None:
+    if name == "audit_events":  # the kinds of event the charts read, never all of them
+        return audit_trail(ctx.snapshot).events if ctx.snapshot.has(name) else None
     return ctx.snapshot.table(name) if ctx.snapshot.has(name) else None
 
 
@@ -190,7 +194,7 @@ def grant_events(ctx: RunContext) -> pd.DataFrame:
     if events is None:
         return pd.DataFrame(columns=["day", "action"])
     # The same reading of role events as the checks (audit_events.role_member_change).
-    mask = [role_member_change(e) is not None and succeeded(e) for e in events.to_dict("records")]
+    mask = [role_member_change(e) is not None and succeeded(e) for e in records(events)]
     chosen = events[pd.Series(mask, index=events.index, dtype=bool)]
     return pd.DataFrame(
         {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
@@ -257,7 +261,7 @@ def deprovision_delays(ctx: RunContext) -> pd.DataFrame:
     gone = roster[(roster["status"] == "terminated") & (roster["termination_date"] != "")]
     by_email = users.assign(email=users["email"].str.lower()).set_index("email")["id"]
     # Deleted, or deactivated: an Update whose property changes take `state` to inactive.
-    out_of_service = [took_out_of_service(e) and succeeded(e) for e in events.to_dict("records")]
+    out_of_service = [took_out_of_service(e) and succeeded(e) for e in records(events)]
     removal = events[pd.Series(out_of_service, index=events.index, dtype=bool)]
     first = (
         removal.assign(at=_dates(removal["event_date"]))
@@ -317,18 +321,23 @@ def events_per_day(ctx: RunContext) -> pd.DataFrame:
     """Audit events per day (rows: every day of the period) and service (columns)."""
     start, end = _period(ctx)
     days = pd.date_range(start, end, freq="D")
-    events = _table(ctx, "audit_events")
-    if events is None:
+    if not ctx.snapshot.has("audit_events"):
         return pd.DataFrame(index=days)
-    day = _dates(events["event_date"]).dt.tz_localize(None).dt.floor("D")
-    counts = (
-        pd.DataFrame({"day": day, "service": events["service_name"]})
-        .dropna()
-        .groupby(["day", "service"])
-        .size()
-        .unstack(fill_value=0)
+    finding = ctx.finding("logging.activity_gaps")
+    by_service = (finding.extra or {}).get("events_per_day_by_service") if finding else None
+    if isinstance(by_service, dict):  # what the check counted: the kernel reads no event
+        rows = [(d, s, n) for s, per_day in by_service.items() for d, n in per_day.items()]
+        counts = pd.DataFrame(rows, columns=["day", "service_name", "events"])
+    else:  # counted per UTC day and service when the trail is read
+        counts = audit_trail(ctx.snapshot).counts
+    counts = counts[counts["day"] != ""]
+    if counts.empty:
+        return pd.DataFrame(index=days)
+    frame = counts.assign(day=pd.to_datetime(counts["day"])).pivot_table(
+        index="day", columns="service_name", values="events", aggfunc="sum", fill_value=0
     )
-    return counts.reindex(days, fill_value=0)
+    frame.columns.name, frame.index.name = "service", None
+    return frame.reindex(days, fill_value=0)
 
 
 def chart_audit_events_per_day(ctx: RunContext) -> HTML:
