@@ -122,6 +122,8 @@ def compact_pdf(pdf_path: Path) -> Path:
         with pikepdf.open(pdf_path) as pdf:
             pdf.save(packed, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         packed.replace(pdf_path)
+    except pikepdf.PdfError as exc:  # Chromium's own file is still a good PDF
+        log.warning("could not pack %s (%s); kept as printed", pdf_path.name, exc)
     finally:
         packed.unlink(missing_ok=True)
     return pdf_path
