@@ -303,6 +303,55 @@ def _no_policy(what: str, key: str) -> Outcome:
     return Outcome(status="not_evaluable", reason=f"no {what} declared (params {key})")
 
 
+def _outside_groups(
+    key: tuple[str, str],
+    holder: dict,
+    holds: str,
+    allowed: set[str],
+    users: dict[str, dict],
+    roster: dict,
+    *,
+    name_others: bool = True,
+) -> tuple[str, str]:
+    """(the holder's name, why they may not hold `holds`, or "" when their HR groups allow it).
+
+    A holder that is not a person (OAuth client, trustee) is never in an allowed HR group;
+    `name_others` puts its name in the sentence as well as in the exception's subject.
+    """
+    kind, hid = key
+    name = holder["name"] or hid
+    if kind != "user":
+        label = HOLDER_LABELS.get(kind, kind) + (f" {name}" if name_others else "")
+        return name, (
+            f"{label} holds {holds}: not a person in the allowed groups ({join_names(allowed)})"
+        )
+    name = user_label(users.get(hid), name)
+    email = (users.get(hid) or {}).get("email", "").strip().lower()
+    person = roster.get(email) if email else None
+    if person is None:
+        return name, (
+            f"holds {holds}{_how(holder)} but {email or 'no email'} is not in the HR roster "
+            f"(allowed groups: {join_names(allowed)})"
+        )
+    if not person_groups(person) & allowed:
+        return name, (
+            f"holds {holds}{_how(holder)} but HR groups are {join_names(person_groups(person))}, "
+            f"none of the allowed {join_names(allowed)}"
+        )
+    return name, ""
+
+
+def _holder_exceptions(
+    problems: dict[tuple[str, str], list[str]], names: dict[tuple[str, str], str]
+) -> list[ExceptionItem]:
+    """One exception per holder with a problem, its problems joined, in subject id order."""
+    return [
+        ExceptionItem(kind, hid, names[(kind, hid)], "; ".join(texts))
+        for (kind, hid), texts in sorted(problems.items(), key=lambda kv: kv[0][1])
+        if texts
+    ]
+
+
 @register_check("access.privileged_outside_group")
 def privileged_outside_group(ctx: CheckContext) -> Outcome:
     policies = {n: p for n, p in ctx.params.privileged_roles.items() if p.allowed_groups}
@@ -317,36 +366,10 @@ def privileged_outside_group(ctx: CheckContext) -> Outcome:
     for role in sorted(policies):
         allowed = set(policies[role].allowed_groups)
         for key, h in sorted(holders.get(role, {}).items()):
-            kind, hid = key
-            if kind != "user":
-                names[key] = h["name"] or hid
-                problems[key].append(
-                    f"{HOLDER_LABELS.get(kind, kind)} {h['name'] or hid} holds {role}: not a "
-                    f"person in the allowed groups ({join_names(allowed)})"
-                )
-                continue
-            names[key] = user_label(users.get(hid), h["name"] or hid)
-            email = (users.get(hid) or {}).get("email", "").strip().lower()
-            person = roster.get(email) if email else None
-            if person is None:
-                problems[key].append(
-                    f"holds {role}{_how(h)} but {email or 'no email'} is not in the "
-                    f"HR roster (allowed groups: {join_names(allowed)})"
-                )
-            elif not person_groups(person) & allowed:
-                problems[key].append(
-                    f"holds {role}{_how(h)} but HR groups are "
-                    f"{join_names(person_groups(person))}, none of the allowed "
-                    f"{join_names(allowed)}"
-                )
-            else:
-                problems.setdefault(key, [])
+            names[key], problem = _outside_groups(key, h, role, allowed, users, roster)
+            problems[key].extend([problem] if problem else [])
     examined = len({k for role in policies for k in holders.get(role, {})})
-    exceptions = [
-        ExceptionItem(kind, hid, names[(kind, hid)], "; ".join(texts))
-        for (kind, hid), texts in sorted(problems.items(), key=lambda kv: kv[0][1])
-        if texts
-    ]
+    exceptions = _holder_exceptions(problems, names)
     return Outcome(
         exceptions,
         population=examined,
@@ -544,35 +567,11 @@ def sensitive_permissions(ctx: CheckContext) -> Outcome:
         for role in sorted(carriers[permission]):
             via_role = _carried(permission, role, carriers[permission][role])
             for key, h in sorted(holders.get(role, {}).items()):
-                kind, hid = key
-                if kind != "user":
-                    names[key] = h["name"] or hid
-                    problems[key].append(
-                        f"{HOLDER_LABELS.get(kind, kind)} holds {via_role}: not a person in "
-                        f"the allowed groups ({join_names(allowed)})"
-                    )
-                    continue
-                names[key] = user_label(users.get(hid), h["name"] or hid)
-                email = (users.get(hid) or {}).get("email", "").strip().lower()
-                person = roster.get(email) if email else None
-                if person is None:
-                    problems[key].append(
-                        f"holds {via_role}{_how(h)} but {email or 'no email'} is not in the HR "
-                        f"roster (allowed groups: {join_names(allowed)})"
-                    )
-                elif not person_groups(person) & allowed:
-                    problems[key].append(
-                        f"holds {via_role}{_how(h)} but HR groups are "
-                        f"{join_names(person_groups(person))}, none of the allowed "
-                        f"{join_names(allowed)}"
-                    )
-                else:
-                    problems.setdefault(key, [])
-    exceptions = [
-        ExceptionItem(kind, hid, names[(kind, hid)], "; ".join(texts))
-        for (kind, hid), texts in sorted(problems.items(), key=lambda kv: kv[0][1])
-        if texts
-    ]
+                names[key], problem = _outside_groups(
+                    key, h, via_role, allowed, users, roster, name_others=False
+                )
+                problems[key].extend([problem] if problem else [])
+    exceptions = _holder_exceptions(problems, names)
     return Outcome(
         exceptions,
         population=len(problems),
