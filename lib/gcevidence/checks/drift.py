@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from gcevidence.audit_events import succeeded
 from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import fmt_time, parse_time, records, users_by_id
-from gcevidence.checks.registry import CheckContext, Outcome, register_check
+from gcevidence.checks.registry import (
+    CheckContext,
+    Outcome,
+    register_check,
+    unavailable_because,
+)
 from gcevidence.findings import ExceptionItem
 from gcevidence.history import role_membership_events, user_role_grants
 
@@ -121,12 +126,7 @@ def role_drift(ctx: CheckContext) -> Outcome:
             reason=f"no role grant changed since pack {baseline} ({fmt_time(since)})" + note,
         )
     if not ctx.snapshot.has("audit_events"):
-        status = ctx.snapshot.status("audit_events")
-        why = (
-            f"the OAuth client lacks permission {status.missing_permission}"
-            if status.missing_permission
-            else status.reason or "not collected"
-        )
+        why = unavailable_because(ctx.snapshot.status("audit_events"))
         return Outcome(
             status="not_evaluable",
             population=len(added) + len(removed),

@@ -97,14 +97,19 @@ def register_check(check_id: str) -> Callable:
     return wrap
 
 
+def unavailable_because(status: Any) -> str:
+    """Why a collected dataset is unavailable: the missing permission, or the recorded reason."""
+    if status.missing_permission:
+        return f"the OAuth client lacks permission {status.missing_permission}"
+    return status.reason or "not collected"
+
+
 def missing_reason(snapshot: Any, name: str) -> str:
     """Why a dataset is not there, in words an auditor can act on."""
     status = snapshot.status(name)
-    if status.missing_permission:
-        return f"{name} unavailable: the OAuth client lacks permission {status.missing_permission}"
-    if name == "hr_roster":
+    if name == "hr_roster" and not status.missing_permission:
         return "no HR roster (params hr.roster)"
-    return f"{name} unavailable: {status.reason or 'not collected'}"
+    return f"{name} unavailable: {unavailable_because(status)}"
 
 
 def _finding(

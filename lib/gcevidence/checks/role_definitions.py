@@ -16,7 +16,12 @@ from gcevidence.audit_events import succeeded
 from gcevidence.audit_trail import audit_trail
 from gcevidence.checks.common import fmt_time, parse_time, records
 from gcevidence.checks.drift import FIRST_RUN, _data_time
-from gcevidence.checks.registry import CheckContext, Outcome, register_check
+from gcevidence.checks.registry import (
+    CheckContext,
+    Outcome,
+    register_check,
+    unavailable_because,
+)
 from gcevidence.findings import ExceptionItem
 
 # The audit action that explains each kind of change of a role.
@@ -119,12 +124,7 @@ def role_definition_drift(ctx: CheckContext) -> Outcome:
             extra={**extra, "explained_changes": []},
         )
     if not ctx.snapshot.has("audit_events"):
-        status = ctx.snapshot.status("audit_events")
-        why = (
-            f"the OAuth client lacks permission {status.missing_permission}"
-            if status.missing_permission
-            else status.reason or "not collected"
-        )
+        why = unavailable_because(ctx.snapshot.status("audit_events"))
         return Outcome(
             status="not_evaluable",
             population=compared,
