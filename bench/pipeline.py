@@ -1,7 +1,7 @@
 """Wall time of a `gcevidence demo` run, split into phases, and its peak memory.
 
 Usage: python bench/pipeline.py [--users N] [--events-per-day N] [--no-pdf] [--rate-limit N]
-       [--incremental]
+       [--incremental] [--keep DIR]
 Peak memory is reported two ways: the largest resident set of this process (getrusage), and
 the peak PSS of the whole process tree (sampled every 0.2 s), split into the pipeline, the
 notebook kernels and Chromium. The simulator runs in a process of its own, left out of both:
@@ -192,6 +192,9 @@ def main() -> int:
         help="the simulator's requests a minute (default the real 300)",
     )
     ap.add_argument("--incremental", action="store_true", help="a second run a month later")
+    ap.add_argument(
+        "--keep", type=Path, help="write the packs into DIR/output and keep them (to profile)"
+    )
     args = ap.parse_args()
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=31 if args.incremental else 0)
     cfg = SimConfig(
@@ -213,7 +216,11 @@ def main() -> int:
         f"rate limit {args.rate_limit}/min (the simulator in its own process, not measured)"
     )
     try:
-        with tempfile.TemporaryDirectory(prefix="gcevidence-bench-") as tmp:
+        with contextlib.ExitStack() as stack:
+            tmp = args.keep or stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="gcevidence-bench-")
+            )
+            Path(tmp).mkdir(parents=True, exist_ok=True)
             out = Path(tmp) / "output"
             params = bench_params(sim, out, Path(tmp) / "roster.csv", env)
             first = run_pipeline(params, out, env=env, pdf=not args.no_pdf)

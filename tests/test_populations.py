@@ -200,6 +200,33 @@ def test_the_papers_show_populations_with_event_ids_and_the_sample_plan(collecte
     assert "ticket_reference" in sample and "tested_by" in sample
 
 
+def test_a_packs_papers_read_its_populations_without_loading_the_snapshot(collected):
+    """In a pack the kernels show the populations the pipeline wrote: the same rows, and not
+    one table (users, grants, audit events) read again to show them."""
+    from gcevidence import report
+    from gcevidence.report.context import RunContext
+    from gcevidence.report.populations import run_populations
+    from gcevidence.snapshot import Snapshot
+
+    params, snapshot, _, _ = collected
+    built = build_populations(snapshot, params)
+    write_samples(snapshot.root, built, "run-y")
+    fresh = Snapshot(snapshot.root)
+    ctx = RunContext(snapshot.root, params, fresh, [], {}, {"id": "run-y"})
+    for show in (report.show_joiners, report.show_role_changes, report.show_leavers):
+        show(ctx)
+    report.show_privileged_grants(ctx)
+    report.show_sample_plan(ctx)
+    report.chart_role_grants(ctx)
+    assert fresh._cache == {}  # noqa: SLF001 - nothing was read from the snapshot
+    shown = run_populations(ctx)
+    assert set(shown) == set(built)
+    for name, pop in built.items():
+        assert shown[name].available == pop.available, name
+        assert list(shown[name].rows) == [dict(r) for r in pop.rows], name
+        assert (shown[name].key, shown[name].columns) == (pop.key, pop.columns), name
+
+
 def test_the_documented_size_table_is_the_one_the_code_uses():
     from gcevidence.samples import size_table
 

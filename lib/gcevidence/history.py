@@ -282,6 +282,7 @@ def privileged_holders(
     rows = []
     for p in points:
         grants = user_role_grants(p.snapshot)
+        p.snapshot.release()  # a year of a large org's packs must not stay in memory at once
         roles = sorted(privileged_roles) if privileged_roles else sorted(set(grants["role_name"]))
         counts = grants.groupby("role_name")["subject_id"].nunique().to_dict()
         for role in roles:
@@ -336,9 +337,14 @@ def role_membership_events(snapshot: Snapshot) -> pd.DataFrame:
 
 def grant_activity_per_week(snapshot: Snapshot) -> pd.DataFrame:
     """Role grants and removals per ISO week (Monday start) over the snapshot's period."""
-    period = snapshot.meta.get("period") or {}
     events = role_membership_events(snapshot)
     events = events[events["status"].isin(["SUCCESS", ""])]
+    return weekly_grants(events, snapshot.meta.get("period") or {})
+
+
+def weekly_grants(events: pd.DataFrame, period: dict[str, Any]) -> pd.DataFrame:
+    """Successful MemberAdd / MemberRemove events (columns event_date, action) per ISO week of
+    the period: week_start, grants, removals, every week listed."""
     dates = pd.to_datetime(events["event_date"], utc=True, format="ISO8601")
     weeks = (
         dates.dt.tz_localize(None).dt.normalize() - pd.to_timedelta(dates.dt.day_of_week, unit="D")
@@ -369,6 +375,7 @@ def people_changes(points: Sequence[HistoryPoint]) -> pd.DataFrame:
     rows = []
     for before, after in zip(points, points[1:], strict=False):
         old, new = _active_users(before.snapshot), _active_users(after.snapshot)
+        before.snapshot.release()  # one earlier pack's users in memory at a time
         for change, ids, names in (
             ("appeared", new.keys() - old.keys(), new),
             ("disappeared", old.keys() - new.keys(), old),

@@ -224,6 +224,11 @@ class Snapshot:
             self._cache[("derived", key)] = build()
         return self._cache[("derived", key)]
 
+    def release(self) -> None:
+        """Forget every table, object and derived value read so far (they are read again
+        when asked for): a run drops them once its checks are done."""
+        self._cache.clear()
+
     def object(self, name: str) -> Any:
         if name not in self._cache:
             status = self._available(name)

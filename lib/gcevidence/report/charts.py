@@ -18,10 +18,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from IPython.display import HTML  # noqa: E402
 
-from gcevidence.audit_events import role_member_change, succeeded, took_out_of_service  # noqa: E402
+from gcevidence.audit_events import succeeded, took_out_of_service  # noqa: E402
 from gcevidence.audit_trail import audit_trail  # noqa: E402
+from gcevidence.populations import ROLE_CHANGES  # noqa: E402
 from gcevidence.report.context import RunContext  # noqa: E402
 from gcevidence.report.html import esc, table  # noqa: E402
+from gcevidence.report.populations import role_change_events, run_populations  # noqa: E402
 from gcevidence.report.sections import _display  # noqa: E402
 from gcevidence.role_holders import HOLDER_LABELS, role_holders  # noqa: E402
 from gcevidence.snapshot import records  # noqa: E402
@@ -190,14 +192,12 @@ def grant_scope(ctx: RunContext) -> pd.DataFrame:
 
 
 def grant_events(ctx: RunContext) -> pd.DataFrame:
-    events = _table(ctx, "audit_events")
-    if events is None:
-        return pd.DataFrame(columns=["day", "action"])
-    # The same reading of role events as the checks (audit_events.role_member_change).
-    mask = [role_member_change(e) is not None and succeeded(e) for e in records(events)]
-    chosen = events[pd.Series(mask, index=events.index, dtype=bool)]
+    """The period's role grants and removals (day, MemberAdd or MemberRemove): the rows of the
+    role_changes population, so the chart counts what an auditor samples and a kernel reads no
+    audit event."""
+    events = role_change_events(run_populations(ctx)[ROLE_CHANGES])
     return pd.DataFrame(
-        {"day": _dates(chosen["event_date"]).dt.floor("D"), "action": chosen["action"]}
+        {"day": _dates(events["event_date"]).dt.floor("D"), "action": events["action"]}
     ).dropna()
 
 

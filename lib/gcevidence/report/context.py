@@ -37,6 +37,8 @@ class RunContext:
     findings: list[Finding]
     thresholds: dict[str, dict[str, Any]]
     run: dict[str, Any] = field(default_factory=dict)
+    # What a section built once and the next sections reuse (a kernel's populations).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def finding(self, check: str) -> Finding | None:
         return next((f for f in self.findings if f.check == check), None)

@@ -124,9 +124,13 @@ def _note(text: str) -> str:
 
 
 def history_html(
-    points: list[history.HistoryPoint], current: Any, privileged_roles: Collection[str] = ()
+    points: list[history.HistoryPoint],
+    current: Any,
+    privileged_roles: Collection[str] = (),
+    weekly: pd.DataFrame | None = None,
 ) -> str:
-    """The whole history section (charts and tables) for points oldest first."""
+    """The whole history section (charts and tables) for points oldest first; `weekly` is the
+    current period's grants per week when the caller has them (else read from `current`)."""
     parts = ["<h3>History across sealed packs</h3>"]
     if len(points) < 2:
         parts.append(
@@ -151,16 +155,16 @@ def history_html(
             sort=False,
         ).reset_index()
         parts.append(table_html(wide, "Privileged role holders per pack"))
-    if current is not None:
+    if weekly is None and current is not None:
         weekly = history.grant_activity_per_week(current)
-        if len(weekly):
-            parts.append(
-                figure_html(
-                    chart_grant_activity(weekly),
-                    "PeoplePermissions/Role membership events per week of the period",
-                )
+    if weekly is not None and len(weekly):
+        parts.append(
+            figure_html(
+                chart_grant_activity(weekly),
+                "PeoplePermissions/Role membership events per week of the period",
             )
-            parts.append(table_html(weekly, "Grants and removals per week"))
+        )
+        parts.append(table_html(weekly, "Grants and removals per week"))
     changes = history.people_changes(points)
     if len(changes):
         parts.append(table_html(changes, "People who appeared or disappeared between packs"))
@@ -173,6 +177,9 @@ def show_history(ctx: Any, out_root: Path | None = None):
     """Notebook one-liner: the history section for a report RunContext."""
     from IPython.display import HTML
 
+    from gcevidence.populations import ROLE_CHANGES
+    from gcevidence.report.populations import role_change_events, written_populations
+
     org_id = str((ctx.snapshot.meta.get("org") or {}).get("id", ""))
     run_id = str((ctx.run or {}).get("id") or "current")
     if out_root is None:
@@ -182,4 +189,11 @@ def show_history(ctx: Any, out_root: Path | None = None):
             run_dir.parent if run_dir.name.startswith(".building-") else (ctx.params.output_dir)
         )
     points = history.history_points(Path(out_root), org_id, ctx.snapshot, current_run_id=run_id)
-    return HTML(history_html(points, ctx.snapshot, list(ctx.params.privileged_roles)))
+    # In a pack, the period's grants per week come from its role_changes population: the
+    # kernel reads no audit event.
+    written = written_populations(ctx)
+    weekly = None
+    if written and ROLE_CHANGES in written:
+        events = role_change_events(written[ROLE_CHANGES])
+        weekly = history.weekly_grants(events, ctx.snapshot.meta.get("period") or {})
+    return HTML(history_html(points, ctx.snapshot, list(ctx.params.privileged_roles), weekly))

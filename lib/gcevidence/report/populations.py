@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from IPython.display import HTML
 
 from gcevidence.csvsafe import unguard
@@ -43,21 +44,52 @@ def _sidecar(ctx: RunContext) -> dict[str, Any]:
 
 
 def run_populations(ctx: RunContext) -> dict[str, Population]:
-    """The run's populations: as written to the pack, else built from the snapshot."""
-    built = build_populations(ctx.snapshot, ctx.params)
-    entries = _sidecar(ctx).get("populations") or {}
+    """The run's populations: as written to the pack (read once a kernel), else built from the
+    snapshot (a notebook run on its own).
+
+    A pack's populations are read from populations/ and samples.json alone: a kernel of a large
+    org never loads the users, the grants and the audit trail again to show them.
+    """
+    if "populations" not in ctx.memo:
+        written = written_populations(ctx)
+        ctx.memo["populations"] = written or build_populations(ctx.snapshot, ctx.params)
+    return ctx.memo["populations"]
+
+
+def written_populations(ctx: Any) -> dict[str, Population] | None:
+    """The populations the run folder holds (samples.json and populations/), else None."""
+    entries = _sidecar(ctx).get("populations")
+    return _written_populations(ctx, entries) if entries else None
+
+
+def _written_populations(ctx: RunContext, entries: dict[str, Any]) -> dict[str, Population] | None:
+    """The populations samples.json lists, from their files (None when one is missing)."""
     out = {}
-    for name, pop in built.items():
-        entry = entries.get(name) or {}
+    for name, entry in entries.items():
+        title = str(entry.get("title", name))
+        if not entry.get("available"):
+            out[name] = Population(name, title, "", (), (), False, str(entry.get("reason", "")))
+            continue
         file = ctx.run_dir / str(entry.get("population_file", ""))
-        if entry.get("available") and file.is_file():
-            rows = tuple(_read_csv(file))
-            out[name] = Population(
-                name, pop.title, pop.key, pop.columns, rows, True, "", pop.built_from
-            )
-        else:
-            out[name] = pop
+        if not file.is_file():
+            return None
+        with file.open(encoding="utf-8", newline="") as fh:
+            columns = tuple(next(csv.reader(fh), ()))
+        rows = tuple(_read_csv(file))
+        key = str(entry.get("key", ""))
+        built = str(entry.get("built_from", ""))
+        out[name] = Population(name, title, key, columns, rows, True, "", built)
     return out
+
+
+def role_change_events(pop: Population) -> pd.DataFrame:
+    """The period's successful role grants and removals (event_date, action: MemberAdd or
+    MemberRemove), as the role_changes population lists them."""
+    if not pop.available or not pop.rows:
+        return pd.DataFrame(columns=["event_date", "action"])
+    frame = pd.DataFrame(list(pop.rows), columns=list(pop.columns))
+    action = frame["change"].map({"granted": "MemberAdd", "removed": "MemberRemove"})
+    return pd.DataFrame({"event_date": frame["event_date"], "action": action}).dropna()
 
 
 def population_html(pop: Population, where: str = "") -> str:
