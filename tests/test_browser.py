@@ -131,3 +131,29 @@ def test_every_pdf_is_tagged_and_packed(demo_pack):  # noqa: F811
         assert b"/ObjStm" in raw, path.name
         # Tags are no longer plain text in the file: every StructElem sits in a packed stream.
         assert raw.count(b"/StructElem") == 0, path.name
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="no pdftotext (poppler-utils)")
+def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(tmp_path):
+    """Chromium's memory grows with the rows it prints: paper stops at PRINTED_ROWS and says so,
+    while the HTML page keeps every row."""
+    import subprocess
+
+    from gcevidence.report.html import PRINTED_ROWS, STYLE, table
+    from gcevidence.report.render import print_pdf
+
+    rows = [(f"row-{i:04d}", f"detail {i}") for i in range(1, PRINTED_ROWS + 41)]
+    page = tmp_path / "long.html"
+    body = table(("id", "detail"), rows, caption="All exceptions", elsewhere="findings.csv")
+    page.write_text(f"<html><head>{STYLE}</head><body>{body}</body></html>", encoding="utf-8")
+    markup = page.read_text(encoding="utf-8")
+    assert all(f"<td>{r[0]}</td>" in markup for r in rows)  # the HTML holds every row
+    pdf = print_pdf(shutil.which("chromium"), page, tmp_path / "long.pdf")
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    printed = {r[0] for r in rows if r[0] in text}
+    assert printed == {r[0] for r in rows[:PRINTED_ROWS]}
+    flat = " ".join(text.split())
+    assert f"Printed: the first {PRINTED_ROWS} of {len(rows)} rows." in flat
+    assert "Every row is in the HTML copy of this page and in findings.csv." in flat

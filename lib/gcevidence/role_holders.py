@@ -11,8 +11,6 @@ from typing import Any
 
 import pandas as pd
 
-from gcevidence.snapshot import records
-
 # subject grant `type` (SDK enum) -> the holder type the checks and exceptions use
 HOLDER_TYPES = {
     "PC_USER": "user",
@@ -52,43 +50,54 @@ def role_holders(snapshot: Any, expand_groups: bool = True) -> pd.DataFrame:
 
 
 def _role_holders(snapshot: Any, expand_groups: bool) -> pd.DataFrame:
-    grants = records(snapshot.table("role_grants"))
-    members: dict[str, list[dict[str, str]]] = {}
-    if expand_groups and snapshot.has("group_members"):
-        for m in records(snapshot.table("group_members")):
-            members.setdefault(m["group_id"], []).append(m)
-    rows = []
-    for g in grants:
-        base = {
-            "role_id": g["role_id"],
-            "role_name": g["role_name"],
-            "division_id": g["division_id"],
-            "division_name": g["division_name"],
-        }
-        if g["subject_type"] == "PC_GROUP":
-            for m in members.get(g["subject_id"], []):
-                rows.append(
-                    {
-                        **base,
-                        "holder_type": "user",
-                        "holder_id": m["user_id"],
-                        "holder_name": m["user_name"],
-                        "via_group_id": g["subject_id"],
-                        "via_group_name": g["subject_name"] or m["group_name"],
-                    }
-                )
-            continue
-        rows.append(
+    """Column by column (a large org has hundreds of thousands of grants): the grants in
+    their order, each group grant replaced in place by its members in theirs."""
+    grants = snapshot.table("role_grants").reset_index(drop=True)
+    grants = grants.assign(_grant=range(len(grants)))
+    is_group = grants["subject_type"] == "PC_GROUP"
+    direct = grants[~is_group]
+    parts = [
+        pd.DataFrame(
             {
-                **base,
-                "holder_type": HOLDER_TYPES.get(g["subject_type"], "unknown"),
-                "holder_id": g["subject_id"],
-                "holder_name": g["subject_name"],
+                "_grant": direct["_grant"],
+                "role_id": direct["role_id"],
+                "role_name": direct["role_name"],
+                "holder_type": direct["subject_type"].map(HOLDER_TYPES).fillna("unknown"),
+                "holder_id": direct["subject_id"],
+                "holder_name": direct["subject_name"],
+                "division_id": direct["division_id"],
+                "division_name": direct["division_name"],
                 "via_group_id": "",
                 "via_group_name": "",
             }
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    ]
+    if expand_groups and snapshot.has("group_members"):
+        members = snapshot.table("group_members")[
+            ["group_id", "user_id", "user_name", "group_name"]
+        ]
+        # An inner merge keeps the grants' order, and each group's members in theirs.
+        via = grants[is_group].merge(members, left_on="subject_id", right_on="group_id")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_grant": via["_grant"],
+                    "role_id": via["role_id"],
+                    "role_name": via["role_name"],
+                    "holder_type": "user",
+                    "holder_id": via["user_id"],
+                    "holder_name": via["user_name"],
+                    "division_id": via["division_id"],
+                    "division_name": via["division_name"],
+                    "via_group_id": via["subject_id"],
+                    "via_group_name": via["subject_name"].where(
+                        via["subject_name"] != "", via["group_name"]
+                    ),
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True).sort_values("_grant", kind="stable")
+    return rows[COLUMNS].reset_index(drop=True)
 
 
 def held_by_active(holders: pd.DataFrame, active_user_ids: set[str]) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from gcevidence import history  # noqa: E402
+from gcevidence.report.html import table  # noqa: E402
 
 LINE_STYLES = ("-", "--", ":", "-.")
 MARKERS = ("o", "s", "^", "D", "v", "x", "P", "*")
@@ -107,16 +108,8 @@ def figure_html(fig: plt.Figure, caption: str) -> str:
 
 
 def table_html(frame: pd.DataFrame, caption: str = "") -> str:
-    """A frame as an HTML table, every header and cell escaped."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (
-        f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
-    )
+    """A frame as an HTML table, every header and cell escaped (report.html.table)."""
+    return table([str(c) for c in frame.columns], frame.itertuples(index=False), caption=caption)
 
 
 def _note(text: str) -> str:

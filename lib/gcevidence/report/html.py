@@ -50,6 +50,9 @@ code.gce-command { white-space: nowrap; }
 figure.gce-chart { margin: 0.5em 0 1.2em 0; } figure.gce-chart img { max-width: 100%; }
 figure.gce-chart figcaption { font-size: 0.9em; color: #333; }
 /* Paper cannot scroll: tables take the page width and long values (URLs, ids) wrap anywhere. */
+/* A printed table stops at PRINTED_ROWS rows (a note says so); the HTML shows every row. */
+.gce-print-only { display: none; }
+@media print { .gce-unprinted { display: none; } p.gce-print-only { display: block; } }
 @media print { .gce-table { page-break-inside: auto; width: 100%; }
   .gce-table tr { page-break-inside: avoid; }
   .gce-table th, .gce-table td { max-width: none; overflow-wrap: anywhere; font-size: 7.5pt; }
@@ -75,29 +78,47 @@ def found_badge(status: str) -> str:
     return f'<span class="gce-status gce-{esc(status)}">{esc(label)}</span>'
 
 
+# Rows of one table a printed page holds. Chromium's memory grows with the pages it prints
+# (about 160 KiB a table row), so a large org's thousands of exceptions would take gigabytes
+# to print; the PDF is a copy of the sealed HTML, which keeps every row.
+PRINTED_ROWS = 250
+
+
 def table(
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
     *,
     raw_columns: Iterable[int] = (),
     caption: str = "",
+    elsewhere: str = "",
 ) -> str:
     """An HTML table; every cell escaped except the columns listed in raw_columns.
 
-    raw_columns is for cells this module built itself (status badges, links).
+    raw_columns is for cells this module built itself (status badges, links). On paper only the
+    first PRINTED_ROWS rows are printed, and a note under the table says how many are not and
+    where they are: the HTML copy of the page, and `elsewhere` when given ("findings.csv").
     """
     raw = set(raw_columns)
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
     body = []
-    for row in rows:
+    for n, row in enumerate(rows):
         cells = "".join(f"<td>{cell if i in raw else esc(cell)}</td>" for i, cell in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
+        body.append(
+            f'<tr class="gce-unprinted">{cells}</tr>' if n >= PRINTED_ROWS else f"<tr>{cells}</tr>"
+        )
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     if not body:
         body.append(f'<tr><td colspan="{len(columns)}"><em>none</em></td></tr>')
+    note = ""
+    if len(body) > PRINTED_ROWS:
+        where = f" and in {elsewhere}" if elsewhere else ""
+        note = (
+            f'<p class="gce-note gce-print-only">Printed: the first {PRINTED_ROWS} of '
+            f"{len(body)} rows. Every row is in the HTML copy of this page{esc(where)}.</p>"
+        )
     return (
         f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f"<tbody>{''.join(body)}</tbody></table>{note}"
     )
 
 

@@ -158,7 +158,12 @@ def finding_html(f: Finding) -> str:
             row.append("; ".join(f"{k}: {v}" for k, v in sorted((e.accepted or {}).items())))
         rows.append(row)
     exceptions = (
-        table(columns, rows, caption=f"All {len(rows)} exceptions")
+        table(
+            columns,
+            rows,
+            caption=f"All {len(rows)} exceptions",
+            elsewhere=f"findings.csv (check {f.check})",
+        )
         if rows
         else '<p class="gce-note">No exceptions.</p>'
     )
