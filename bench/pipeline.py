@@ -35,10 +35,33 @@ from gcevidence.pipeline import RunResult, run_pipeline
 from gcevidence.resources import DEMO_PARAMS
 from gcevidence.simulator import SimConfig, Simulator
 
+# The phase the pipeline is in now (set by the wrapped phases), and the tree's peak PSS per
+# phase: {phase: (bytes, {kind of process: bytes})}.
+CURRENT_PHASE = ["start"]
+PHASE_PEAKS: dict[str, tuple[int, dict]] = {}
+
+
+def watch_phases() -> None:
+    """Wrap the pipeline's phases so that the sampler knows which one is running."""
+    import gcevidence.pipeline as pipeline
+
+    def wrapped(name, fn):
+        def run(state):
+            CURRENT_PHASE[0] = name
+            try:
+                return fn(state)
+            finally:
+                CURRENT_PHASE[0] = "between"
+
+        return run
+
+    pipeline.PHASES = tuple((name, wrapped(name, fn)) for name, fn in pipeline.PHASES)
+
 
 def tree_rss_sampler(stop: threading.Event, peak: list, exclude: frozenset[int]) -> None:
     """Keep in peak[0] the largest PSS of the process tree seen, and in peak[1] what it was
-    made of (MiB per kind of process: this one, notebook kernels, Chromium, others)."""
+    made of (MiB per kind of process: this one, notebook kernels, Chromium, others); the peak
+    of each phase in PHASE_PEAKS."""
     try:
         import psutil
     except ImportError:
@@ -59,6 +82,9 @@ def tree_rss_sampler(stop: threading.Event, peak: list, exclude: frozenset[int])
                 parts[kind] = parts.get(kind, 0) + size
         if total > peak[0]:
             peak[0], peak[1] = total, parts
+        phase = CURRENT_PHASE[0]
+        if total > PHASE_PEAKS.get(phase, (0, {}))[0]:
+            PHASE_PEAKS[phase] = (total, parts)
         stop.wait(0.2)
 
 
@@ -171,7 +197,12 @@ def describe(label: str, result: RunResult, wall: float) -> tuple[int, int]:
         + ", ".join(f"{n} {k} files {b / 2**20:.1f} MiB" for n, (k, b) in pack_parts(pack).items())
     )
     for phase in ("collection", "checks", "execution", "rendering", "pdf", "sealing"):
-        print(f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s")
+        tree, parts = PHASE_PEAKS.get(phase, (0, {}))
+        print(
+            f"  {phase:<11} {result.timings.get(phase, 0.0):7.2f} s, tree peak "
+            f"{tree / 2**20:5.0f} MiB ({breakdown(parts)})"
+        )
+    PHASE_PEAKS.clear()
     print(f"  {'total':<11} {wall:7.2f} s (wall)")
     print(
         f"  requests: {api} in all; audit trail {trail} (submit, polls, result pages), "
@@ -204,6 +235,7 @@ def main() -> int:
         now=now,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYSCLOUD_")}
+    watch_phases()
     sim = SimProcess(cfg)  # before any thread starts: it forks
     stop, peak = threading.Event(), [0, {}]
     sampler = threading.Thread(

@@ -12,6 +12,18 @@ class GcEvidenceError(Exception):
 
     exit_status = 1
 
+    def __reduce__(self):
+        # Rebuilt from its attributes rather than by calling __init__ again (subclasses take
+        # other arguments): a phase run in a child process (isolate.py) raises it here as it was.
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(cls: type, args: tuple, state: dict) -> GcEvidenceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(GcEvidenceError):
     """Bad params, HR roster or other user input: names the file, the field and the value."""

@@ -10,12 +10,9 @@ pack; each phase is timed.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import dataclasses
 import datetime as dt
 import functools
-import gc
 import logging
 import os
 import shutil
@@ -41,6 +38,7 @@ from gcevidence.genesys import Credentials, GenesysClient
 from gcevidence.history import previous_snapshot
 from gcevidence.hr import load_roster
 from gcevidence.inputs import input_provenance
+from gcevidence.isolate import in_child
 from gcevidence.oscal import write_assessment_results
 from gcevidence.pack import PackBuilder
 from gcevidence.pack.manifest import run_metadata
@@ -154,11 +152,16 @@ def collect_evidence(state: RunState) -> None:
     """Every dataset into the run folder; the request log joins it (the token call included).
 
     The log and the stored answers are closed at the end: no phase after this one calls the API,
-    and every compressed stream must be complete before anything reads or seals the pack.
+    and every compressed stream must be complete before anything reads or seals the pack. It
+    runs in a child process (isolate.py): a large org's users and pages go when it ends.
     """
+    state.snapshot = in_child(lambda: _collect(state), "collection")
+
+
+def _collect(state: RunState) -> Snapshot:
     state.client.log.attach(state.dir / "requests.jsonl")
     try:
-        state.snapshot = collect(
+        snapshot = collect(
             state.params,
             state.client,
             state.dir,
@@ -169,12 +172,18 @@ def collect_evidence(state: RunState) -> None:
         )
     finally:
         state.client.log.close()
-    release_memory()
+    snapshot.release()  # only what describes it goes back to the parent
+    return snapshot
 
 
 def evaluate_checks(state: RunState) -> None:
     """Every check, the accepted exceptions applied; findings, thresholds, workbooks, OSCAL,
-    the populations and their samples."""
+    the populations and their samples. In a child process, like the collection: the tables
+    the checks read are not the pipeline's to keep while the kernels and Chromium run."""
+    state.findings, state.run = in_child(lambda: _evaluate(state), "checks")
+
+
+def _evaluate(state: RunState) -> tuple[list[Finding], dict[str, Any]]:
     params, snapshot = state.params, _snapshot(state)
     org_id = (snapshot.meta.get("org") or {}).get("id", "")
     previous, previous_info = state.previous(org_id) if org_id else (None, {})
@@ -190,7 +199,6 @@ def evaluate_checks(state: RunState) -> None:
     )
     if state.inputs.register is not None:
         findings = apply_register(findings, state.inputs.register, params.period.end)
-    state.findings = findings
     review = write_review_workbooks(snapshot, findings, state.dir / "review")
     decisions = next((p for p in review if p.name.startswith("previous-decisions-")), None)
     inputs = input_provenance(
@@ -200,7 +208,7 @@ def evaluate_checks(state: RunState) -> None:
         state.dir,
         roster_rows=snapshot.status("hr_roster").rows if snapshot.has("hr_roster") else None,
     )
-    state.run = run_block(
+    run = run_block(
         params,
         snapshot,
         state.pack.run_id,
@@ -208,7 +216,7 @@ def evaluate_checks(state: RunState) -> None:
         state.inputs.creds.client_id,
         inputs=inputs,
     )
-    doc = findings_document(state.run, snapshot, findings)
+    doc = findings_document(run, snapshot, findings)
     (state.dir / FINDINGS_FILE).write_text(dumps(doc), encoding="utf-8")
     write_findings_csv(state.dir / CSV_FILE, findings)
     write_coverage(doc, state.dir)  # coverage.json, coverage.csv
@@ -217,12 +225,11 @@ def evaluate_checks(state: RunState) -> None:
     write_assessment_results(doc, state.dir)
     # The populations auditors test against tickets, in full and as reproducible samples.
     write_samples(state.dir, build_populations(snapshot, params), state.pack.run_id)
-    # What the checks read (both snapshots' tables, the audit trail) is not read again by this
-    # process: dropping it keeps the pipeline small while the kernels and Chromium run.
+    # What the checks read (both snapshots' tables, the audit trail) is not read again.
     snapshot.release()
     if previous is not None:
         previous.release()
-    release_memory()
+    return findings, run
 
 
 def execute_notebooks(state: RunState) -> None:
@@ -333,18 +340,6 @@ def run_pipeline(
 
 
 # --- helpers of the phases -------------------------------------------------------------------
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed heap pages back to the system between phases.
-
-    glibc keeps what a process freed for its next allocations, so a pipeline that once held a
-    large org's tables would otherwise stay that size while the kernels and Chromium run.
-    Elsewhere (no glibc) only the garbage is collected.
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _snapshot(state: RunState) -> Snapshot:

@@ -81,7 +81,7 @@ def found_badge(status: str) -> str:
 # Rows of one table a printed page holds. Chromium's memory grows with the pages it prints
 # (about 160 KiB a table row), so a large org's thousands of exceptions would take gigabytes
 # to print; the PDF is a copy of the sealed HTML, which keeps every row.
-PRINTED_ROWS = 250
+PRINTED_ROWS = 100
 
 
 def table(
