@@ -144,16 +144,21 @@ def test_a_long_table_prints_its_first_rows_and_says_where_the_rest_are(tmp_path
 
     rows = [(f"row-{i:04d}", f"detail {i}") for i in range(1, PRINTED_ROWS + 41)]
     page = tmp_path / "long.html"
-    body = table(("id", "detail"), rows, caption="All exceptions", elsewhere="findings.csv")
+    body = table(
+        ("id", "detail"), rows, caption="All exceptions", elsewhere="findings.csv lists them too"
+    )
     page.write_text(f"<html><head>{STYLE}</head><body>{body}</body></html>", encoding="utf-8")
     markup = page.read_text(encoding="utf-8")
     assert all(f"<td>{r[0]}</td>" in markup for r in rows)  # the HTML holds every row
     pdf = print_pdf(shutil.which("chromium"), page, tmp_path / "long.pdf")
+    # Printed from a copy without the unprinted rows, which is gone; the page is as it was.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.html", "long.pdf"]
+    assert page.read_text(encoding="utf-8") == markup
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     printed = {r[0] for r in rows if r[0] in text}
     assert printed == {r[0] for r in rows[:PRINTED_ROWS]}
     flat = " ".join(text.split())
-    assert f"Printed: the first {PRINTED_ROWS} of {len(rows)} rows." in flat
-    assert "Every row is in the HTML copy of this page and in findings.csv." in flat
+    assert f"Printed: the first {PRINTED_ROWS} of these {len(rows)} rows." in flat
+    assert f"The HTML copy of this page shows all {len(rows)}; findings.csv lists them too." in flat

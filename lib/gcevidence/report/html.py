@@ -79,8 +79,8 @@ def found_badge(status: str) -> str:
 
 
 # Rows of one table a printed page holds. Chromium's memory grows with the pages it prints
-# (about 160 KiB a table row), so a large org's thousands of exceptions would take gigabytes
-# to print; the PDF is a copy of the sealed HTML, which keeps every row.
+# (about 160 KiB a table row, 10 MiB and more a page), so a large org's thousands of exceptions
+# would take gigabytes to print; the PDF is a copy of the sealed HTML, which keeps every row.
 PRINTED_ROWS = 100
 
 
@@ -91,12 +91,14 @@ def table(
     raw_columns: Iterable[int] = (),
     caption: str = "",
     elsewhere: str = "",
+    printed: int = PRINTED_ROWS,
 ) -> str:
     """An HTML table; every cell escaped except the columns listed in raw_columns.
 
     raw_columns is for cells this module built itself (status badges, links). On paper only the
-    first PRINTED_ROWS rows are printed, and a note under the table says how many are not and
-    where they are: the HTML copy of the page, and `elsewhere` when given ("findings.csv").
+    first `printed` rows are printed, and a note under the table says how many are not and
+    where they are: the HTML copy of the page, and `elsewhere` when given (a clause such as
+    "findings.csv lists them too").
     """
     raw = set(raw_columns)
     head = "".join(f"<th>{esc(c)}</th>" for c in columns)
@@ -104,17 +106,17 @@ def table(
     for n, row in enumerate(rows):
         cells = "".join(f"<td>{cell if i in raw else esc(cell)}</td>" for i, cell in enumerate(row))
         body.append(
-            f'<tr class="gce-unprinted">{cells}</tr>' if n >= PRINTED_ROWS else f"<tr>{cells}</tr>"
+            f'<tr class="gce-unprinted">{cells}</tr>' if n >= printed else f"<tr>{cells}</tr>"
         )
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     if not body:
         body.append(f'<tr><td colspan="{len(columns)}"><em>none</em></td></tr>')
     note = ""
-    if len(body) > PRINTED_ROWS:
-        where = f" and in {elsewhere}" if elsewhere else ""
+    if len(body) > printed:
+        where = f"; {elsewhere}" if elsewhere else ""
         note = (
-            f'<p class="gce-note gce-print-only">Printed: the first {PRINTED_ROWS} of '
-            f"{len(body)} rows. Every row is in the HTML copy of this page{esc(where)}.</p>"
+            f'<p class="gce-note gce-print-only">Printed: the first {printed} of these '
+            f"{len(body)} rows. The HTML copy of this page shows all {len(body)}{esc(where)}.</p>"
         )
     return (
         f'<table class="gce-table">{cap}<thead><tr>{head}</tr></thead>'

@@ -31,6 +31,9 @@ from gcevidence.report.html import esc, table
 from gcevidence.samples import METHOD, SAMPLES_DIR, SIDECAR, size_table, take_sample
 
 SHOWN_ROWS = 250  # rows shown in a paper; the CSV in the pack holds every one
+# Rows of a population printed on paper: its sample is printed whole, and the population is in
+# its CSV; printing hundreds of rows would only make Chromium heavier (report.html.table).
+PRINTED_POPULATION_ROWS = 20
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -102,7 +105,11 @@ def population_html(pop: Population, where: str = "") -> str:
         caption += f", the first {len(shown)} shown; all are in {where or 'the pack'}"
     note = f'<p class="gce-note">Built from {esc(pop.built_from)}.</p>' if pop.built_from else ""
     return note + table(
-        pop.columns, ([r.get(c, "") for c in pop.columns] for r in shown), caption=caption
+        pop.columns,
+        ([r.get(c, "") for c in pop.columns] for r in shown),
+        caption=caption,
+        elsewhere=f"{where or 'the pack'} holds the whole population",
+        printed=PRINTED_POPULATION_ROWS,
     )
 
 

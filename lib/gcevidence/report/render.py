@@ -80,8 +80,37 @@ def find_chromium() -> str | None:
     return None
 
 
+# The rows report.html.table keeps off paper. Cells are escaped text or markup this toolkit
+# built, so a row never holds "</tr>" before its end.
+UNPRINTED_ROW = re.compile(r'<tr class="gce-unprinted">.*?</tr>', re.S)
+
+
 def print_pdf(chromium: str, html_path: Path, pdf_path: Path, timeout: int = 180) -> Path:
-    """Print an HTML file to PDF with headless Chromium, isolated from the network and profile."""
+    """Print an HTML file to PDF with headless Chromium, isolated from the network and profile.
+
+    A page with rows kept off paper is printed from a copy without them, beside it (so that its
+    relative links stay the page's), removed afterwards: Chromium lays out hidden rows too, and
+    a large org's thousands of them would cost it hundreds of MiB.
+    """
+    markup = html_path.read_text(encoding="utf-8")
+    source = html_path
+    if 'class="gce-unprinted"' in markup:
+        source = html_path.with_name(f".{html_path.stem}.print.html")
+        source.write_text(UNPRINTED_ROW.sub("", markup), encoding="utf-8")
+    try:
+        done = _chromium_print(chromium, source, pdf_path, timeout)
+    finally:
+        if source != html_path:
+            source.unlink(missing_ok=True)
+    if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
+        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"Chromium did not print {html_path.name}: {tail[0]}")
+    return compact_pdf(pdf_path)
+
+
+def _chromium_print(
+    chromium: str, html_path: Path, pdf_path: Path, timeout: int
+) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory(prefix="gcevidence-chromium-") as profile:
         cmd = [
             chromium,
@@ -100,11 +129,7 @@ def print_pdf(chromium: str, html_path: Path, pdf_path: Path, timeout: int = 180
             f"--print-to-pdf={pdf_path}",
             html_path.resolve().as_uri(),
         ]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        raise RuntimeError(f"Chromium did not print {html_path.name}: {tail[0]}")
-    return compact_pdf(pdf_path)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def compact_pdf(pdf_path: Path) -> Path:

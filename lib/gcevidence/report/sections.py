@@ -162,7 +162,7 @@ def finding_html(f: Finding) -> str:
             columns,
             rows,
             caption=f"All {len(rows)} exceptions",
-            elsewhere=f"findings.csv (check {f.check})",
+            elsewhere=f"findings.csv lists them too (check {f.check})",
         )
         if rows
         else '<p class="gce-note">No exceptions.</p>'
