@@ -24,6 +24,8 @@ JOINERS = "joiners"
 ROLE_CHANGES = "role_changes"
 PRIVILEGED_GRANTS = "privileged_grants"
 LEAVERS = "leavers"
+# The role_changes population's `change` of each PeoplePermissions/Role action.
+CHANGE_OF_ACTION = {"MemberAdd": "granted", "MemberRemove": "removed"}
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def role_changes(src: _Sources) -> Population:
             {
                 "event_id": e["id"],
                 "event_date": e["event_date"],
-                "change": "granted" if change.action == "MemberAdd" else "removed",
+                "change": CHANGE_OF_ACTION[change.action],
                 "role_id": change.role_id,
                 "role_name": roles.get(change.role_id, ""),
                 "privileged": privileged(change.role_id),

@@ -171,7 +171,11 @@ def show_history(ctx: Any, out_root: Path | None = None):
     from IPython.display import HTML
 
     from gcevidence.populations import ROLE_CHANGES
-    from gcevidence.report.populations import role_change_events, written_populations
+    from gcevidence.report.populations import (
+        has_written_populations,
+        role_change_events,
+        run_populations,
+    )
 
     org_id = str((ctx.snapshot.meta.get("org") or {}).get("id", ""))
     run_id = str((ctx.run or {}).get("id") or "current")
@@ -184,9 +188,8 @@ def show_history(ctx: Any, out_root: Path | None = None):
     points = history.history_points(Path(out_root), org_id, ctx.snapshot, current_run_id=run_id)
     # In a pack, the period's grants per week come from its role_changes population: the
     # kernel reads no audit event.
-    written = written_populations(ctx)
     weekly = None
-    if written and ROLE_CHANGES in written:
-        events = role_change_events(written[ROLE_CHANGES])
+    if has_written_populations(ctx):  # read once a kernel, shared with the population sections
+        events = role_change_events(run_populations(ctx)[ROLE_CHANGES])
         weekly = history.weekly_grants(events, ctx.snapshot.meta.get("period") or {})
     return HTML(history_html(points, ctx.snapshot, list(ctx.params.privileged_roles), weekly))

@@ -19,6 +19,7 @@ from IPython.display import HTML
 
 from gcevidence.csvsafe import unguard
 from gcevidence.populations import (
+    CHANGE_OF_ACTION,
     JOINERS,
     LEAVERS,
     PRIVILEGED_GRANTS,
@@ -37,8 +38,15 @@ PRINTED_POPULATION_ROWS = 20
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
+    return _read_table(path)[1]
+
+
+def _read_table(path: Path) -> tuple[tuple[str, ...], list[dict[str, str]]]:
+    """(header, rows) of a CSV the pack wrote, the CSV-injection guard undone."""
     with path.open(encoding="utf-8", newline="") as fh:
-        return [{k: unguard(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        reader = csv.DictReader(fh)
+        rows = [{k: unguard(v) for k, v in row.items()} for row in reader]
+        return tuple(reader.fieldnames or ()), rows
 
 
 def _sidecar(ctx: RunContext) -> dict[str, Any]:
@@ -54,15 +62,15 @@ def run_populations(ctx: RunContext) -> dict[str, Population]:
     org never loads the users, the grants and the audit trail again to show them.
     """
     if "populations" not in ctx.memo:
-        written = written_populations(ctx)
+        entries = _sidecar(ctx).get("populations")
+        written = _written_populations(ctx, entries) if entries else None
         ctx.memo["populations"] = written or build_populations(ctx.snapshot, ctx.params)
     return ctx.memo["populations"]
 
 
-def written_populations(ctx: Any) -> dict[str, Population] | None:
-    """The populations the run folder holds (samples.json and populations/), else None."""
-    entries = _sidecar(ctx).get("populations")
-    return _written_populations(ctx, entries) if entries else None
+def has_written_populations(ctx: Any) -> bool:
+    """Whether the run folder holds its populations (samples.json lists them)."""
+    return bool(_sidecar(ctx).get("populations"))
 
 
 def _written_populations(ctx: RunContext, entries: dict[str, Any]) -> dict[str, Population] | None:
@@ -76,12 +84,10 @@ def _written_populations(ctx: RunContext, entries: dict[str, Any]) -> dict[str, 
         file = ctx.run_dir / str(entry.get("population_file", ""))
         if not file.is_file():
             return None
-        with file.open(encoding="utf-8", newline="") as fh:
-            columns = tuple(next(csv.reader(fh), ()))
-        rows = tuple(_read_csv(file))
+        columns, rows = _read_table(file)
         key = str(entry.get("key", ""))
         built = str(entry.get("built_from", ""))
-        out[name] = Population(name, title, key, columns, rows, True, "", built)
+        out[name] = Population(name, title, key, columns, tuple(rows), True, "", built)
     return out
 
 
@@ -91,7 +97,7 @@ def role_change_events(pop: Population) -> pd.DataFrame:
     if not pop.available or not pop.rows:
         return pd.DataFrame(columns=["event_date", "action"])
     frame = pd.DataFrame(list(pop.rows), columns=list(pop.columns))
-    action = frame["change"].map({"granted": "MemberAdd", "removed": "MemberRemove"})
+    action = frame["change"].map({change: action for action, change in CHANGE_OF_ACTION.items()})
     return pd.DataFrame({"event_date": frame["event_date"], "action": action}).dropna()
 
 
